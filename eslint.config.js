@@ -1,0 +1,39 @@
+// Lint TypeScript with the type-aware recommended rules, and the browser script as plain JS.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'data/', 'test-output/'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // Store interfaces are async so that network back-ends fit; SQLite ones need no await.
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    // node:test's test() returns a promise the runner tracks, and supertest bodies are
+    // untyped JSON: those two rules only add noise in tests.
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+    },
+  },
+  {
+    files: ['public/js/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { $: 'readonly', window: 'readonly', document: 'readonly' } },
+  },
+  {
+    files: ['eslint.config.js'],
+    languageOptions: { sourceType: 'module' },
+  },
+);

@@ -1,0 +1,63 @@
+/*
+ * The sign-in and sign-up forms: send them as JSON with jQuery, show the server's
+ * message in the live region, and load a new captcha after every failure (the server
+ * has spent the old one). The image is tied to this page by data-captcha-id.
+ */
+$(function () {
+  'use strict';
+  var $form = $('#auth-form');
+  var $image = $('#captcha-image');
+  var $captcha = $('#captcha');
+  var $submit = $('#submit');
+  var $status = $('#form-status');
+  var captchaId = String($form.data('captcha-id'));
+  var submitLabel = $submit.text();
+  var loads = 0;
+
+  function refreshCaptcha() {
+    loads += 1;
+    $image.attr('src', '/get_validCode_img?id=' + encodeURIComponent(captchaId) + '&n=' + Date.now().toString(36) + '-' + loads);
+    $captcha.val('');
+  }
+
+  function showError(message) {
+    $status.empty().append($('<div class="alert alert-danger py-2" role="alert">').text(message));
+  }
+
+  $image.on('click', function () {
+    refreshCaptcha();
+    $captcha.trigger('focus');
+  });
+  $('#captcha-refresh').on('click', function () {
+    refreshCaptcha();
+    $captcha.trigger('focus');
+  });
+
+  $form.on('submit', function (event) {
+    event.preventDefault();
+    $status.empty();
+    $submit.prop('disabled', true).text($form.data('busy-label'));
+    $.ajax({
+      url: $form.attr('action'),
+      method: 'POST',
+      contentType: 'application/json',
+      dataType: 'json',
+      data: JSON.stringify({
+        username: $('#username').val(),
+        password: $('#password').val(),
+        captcha: $captcha.val(),
+        captchaId: captchaId
+      })
+    })
+      .done(function (body) {
+        window.location.assign(body.redirect);
+      })
+      .fail(function (xhr) {
+        var error = xhr.responseJSON && xhr.responseJSON.error;
+        showError(error && error.message ? error.message : $form.data('network-error'));
+        refreshCaptcha();
+        $captcha.trigger('focus');
+        $submit.prop('disabled', false).text(submitLabel);
+      });
+  });
+});

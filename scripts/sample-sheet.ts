@@ -1,0 +1,65 @@
+/**
+ * A contact sheet of 20 captchas (4 columns x 5 rows, actual size, answer printed under
+ * each) for checking legibility by eye and for the docs.
+ *
+ *   npx tsx scripts/sample-sheet.ts OUT.png [--seed S]
+ *
+ * Without --seed the sheet uses fresh crypto randomness, like production.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createCanvas } from 'canvas';
+import { createCodeGenerator } from '../src/captcha/code.js';
+import { registerCaptchaFonts } from '../src/captcha/fonts.js';
+import { cryptoRandom, seededRandom } from '../src/captcha/random.js';
+import { DEFAULT_RENDER_OPTIONS, drawCaptcha } from '../src/captcha/render.js';
+
+const COLUMNS = 4;
+const ROWS = 5;
+const GAP = 12;
+const LABEL_HEIGHT = 16;
+
+function usage(message: string): never {
+  console.error(`sample-sheet: ${message}\nusage: npx tsx scripts/sample-sheet.ts OUT.png [--seed S]`);
+  process.exit(2);
+}
+
+function main(): void {
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { seed: { type: 'string' } }, allowPositionals: true });
+  } catch (error) {
+    usage((error as Error).message);
+  }
+  const [out, ...extra] = parsed.positionals;
+  if (out === undefined || extra.length > 0) usage('give exactly one output path');
+  const seedText = parsed.values.seed;
+  if (seedText !== undefined && !/^\d+$/.test(seedText)) usage(`--seed must be a whole number, got ${JSON.stringify(seedText)}`);
+  const answerRandom = seedText === undefined ? cryptoRandom : seededRandom(Number(seedText));
+  const drawRandom = seedText === undefined ? cryptoRandom : seededRandom(Number(seedText) ^ 0x9e3779b9);
+
+  registerCaptchaFonts();
+  const { width, height } = DEFAULT_RENDER_OPTIONS;
+  const cellHeight = height + LABEL_HEIGHT;
+  const sheet = createCanvas(GAP + COLUMNS * (width + GAP), GAP + ROWS * (cellHeight + GAP));
+  const ctx = sheet.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, sheet.width, sheet.height);
+  ctx.font = '12px sans-serif';
+  ctx.textBaseline = 'top';
+  const nextAnswer = createCodeGenerator({}, answerRandom);
+  for (let i = 0; i < COLUMNS * ROWS; i += 1) {
+    const answer = nextAnswer();
+    const x = GAP + (i % COLUMNS) * (width + GAP);
+    const y = GAP + Math.floor(i / COLUMNS) * (cellHeight + GAP);
+    ctx.drawImage(drawCaptcha(answer, DEFAULT_RENDER_OPTIONS, drawRandom), x, y);
+    ctx.fillStyle = '#333';
+    ctx.fillText(answer, x, y + height + 2);
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, sheet.toBuffer('image/png'));
+  console.log(`wrote ${out}`);
+}
+
+main();

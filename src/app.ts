@@ -1,0 +1,102 @@
+/**
+ * The app factory: wires the features into an Express app from the dependencies it is
+ * given, and does no I/O of its own (server.ts opens stores and listens; tests pass
+ * their own stores, clock and code generator).
+ */
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import type session from 'express-session';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { createAccounts } from './auth/accounts.js';
+import type { ScryptParams } from './auth/passwords.js';
+import { authRoutes } from './auth/routes.js';
+import type { UserRepository } from './auth/users.js';
+import { createCaptcha, type CaptchaOptions } from './captcha/captcha.js';
+import type { SpentChallengeLedger } from './captcha/challenges.js';
+import { createCodeGenerator, type CodeGenerator } from './captcha/code.js';
+import { registerCaptchaFonts } from './captcha/fonts.js';
+import { captchaRoutes } from './captcha/routes.js';
+import { errorHandler, notFound } from './http/errors.js';
+import { localeMiddleware } from './i18n/locale.js';
+import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
+import { sessionMiddleware } from './session/middleware.js';
+
+export interface AppDeps {
+  logger: Logger;
+  sessionStore: session.Store;
+  sessionSecret: string | string[];
+  users: UserRepository;
+  spentChallenges: SpentChallengeLedger;
+  /** Makes captcha answers; tests pass one that records what it made. */
+  generateCode?: CodeGenerator;
+  captcha?: Pick<CaptchaOptions, 'ttlMs' | 'maxOutstanding' | 'render'> & { length?: number };
+  /** Secure cookies and HTTPS-only CSP; on in production. */
+  secure?: boolean;
+  /** How many reverse proxies in front of the app to trust for the client address. */
+  trustProxyHops?: number;
+  clock?: () => number;
+  scryptParams?: ScryptParams;
+}
+
+const JSON_BODY_LIMIT = '16kb';
+
+export function createApp(deps: AppDeps): Express {
+  const secure = deps.secure ?? false;
+  const app = express();
+  app.set('trust proxy', deps.trustProxyHops ?? 0);
+  app.set('views', VIEWS_DIR);
+  app.set('view engine', 'ejs');
+  app.disable('x-powered-by');
+
+  registerCaptchaFonts();
+  const captcha = createCaptcha({
+    generateCode: deps.generateCode ?? createCodeGenerator({ minLength: deps.captcha?.length, maxLength: deps.captcha?.length }),
+    ledger: deps.spentChallenges,
+    ttlMs: deps.captcha?.ttlMs,
+    maxOutstanding: deps.captcha?.maxOutstanding,
+    render: deps.captcha?.render,
+    clock: deps.clock,
+  });
+  const accounts = createAccounts(deps.users, deps.scryptParams);
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: () => randomUUID(),
+      // Only what is needed to follow a request: never headers, cookies or bodies.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'frame-ancestors': ["'none'"],
+          'upgrade-insecure-requests': secure ? [] : null,
+        },
+      },
+      strictTransportSecurity: secure,
+    }),
+  );
+  app.use(localeMiddleware({ secureCookies: secure }));
+  app.use('/static/bootstrap', express.static(path.join(NODE_MODULES_DIR, 'bootstrap', 'dist')));
+  app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
+  app.use('/static', express.static(PUBLIC_DIR));
+  app.use(express.json({ limit: JSON_BODY_LIMIT }));
+  app.use(sessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: secure }));
+
+  app.use(captchaRoutes(captcha));
+  app.use(authRoutes({ accounts, captcha }));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,64 @@
+/**
+ * The captcha feature as the app uses it: issue a challenge into a session and draw it,
+ * or check a typed answer against the session's challenge for a page.
+ *
+ * Options are validated here, once, when the app is built.
+ */
+import type { Request } from 'express';
+import type { CodeGenerator } from './code.js';
+import {
+  issueChallenge,
+  takeChallenge,
+  verifyChallenge,
+  type SpentChallengeLedger,
+  type VerifyResult,
+} from './challenges.js';
+import { renderCaptcha, validateRenderOptions, type RenderOptions } from './render.js';
+import { cryptoRandom, type RandomSource } from './random.js';
+
+export interface CaptchaOptions {
+  generateCode: CodeGenerator;
+  ledger: SpentChallengeLedger;
+  /** How long an image's answer stays valid, in ms. */
+  ttlMs?: number;
+  /** How many pages (tabs) of one session may each hold a working captcha. */
+  maxOutstanding?: number;
+  render?: Partial<RenderOptions>;
+  /** Randomness for drawing only (answers come from generateCode). */
+  drawingRandom?: RandomSource;
+  clock?: () => number;
+}
+
+export const CAPTCHA_DEFAULTS = { ttlMs: 120_000, maxOutstanding: 5 } as const;
+
+export interface Captcha {
+  /** Puts a fresh challenge for `slot` in the session and returns its PNG. */
+  issue(req: Request, slot: string): Promise<Buffer>;
+  /** Spends the session's challenge for `slot` and says whether `typed` answered it. */
+  verify(req: Request, slot: string, typed: unknown): Promise<VerifyResult>;
+}
+
+export function createCaptcha(options: CaptchaOptions): Captcha {
+  const ttlMs = options.ttlMs ?? CAPTCHA_DEFAULTS.ttlMs;
+  const maxOutstanding = options.maxOutstanding ?? CAPTCHA_DEFAULTS.maxOutstanding;
+  if (!Number.isInteger(ttlMs) || ttlMs < 1000) throw new RangeError(`captcha ttlMs must be an integer ≥ 1000, got ${ttlMs}`);
+  if (!Number.isInteger(maxOutstanding) || maxOutstanding < 1 || maxOutstanding > 50) {
+    throw new RangeError(`captcha maxOutstanding must be an integer from 1 to 50, got ${maxOutstanding}`);
+  }
+  const renderOptions = validateRenderOptions(options.render);
+  const random = options.drawingRandom ?? cryptoRandom;
+  const now = options.clock ?? Date.now;
+  const { generateCode, ledger } = options;
+
+  return {
+    async issue(req, slot) {
+      const answer = generateCode();
+      req.session.captcha = issueChallenge(req.session.captcha, slot, answer, now(), maxOutstanding);
+      return renderCaptcha(answer, renderOptions, random);
+    },
+    async verify(req, slot, typed) {
+      const challenge = takeChallenge(req.session.captcha, slot);
+      return verifyChallenge({ challenge, typed, now: now(), ttlMs, ledger });
+    },
+  };
+}

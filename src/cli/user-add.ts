@@ -1,0 +1,102 @@
+/**
+ * `npm run user:add -- <username>`: creates an account in DATA_DIR's database.
+ *
+ * The password comes from standard input when that is not a terminal (so scripts can
+ * pipe it: `printf '%s\n' "$PW" | npm run user:add -- alice`), otherwise from a prompt
+ * that does not echo, asked twice. Exit codes: 0 created, 1 refused, 2 usage.
+ */
+import { createAccounts } from '../auth/accounts.js';
+import { PASSWORD_MIN_LENGTH, newPasswordSchema, usernameSchema } from '../auth/credentials.js';
+import { SqliteUserRepository, UsernameTakenError } from '../auth/users.js';
+import { loadConfig } from '../config.js';
+import { openDataDirDatabase } from '../sqlite.js';
+
+class UsageError extends Error {}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}
+
+/** Reads one line from the terminal in raw mode, echoing nothing. */
+function promptHidden(question: string): Promise<string> {
+  const { stdin, stderr } = process;
+  stderr.write(question);
+  return new Promise((resolve, reject) => {
+    let typed = '';
+    const onData = (chunk: Buffer) => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') {
+          finish();
+          resolve(typed);
+          return;
+        }
+        if (char === '\u0003') {
+          finish();
+          reject(new UsageError('cancelled'));
+          return;
+        }
+        if (char === '\u007f' || char === '\b') typed = [...typed].slice(0, -1).join('');
+        else typed += char;
+      }
+    };
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      stderr.write('\n');
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
+}
+
+async function readPassword(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const firstLine = (await readAll(process.stdin)).split(/\r?\n/)[0] ?? '';
+    return firstLine;
+  }
+  const password = await promptHidden('Password: ');
+  const again = await promptHidden('Password again: ');
+  if (password !== again) throw new UsageError('the two passwords differ');
+  return password;
+}
+
+async function main(args: string[]): Promise<number> {
+  const [username, ...rest] = args;
+  if (username === undefined || rest.length > 0) throw new UsageError('usage: npm run user:add -- <username>');
+  if (!usernameSchema.safeParse(username).success) {
+    throw new UsageError('a username has 3 to 32 characters: letters, digits, dot, dash or underscore');
+  }
+  const password = await readPassword();
+  if (!newPasswordSchema.safeParse(password).success) {
+    throw new UsageError(`a password has at least ${PASSWORD_MIN_LENGTH} characters`);
+  }
+  const config = loadConfig();
+  const db = openDataDirDatabase(config.dataDir);
+  try {
+    await createAccounts(new SqliteUserRepository(db)).register(username, password);
+    console.log(`created user ${username}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsernameTakenError) {
+      console.error(`user:add: the username ${username} is taken`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`user:add: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  },
+);

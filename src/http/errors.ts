@@ -1,0 +1,79 @@
+/**
+ * One place that turns failures into responses.
+ *
+ * Routes throw HttpError with a catalogue code; body-parser's own 4xx errors are mapped to
+ * codes too. Either way the client gets the status and a message in its language: JSON
+ * for API calls, a page for browsers navigating. Anything else is a bug: it is logged
+ * with the request's context and answered with a generic 500 that reveals nothing.
+ */
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { errorMessage, type ErrorCode } from '../i18n/messages.js';
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+  ) {
+    super(code);
+  }
+}
+
+export interface ErrorBody {
+  ok: false;
+  error: { code: ErrorCode; message: string };
+}
+
+export function sendError(req: Request, res: Response, status: number, code: ErrorCode): void {
+  res.status(status);
+  const wantsPage = req.method === 'GET' && req.accepts(['json', 'html']) === 'html';
+  if (wantsPage) {
+    const notFound = status === 404;
+    res.render('error', {
+      title: res.locals.t(notFound ? 'notFoundTitle' : 'errorTitle'),
+      message: errorMessage(req.locale, code),
+    });
+    return;
+  }
+  const body: ErrorBody = { ok: false, error: { code, message: errorMessage(req.locale, code) } };
+  res.json(body);
+}
+
+export const notFound: RequestHandler = (req, res) => sendError(req, res, 404, 'not_found');
+
+/** Codes for the client errors that body-parser raises before any route runs. */
+const BODY_PARSER_CODES: Record<string, ErrorCode> = {
+  'entity.parse.failed': 'invalid_json',
+  'entity.too.large': 'payload_too_large',
+  'encoding.unsupported': 'unsupported_media_type',
+  'charset.unsupported': 'unsupported_media_type',
+};
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    if (err instanceof HttpError) {
+      sendError(req, res, err.status, err.code);
+      return;
+    }
+    const clientError = asClientError(err);
+    if (clientError) {
+      sendError(req, res, clientError.status, clientError.code);
+      return;
+    }
+    logger.error({ err, req: { id: req.id, method: req.method, path: req.path } }, 'request failed');
+    sendError(req, res, 500, 'internal');
+  };
+}
+
+function asClientError(err: unknown): { status: number; code: ErrorCode } | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { status, type } = err as { status?: unknown; type?: unknown };
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  const code = typeof type === 'string' ? BODY_PARSER_CODES[type] : undefined;
+  return { status, code: code ?? 'invalid_request' };
+}

@@ -1,0 +1,125 @@
+/**
+ * The message catalogue: every piece of UI text and every error message, in each
+ * supported language. English is the reference; other languages must have every key
+ * (the type says so), so a missing translation fails the type check, not a user.
+ */
+export const LOCALES = ['en', 'zh-CN'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = 'en';
+
+const en = {
+  appName: 'Captcha Login',
+  languageName: 'English',
+  languageSwitchLabel: 'Language',
+  loginTitle: 'Sign in',
+  registerTitle: 'Create an account',
+  username: 'Username',
+  password: 'Password',
+  captcha: 'Captcha',
+  captchaHelp: 'Type the characters in the picture. Capitals or not, either is fine.',
+  captchaImageAlt: 'Captcha picture: type the characters it shows. Activate "New picture" if it is hard to read.',
+  captchaRefresh: 'New picture',
+  signIn: 'Sign in',
+  signingIn: 'Signing in…',
+  register: 'Create account',
+  registering: 'Creating account…',
+  noAccount: 'No account yet?',
+  registerLink: 'Create one',
+  haveAccount: 'Already have an account?',
+  loginLink: 'Sign in',
+  usernameRules: '3 to 32 characters: letters, digits, dot, dash or underscore.',
+  passwordRules: 'At least 8 characters.',
+  homeTitle: 'Home',
+  greeting: 'Hello, {name}!',
+  signedInAs: 'You are signed in as {name}.',
+  signOut: 'Sign out',
+  notFoundTitle: 'Page not found',
+  notFoundText: 'There is nothing at this address.',
+  errorTitle: 'Something went wrong',
+  backToStart: 'Back to the start page',
+  networkError: 'The server could not be reached. Check your connection and try again.',
+  errors: {
+    invalid_request: 'The request was not valid. Reload the page and try again.',
+    invalid_json: 'The request body is not valid JSON.',
+    payload_too_large: 'The request is too large.',
+    unsupported_media_type: 'Send the form as JSON.',
+    captcha_missing: 'That captcha was already used or has not been loaded. Type the characters in the new picture.',
+    captcha_expired: 'The captcha has expired. Type the characters in the new picture.',
+    captcha_wrong: 'The captcha was not typed correctly. Try the new picture.',
+    bad_credentials: 'Wrong username or password.',
+    invalid_username: 'Choose a username of 3 to 32 characters: letters, digits, dot, dash or underscore.',
+    invalid_password: 'Choose a password of at least 8 characters.',
+    username_taken: 'That username is taken. Choose another one.',
+    not_found: 'There is nothing at this address.',
+    internal: 'Something went wrong on our side. Please try again.',
+  },
+};
+
+export type Messages = typeof en;
+export type ErrorCode = keyof Messages['errors'];
+export type MessageKey = Exclude<keyof Messages, 'errors'>;
+
+const zhCN: Messages = {
+  appName: '验证码登录',
+  languageName: '简体中文',
+  languageSwitchLabel: '语言',
+  loginTitle: '登录',
+  registerTitle: '注册账号',
+  username: '用户名',
+  password: '密码',
+  captcha: '验证码',
+  captchaHelp: '请输入图片中的字符，不区分大小写。',
+  captchaImageAlt: '验证码图片：请输入图中的字符。看不清可点击“换一张”。',
+  captchaRefresh: '换一张',
+  signIn: '登录',
+  signingIn: '正在登录…',
+  register: '注册',
+  registering: '正在注册…',
+  noAccount: '还没有账号？',
+  registerLink: '立即注册',
+  haveAccount: '已有账号？',
+  loginLink: '去登录',
+  usernameRules: '3 至 32 个字符：字母、数字、点、短横线或下划线。',
+  passwordRules: '至少 8 个字符。',
+  homeTitle: '首页',
+  greeting: '你好，{name}！',
+  signedInAs: '你已作为 {name} 登录。',
+  signOut: '退出登录',
+  notFoundTitle: '页面不存在',
+  notFoundText: '此地址没有内容。',
+  errorTitle: '出错了',
+  backToStart: '返回首页',
+  networkError: '无法连接服务器，请检查网络后重试。',
+  errors: {
+    invalid_request: '请求无效，请刷新页面后重试。',
+    invalid_json: '请求内容不是有效的 JSON。',
+    payload_too_large: '请求内容过大。',
+    unsupported_media_type: '请以 JSON 格式提交表单。',
+    captcha_missing: '该验证码已使用或尚未加载，请输入新图片中的字符。',
+    captcha_expired: '验证码已过期，请输入新图片中的字符。',
+    captcha_wrong: '验证码输入错误，请重新输入新图片中的字符。',
+    bad_credentials: '用户名或密码错误。',
+    invalid_username: '用户名须为 3 至 32 个字符：字母、数字、点、短横线或下划线。',
+    invalid_password: '密码至少需要 8 个字符。',
+    username_taken: '该用户名已被占用，请换一个。',
+    not_found: '此地址没有内容。',
+    internal: '服务器出错了，请稍后重试。',
+  },
+};
+
+const catalogue: Record<Locale, Messages> = { en, 'zh-CN': zhCN };
+
+export type Translate = (key: MessageKey, params?: Record<string, string>) => string;
+
+export function translator(locale: Locale): Translate {
+  const messages = catalogue[locale];
+  return (key, params = {}) => messages[key].replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
+}
+
+export function errorMessage(locale: Locale, code: ErrorCode): string {
+  return catalogue[locale].errors[code];
+}
+
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
+}

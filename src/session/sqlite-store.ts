@@ -1,0 +1,127 @@
+/**
+ * An express-session Store kept in the app's SQLite file.
+ *
+ * One row per session: the JSON record and its expiry time (from the cookie's expiry, so
+ * store and browser agree). Reads ignore expired rows, and a timer deletes them in one
+ * statement, so the table stays as large as the live sessions. Writes are single upserts
+ * through prepared statements; better-sqlite3 is synchronous and each call is short.
+ */
+import session, { type SessionData } from 'express-session';
+import type { SqliteDatabase } from '../sqlite.js';
+
+export interface SqliteSessionStoreOptions {
+  db: SqliteDatabase;
+  /** How often expired rows are deleted, in ms (0 disables the timer). */
+  pruneIntervalMs?: number;
+  /** Lifetime of a session whose cookie has no expiry, in ms. */
+  defaultTtlMs?: number;
+  clock?: () => number;
+}
+
+const DEFAULTS = { pruneIntervalMs: 5 * 60_000, defaultTtlMs: 24 * 60 * 60_000 };
+
+type Callback = (err?: unknown) => void;
+
+export class SqliteSessionStore extends session.Store {
+  readonly #now: () => number;
+  readonly #defaultTtlMs: number;
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #statements;
+
+  constructor(options: SqliteSessionStoreOptions) {
+    super();
+    const pruneIntervalMs = options.pruneIntervalMs ?? DEFAULTS.pruneIntervalMs;
+    const defaultTtlMs = options.defaultTtlMs ?? DEFAULTS.defaultTtlMs;
+    if (!Number.isInteger(pruneIntervalMs) || pruneIntervalMs < 0) {
+      throw new RangeError(`pruneIntervalMs must be a non-negative integer, got ${pruneIntervalMs}`);
+    }
+    if (!Number.isInteger(defaultTtlMs) || defaultTtlMs <= 0) {
+      throw new RangeError(`defaultTtlMs must be a positive integer, got ${defaultTtlMs}`);
+    }
+    this.#now = options.clock ?? Date.now;
+    this.#defaultTtlMs = defaultTtlMs;
+    const { db } = options;
+    db.exec(`CREATE TABLE IF NOT EXISTS sessions (
+      sid TEXT PRIMARY KEY,
+      data TEXT NOT NULL,
+      expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);`);
+    this.#statements = {
+      get: db.prepare<[string, number], { data: string }>('SELECT data FROM sessions WHERE sid = ? AND expires_at > ?'),
+      set: db.prepare<[string, string, number]>(
+        `INSERT INTO sessions (sid, data, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
+      ),
+      touch: db.prepare<[number, string]>('UPDATE sessions SET expires_at = ? WHERE sid = ?'),
+      destroy: db.prepare<[string]>('DELETE FROM sessions WHERE sid = ?'),
+      prune: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
+      count: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM sessions WHERE expires_at > ?'),
+      clear: db.prepare('DELETE FROM sessions'),
+    };
+    if (pruneIntervalMs > 0) {
+      this.#timer = setInterval(() => this.pruneExpired(), pruneIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
+    this.#run(callback, () => {
+      const row = this.#statements.get.get(sid, this.#now());
+      return row ? (JSON.parse(row.data) as SessionData) : null;
+    });
+  }
+
+  override set(sid: string, record: SessionData, callback?: Callback): void {
+    this.#run(callback, () => {
+      this.#statements.set.run(sid, JSON.stringify(record), this.#expiresAt(record));
+    });
+  }
+
+  override touch(sid: string, record: SessionData, callback?: Callback): void {
+    this.#run(callback, () => {
+      this.#statements.touch.run(this.#expiresAt(record), sid);
+    });
+  }
+
+  override destroy(sid: string, callback?: Callback): void {
+    this.#run(callback, () => {
+      this.#statements.destroy.run(sid);
+    });
+  }
+
+  override length(callback: (err: unknown, length?: number) => void): void {
+    this.#run(callback, () => this.#statements.count.get(this.#now())?.n ?? 0);
+  }
+
+  override clear(callback?: Callback): void {
+    this.#run(callback, () => {
+      this.#statements.clear.run();
+    });
+  }
+
+  /** Deletes every expired session; returns how many were deleted. */
+  pruneExpired(): number {
+    return this.#statements.prune.run(this.#now()).changes;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  #expiresAt(record: SessionData): number {
+    const expires = record.cookie?.expires;
+    return expires ? new Date(expires).getTime() : this.#now() + this.#defaultTtlMs;
+  }
+
+  #run<T>(callback: ((err: unknown, value?: T) => void) | undefined, work: () => T): void {
+    let value: T;
+    try {
+      value = work();
+    } catch (err) {
+      callback?.(err);
+      return;
+    }
+    callback?.(null, value);
+  }
+}

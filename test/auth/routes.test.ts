@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { build } from '../helpers/build.js';
+import {
+  assertError,
+  assertHomeGreets,
+  assertSignedInResponse,
+  assertSignedOut,
+  loadCaptcha,
+  openForm,
+  postForm,
+  sessionCookie,
+  signIn,
+} from '../helpers/flows.js';
+
+const alice = { username: 'alice', password: 'correct horse battery' };
+
+test('a newcomer registers in the browser flow and lands signed in', async (t) => {
+  const app = build(t);
+  const agent = app.agent();
+  const captchaId = await openForm(agent, '/register');
+  const captcha = await loadCaptcha(app, agent, captchaId);
+  const res = await postForm(agent, '/register', { ...alice, captcha, captchaId });
+  assert.equal(res.status, 201);
+  assert.deepEqual(res.body, { ok: true, redirect: '/' });
+  await assertHomeGreets(agent, 'alice');
+});
+
+test('sign-in with the right captcha and password regenerates the session and greets the user', async (t) => {
+  const app = build(t);
+  await app.createUser(alice.username, alice.password);
+  const agent = app.agent();
+  const captchaId = await openForm(agent);
+  const captcha = await loadCaptcha(app, agent, captchaId);
+  const anonymous = await agent.get(`/get_validCode_img?id=${captchaId}`);
+  const anonymousCookie = sessionCookie(anonymous);
+  const fresh = app.answers.at(-1) as string;
+  const res = await postForm(agent, '/login', { ...alice, captcha: fresh.toLowerCase(), captchaId });
+  assertSignedInResponse(res);
+  assert.notEqual(captcha, undefined);
+  const signedInCookie = sessionCookie(res);
+  assert.ok(signedInCookie, 'sign-in sets a session cookie');
+  assert.notEqual(signedInCookie, anonymousCookie, 'the session id changes at sign-in');
+  await assertHomeGreets(agent, 'alice');
+});
+
+test('the captcha is checked before the password: a wrong captcha with the right password fails', async (t) => {
+  const app = build(t);
+  await app.createUser(alice.username, alice.password);
+  const agent = app.agent();
+  const captchaId = await openForm(agent);
+  const captcha = await loadCaptcha(app, agent, captchaId);
+  const wrong = captcha === 'AAAAA' ? 'CCCCC' : 'AAAAA';
+  assertError(await postForm(agent, '/login', { ...alice, captcha: wrong, captchaId }), 400, 'captcha_wrong');
+  await assertSignedOut(agent);
+});
+
+test('a wrong password and an unknown user get the same answer', async (t) => {
+  const app = build(t);
+  await app.createUser(alice.username, alice.password);
+  const wrongPassword = await signIn(app, app.agent(), { username: 'alice', password: 'not the password' });
+  const unknownUser = await signIn(app, app.agent(), { username: 'mallory', password: 'not the password' });
+  assertError(wrongPassword, 401, 'bad_credentials');
+  assertError(unknownUser, 401, 'bad_credentials');
+  assert.deepEqual(wrongPassword.body, unknownUser.body);
+});
+
+test('usernames are matched without regard to case at sign-in and sign-up', async (t) => {
+  const app = build(t);
+  await app.createUser(alice.username, alice.password);
+  assertSignedInResponse(await signIn(app, app.agent(), { username: 'ALICE', password: alice.password }));
+  const agent = app.agent();
+  const captchaId = await openForm(agent, '/register');
+  const captcha = await loadCaptcha(app, agent, captchaId);
+  const taken = await postForm(agent, '/register', { username: 'Alice', password: 'another password', captcha, captchaId });
+  assertError(taken, 409, 'username_taken');
+});
+
+test('sign-up states and enforces the username and password rules', async (t) => {
+  const app = build(t);
+  const agent = app.agent();
+  const page = await agent.get('/register').expect(200);
+  assert.match(page.text, /3 to 32 characters/);
+  assert.match(page.text, /At least 8 characters/);
+  for (const [body, code] of [
+    [{ username: 'a b', password: 'long enough password' }, 'invalid_username'],
+    [{ username: 'x', password: 'long enough password' }, 'invalid_username'],
+    [{ username: 'bob', password: 'short' }, 'invalid_password'],
+  ] as const) {
+    const captchaId = await openForm(agent, '/register');
+    const captcha = await loadCaptcha(app, agent, captchaId);
+    assertError(await postForm(agent, '/register', { ...body, captcha, captchaId }), 400, code);
+  }
+  const count = app.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number };
+  assert.equal(count.n, 0);
+});
+
+test('sign-out is a POST that destroys the session; the home page then sends to /login', async (t) => {
+  const app = build(t);
+  await app.createUser(alice.username, alice.password);
+  const agent = app.agent();
+  assertSignedInResponse(await signIn(app, agent, alice));
+  const home = await agent.get('/').expect(200);
+  assert.match(home.text, /<form action="\/logout" method="post">/);
+  await agent.get('/logout').expect(404);
+  await assertHomeGreets(agent, 'alice');
+  const out = await agent.post('/logout').set('Accept', 'text/html').expect(303);
+  assert.equal(out.headers.location, '/login');
+  await assertSignedOut(agent);
+  const rows = app.db.prepare("SELECT count(*) AS n FROM sessions WHERE data LIKE '%alice%'").get() as { n: number };
+  assert.equal(rows.n, 0, 'the signed-in session row is gone');
+});
+
+test('a restart keeps users and signed-in sessions', async (t) => {
+  const first = build(t);
+  await first.createUser(alice.username, alice.password);
+  const agent = first.agent();
+  const res = await signIn(first, agent, alice);
+  const cookie = sessionCookie(res);
+  assert.ok(cookie);
+  const second = build(t, { dataDir: first.dataDir });
+  const home = await second.agent().get('/').set('Cookie', cookie).expect(200);
+  assert.match(home.text, /Hello, alice!/);
+});
+
+test('malformed bodies get a 4xx JSON error, never a 500', async (t) => {
+  const app = build(t);
+  const agent = app.agent();
+  const captchaId = await openForm(agent);
+  await loadCaptcha(app, agent, captchaId);
+  assertError(await agent.post('/login').set('Content-Type', 'application/json').send('{"username":'), 400, 'invalid_json');
+  assertError(await agent.post('/login').set('Content-Type', 'text/plain').send('username=a'), 415, 'unsupported_media_type');
+  assertError(await postForm(agent, '/login', { username: ['a'], password: 'x', captcha: 'x', captchaId }), 400, 'invalid_request');
+  assertError(await postForm(agent, '/login', { username: 'a', password: 'x', captcha: 12345, captchaId }), 400, 'invalid_request');
+  assertError(await postForm(agent, '/login', { username: 'a', password: 'x', captcha: 'x' }), 400, 'invalid_request');
+  assertError(await postForm(agent, '/login', { username: 'a'.repeat(65), password: 'x', captcha: 'x', captchaId }), 400, 'invalid_request');
+  const huge = await agent.post('/login').set('Content-Type', 'application/json').send(JSON.stringify({ username: 'a'.repeat(40_000) }));
+  assertError(huge, 413, 'payload_too_large');
+});
+
+test('no password, captcha answer or session id reaches the log', async (t) => {
+  const app = build(t);
+  await app.createUser(alice.username, alice.password);
+  const agent = app.agent();
+  const res = await signIn(app, agent, alice);
+  assertSignedInResponse(res);
+  await signIn(app, app.agent(), { username: 'alice', password: 'wrong password here' });
+  const logs = app.logs();
+  assert.match(logs, /"path":"\/login"/, 'requests are logged');
+  assert.ok(!logs.includes(alice.password), 'password in log');
+  assert.ok(!logs.includes('wrong password here'), 'password in log');
+  for (const answer of app.answers) assert.ok(!logs.includes(answer), `captcha answer ${answer} in log`);
+  const sid = sessionCookie(res)?.split('=')[1] ?? '';
+  assert.ok(sid.length > 10);
+  assert.ok(!logs.includes(decodeURIComponent(sid).slice(2, 20)), 'session id in log');
+});

@@ -1,0 +1,96 @@
+/// <reference lib="dom" />
+/**
+ * The whole path a person takes, in Debian's Chromium driven by playwright-core against
+ * the app on a real port. Saves a screenshot of the login page to test-output/.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { test } from 'node:test';
+import { chromium, type Page } from 'playwright-core';
+import { ROOT_DIR } from '../../src/paths.js';
+import { build } from '../helpers/build.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+export const SCREENSHOT_DIR = path.join(ROOT_DIR, 'test-output');
+
+async function captchaState(page: Page) {
+  return page.$eval('#captcha-image', (img) => {
+    const image = img as HTMLImageElement;
+    return { src: image.getAttribute('src') ?? '', width: image.naturalWidth, complete: image.complete };
+  });
+}
+
+/** Waits until the captcha image shows a picture other than `previousSrc`. */
+async function waitForNewCaptcha(page: Page, previousSrc: string): Promise<string> {
+  await page.waitForFunction((before) => {
+    const image = document.querySelector<HTMLImageElement>('#captcha-image');
+    return image !== null && image.getAttribute('src') !== before && image.complete && image.naturalWidth === 270;
+  }, previousSrc);
+  return (await captchaState(page)).src;
+}
+
+test('a person signs in with the captcha and signs out, in a real browser', async (t) => {
+  const app = build(t);
+  await app.createUser('alice', 'correct horse battery');
+  const server = app.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 900, height: 720 }, locale: 'en-US' });
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    // The failed sign-in below is an expected 400; anything else (a CSP refusal, a
+    // missing file, a script error) is a problem.
+    const expected = message.text().includes('status of 400');
+    if (message.type() === 'error' && !expected) problems.push(message.text());
+  });
+  page.on('pageerror', (err) => problems.push(err.message));
+
+  await page.goto(`${base}/login`);
+  await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#captcha-image')?.naturalWidth === 270);
+  const first = await captchaState(page);
+  assert.equal(first.width, 270, 'the captcha image loaded');
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'login.png') });
+
+  await page.click('#captcha-image');
+  const afterClick = await waitForNewCaptcha(page, first.src);
+
+  await page.focus('#captcha-refresh');
+  await page.keyboard.press('Enter');
+  const afterKeyboard = await waitForNewCaptcha(page, afterClick);
+
+  await page.fill('#username', 'alice');
+  await page.fill('#password', 'correct horse battery');
+  const current = app.answers.at(-1) as string;
+  await page.fill('#captcha', current === 'AAAAA' ? 'CCCCC' : 'AAAAA');
+  await page.click('#submit');
+  await page.waitForSelector('#form-status .alert-danger');
+  assert.match(await page.textContent('#form-status') ?? '', /captcha was not typed correctly/);
+  await waitForNewCaptcha(page, afterKeyboard);
+  assert.equal(await page.inputValue('#captcha'), '', 'the captcha field is cleared');
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'login-error.png') });
+
+  await page.fill('#captcha', (app.answers.at(-1) as string).toLowerCase());
+  await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
+  assert.match(await page.textContent('#greeting') ?? '', /Hello, alice!/);
+
+  await Promise.all([page.waitForURL(`${base}/login`), page.click('#sign-out')]);
+  const back = await page.goto(`${base}/`);
+  assert.equal(new URL(back?.url() ?? '').pathname, '/login', 'signed out: home sends to /login');
+  assert.deepEqual(problems, [], 'no console errors or CSP violations');
+});

@@ -1,0 +1,97 @@
+/**
+ * build(t): a real app on a real SQLite file in a temporary folder, torn down when the
+ * test ends. The code generator is the production one, wrapped so the test can read the
+ * answers it made; the clock is a manual one so expiry needs no sleeping.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { TestContext } from 'node:test';
+import type { Express } from 'express';
+import supertest from 'supertest';
+import { createApp, type AppDeps } from '../../src/app.js';
+import { createAccounts } from '../../src/auth/accounts.js';
+import { SqliteUserRepository } from '../../src/auth/users.js';
+import { createCodeGenerator } from '../../src/captcha/code.js';
+import { SqliteSpentChallengeLedger } from '../../src/captcha/sqlite-ledger.js';
+import { createLogger } from '../../src/logger.js';
+import { SqliteSessionStore } from '../../src/session/sqlite-store.js';
+import { openDataDirDatabase, type SqliteDatabase } from '../../src/sqlite.js';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-the-app-000';
+
+export interface ManualClock {
+  now: () => number;
+  advance: (ms: number) => void;
+}
+
+export interface TestApp {
+  app: Express;
+  db: SqliteDatabase;
+  dataDir: string;
+  clock: ManualClock;
+  /** Every captcha answer the app made, oldest first. */
+  answers: string[];
+  /** Everything the app logged, as text. */
+  logs: () => string;
+  agent: () => ReturnType<typeof supertest.agent>;
+  createUser: (username: string, password: string) => Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Reuse a data folder (to test restarts); it is then not deleted by this build. */
+  dataDir?: string;
+  captcha?: AppDeps['captcha'];
+}
+
+export function build(t: TestContext, options: BuildOptions = {}): TestApp {
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'captcha-login-test-'));
+  const db = openDataDirDatabase(dataDir);
+  let time = Date.UTC(2026, 0, 1);
+  const clock: ManualClock = { now: () => time, advance: (ms) => (time += ms) };
+  const logLines: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  const answers: string[] = [];
+  const realGenerator = createCodeGenerator();
+  const sessionStore = new SqliteSessionStore({ db, pruneIntervalMs: 0 });
+  const users = new SqliteUserRepository(db);
+  const app = createApp({
+    logger: createLogger('info', logStream),
+    sessionStore,
+    sessionSecret: TEST_SECRET,
+    users,
+    spentChallenges: new SqliteSpentChallengeLedger(db, clock.now),
+    generateCode: () => {
+      const answer = realGenerator();
+      answers.push(answer);
+      return answer;
+    },
+    captcha: options.captcha,
+    clock: clock.now,
+  });
+  t.after(() => {
+    sessionStore.close();
+    db.close();
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  const accounts = createAccounts(users);
+  return {
+    app,
+    db,
+    dataDir,
+    clock,
+    answers,
+    logs: () => logLines.join(''),
+    agent: () => supertest.agent(app),
+    createUser: async (username, password) => {
+      await accounts.register(username, password);
+    },
+  };
+}
