@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     files: ['public/js/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { $: 'readonly', window: 'readonly', document: 'readonly' } },
+    languageOptions: { sourceType: 'script', globals: { $: 'readonly', window: 'readonly', document: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
   },
   {
     files: ['eslint.config.js'],

@@ -11,6 +11,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { createAccounts } from './auth/accounts.js';
+import { createLockout, type FailedLoginStore, type LockoutPolicy } from './auth/lockout.js';
 import type { ScryptParams } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
 import type { UserRepository } from './auth/users.js';
@@ -20,9 +21,11 @@ import { createCodeGenerator, type CodeGenerator } from './captcha/code.js';
 import { registerCaptchaFonts } from './captcha/fonts.js';
 import { captchaRoutes } from './captcha/routes.js';
 import { errorHandler, notFound } from './http/errors.js';
+import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { sessionMiddleware } from './session/middleware.js';
+import { enforceSessionTimeouts, validateSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -30,6 +33,7 @@ export interface AppDeps {
   sessionSecret: string | string[];
   users: UserRepository;
   spentChallenges: SpentChallengeLedger;
+  failedLogins: FailedLoginStore;
   /** Makes captcha answers; tests pass one that records what it made. */
   generateCode?: CodeGenerator;
   captcha?: Pick<CaptchaOptions, 'ttlMs' | 'maxOutstanding' | 'render'> & { length?: number };
@@ -39,12 +43,21 @@ export interface AppDeps {
   trustProxyHops?: number;
   clock?: () => number;
   scryptParams?: ScryptParams;
+  /** How many scrypt computations may run at once. */
+  scryptConcurrency?: number;
+  /** Per-IP limits; false turns them off (RATE_LIMITS=off, for load tests). */
+  ipRateLimits?: Partial<IpRateLimitOptions> | false;
+  lockout?: Partial<LockoutPolicy>;
+  sessionTimeouts?: Partial<SessionTimeouts>;
 }
 
 const JSON_BODY_LIMIT = '16kb';
 
 export function createApp(deps: AppDeps): Express {
   const secure = deps.secure ?? false;
+  const clock = deps.clock ?? Date.now;
+  const timeouts = validateSessionTimeouts(deps.sessionTimeouts);
+  const limits = ipRateLimits(deps.ipRateLimits ?? {});
   const app = express();
   app.set('trust proxy', deps.trustProxyHops ?? 0);
   app.set('views', VIEWS_DIR);
@@ -58,9 +71,10 @@ export function createApp(deps: AppDeps): Express {
     ttlMs: deps.captcha?.ttlMs,
     maxOutstanding: deps.captcha?.maxOutstanding,
     render: deps.captcha?.render,
-    clock: deps.clock,
+    clock,
   });
-  const accounts = createAccounts(deps.users, deps.scryptParams);
+  const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency });
+  const lockout = createLockout(deps.failedLogins, deps.lockout, clock);
 
   app.use(
     pinoHttp({
@@ -85,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
         },
       },
       strictTransportSecurity: secure,
+      xFrameOptions: { action: 'deny' },
     }),
   );
   app.use(localeMiddleware({ secureCookies: secure }));
@@ -92,10 +107,11 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
   app.use('/static', express.static(PUBLIC_DIR));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
-  app.use(sessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: secure }));
+  app.use(sessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: secure, timeouts }));
+  app.use(enforceSessionTimeouts(timeouts, clock));
 
-  app.use(captchaRoutes(captcha));
-  app.use(authRoutes({ accounts, captcha }));
+  app.use(captchaRoutes(captcha, limits.images));
+  app.use(authRoutes({ accounts, captcha, lockout, limits, timeouts, clock }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -7,6 +7,9 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { LockoutPolicy } from './auth/lockout.js';
+import type { IpRateLimitOptions } from './http/rate-limits.js';
+import type { SessionTimeouts } from './session/timeouts.js';
 
 const integer = (min: number, max: number) =>
   z
@@ -25,6 +28,17 @@ const schema = z.object({
   CAPTCHA_LENGTH: integer(3, 8).optional(),
   CAPTCHA_TTL_SECONDS: integer(10, 3600).default(120),
   TRUST_PROXY_HOPS: integer(0, 10).default(0),
+  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  RATE_LIMIT_IMAGES_PER_MINUTE: integer(1, 100_000).default(60),
+  RATE_LIMIT_POSTS_PER_MINUTE: integer(1, 100_000).default(10),
+  RATE_LIMIT_POSTS_PER_HOUR: integer(1, 1_000_000).default(100),
+  ACCOUNT_LOCK_AFTER_FAILURES: integer(1, 100).default(5),
+  ACCOUNT_LOCK_BASE_SECONDS: integer(1, 86_400).default(60),
+  ACCOUNT_LOCK_MAX_SECONDS: integer(1, 86_400).default(900),
+  SESSION_IDLE_MINUTES: integer(1, 1440).default(30),
+  SESSION_ABSOLUTE_HOURS: integer(1, 720).default(8),
+  ANONYMOUS_SESSION_MINUTES: integer(1, 1440).default(10),
+  SCRYPT_CONCURRENCY: integer(1, 64).default(2),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -40,6 +54,11 @@ export interface Config {
   captchaTtlMs: number;
   trustProxyHops: number;
   logLevel: string;
+  /** Per-IP request limits, or false when RATE_LIMITS=off. */
+  ipRateLimits: IpRateLimitOptions | false;
+  lockout: LockoutPolicy;
+  sessionTimeouts: SessionTimeouts;
+  scryptConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -55,6 +74,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const values = parsed.data;
+  if (values.ACCOUNT_LOCK_MAX_SECONDS < values.ACCOUNT_LOCK_BASE_SECONDS) {
+    throw new ConfigError('Invalid configuration: ACCOUNT_LOCK_MAX_SECONDS must not be below ACCOUNT_LOCK_BASE_SECONDS');
+  }
   if (values.NODE_ENV === 'production' && values.SESSION_SECRET === undefined) {
     throw new ConfigError('SESSION_SECRET is required when NODE_ENV=production (at least 32 random characters)');
   }
@@ -68,5 +90,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     captchaTtlMs: values.CAPTCHA_TTL_SECONDS * 1000,
     trustProxyHops: values.TRUST_PROXY_HOPS,
     logLevel: values.LOG_LEVEL,
+    ipRateLimits:
+      values.RATE_LIMITS === 'off'
+        ? false
+        : {
+            imagesPerMinute: values.RATE_LIMIT_IMAGES_PER_MINUTE,
+            postsPerMinute: values.RATE_LIMIT_POSTS_PER_MINUTE,
+            postsPerHour: values.RATE_LIMIT_POSTS_PER_HOUR,
+          },
+    lockout: {
+      afterFailures: values.ACCOUNT_LOCK_AFTER_FAILURES,
+      baseMs: values.ACCOUNT_LOCK_BASE_SECONDS * 1000,
+      maxMs: values.ACCOUNT_LOCK_MAX_SECONDS * 1000,
+    },
+    sessionTimeouts: {
+      idleMs: values.SESSION_IDLE_MINUTES * 60_000,
+      absoluteMs: values.SESSION_ABSOLUTE_HOURS * 3_600_000,
+      anonymousMs: values.ANONYMOUS_SESSION_MINUTES * 60_000,
+    },
+    scryptConcurrency: values.SCRYPT_CONCURRENCY,
   };
 }

@@ -1,23 +1,17 @@
 /**
- * Starts captcha-login: reads the configuration, opens the SQLite stores in DATA_DIR,
- * listens, and on SIGTERM/SIGINT stops taking connections, lets requests in flight
- * finish, then closes the database.
+ * Starts captcha-login: reads the configuration, builds the app on the SQLite stores in
+ * DATA_DIR, listens, and on SIGTERM/SIGINT stops taking connections, lets requests in
+ * flight finish (closing them after a grace period), then closes the database.
  */
-import { createApp } from './app.js';
-import { SqliteUserRepository } from './auth/users.js';
-import { SqliteSpentChallengeLedger } from './captcha/sqlite-ledger.js';
-import { ConfigError, loadConfig } from './config.js';
+import { composeApp } from './compose.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { loadOrCreateDevSecret } from './session/secret.js';
-import { SqliteSessionStore } from './session/sqlite-store.js';
-import { openDataDirDatabase } from './sqlite.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-function main(): void {
-  let config;
+function readConfig(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -25,19 +19,12 @@ function main(): void {
     }
     throw err;
   }
+}
+
+function main(): void {
+  const config = readConfig();
   const logger = createLogger(config.logLevel);
-  const db = openDataDirDatabase(config.dataDir);
-  const sessionStore = new SqliteSessionStore({ db });
-  const app = createApp({
-    logger,
-    sessionStore,
-    sessionSecret: config.sessionSecret ?? loadOrCreateDevSecret(config.dataDir),
-    users: new SqliteUserRepository(db),
-    spentChallenges: new SqliteSpentChallengeLedger(db),
-    captcha: { ttlMs: config.captchaTtlMs, length: config.captchaLength },
-    secure: config.env === 'production',
-    trustProxyHops: config.trustProxyHops,
-  });
+  const { app, close } = composeApp(config, logger);
 
   const server = app.listen(config.port, config.host, (err?: Error) => {
     if (err) {
@@ -58,8 +45,7 @@ function main(): void {
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
     server.close(() => {
-      sessionStore.close();
-      db.close();
+      close();
       logger.info('stopped');
     });
     server.closeIdleConnections();

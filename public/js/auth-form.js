@@ -1,7 +1,9 @@
 /*
- * The sign-in and sign-up forms: send them as JSON with jQuery, show the server's
- * message in the live region, and load a new captcha after every failure (the server
- * has spent the old one). The image is tied to this page by data-captcha-id.
+ * The sign-in and sign-up forms: send them as JSON with jQuery (with the page's CSRF
+ * token in a header), show the server's message in the live region, and load a new
+ * captcha after every failure (the server has spent the old one). The image is tied to
+ * this page by data-captcha-id. On sign-up, the password's strength is shown as a hint
+ * while the person types.
  */
 $(function () {
   'use strict';
@@ -13,6 +15,8 @@ $(function () {
   var captchaId = String($form.data('captcha-id'));
   var submitLabel = $submit.text();
   var loads = 0;
+
+  $.ajaxSetup({ headers: { 'X-CSRF-Token': $('meta[name="csrf-token"]').attr('content') } });
 
   function refreshCaptcha() {
     loads += 1;
@@ -32,6 +36,36 @@ $(function () {
     refreshCaptcha();
     $captcha.trigger('focus');
   });
+
+  var $strength = $('#password-strength');
+  var strengthTimer;
+  var strengthRequest;
+  function showStrength() {
+    var password = String($('#password').val());
+    if (strengthRequest) strengthRequest.abort();
+    if (password === '') {
+      $strength.empty();
+      return;
+    }
+    strengthRequest = $.ajax({
+      url: '/password-strength',
+      method: 'POST',
+      contentType: 'application/json',
+      dataType: 'json',
+      data: JSON.stringify({ password: password, username: String($('#username').val()) })
+    }).done(function (body) {
+      var levels = $strength.data('levels');
+      var text = $strength.data('label') + ': ' + levels[body.score];
+      if ($strength.data('show-feedback') === 'yes' && body.warning) text += ' — ' + body.warning;
+      $strength.text(text).toggleClass('text-danger', !body.acceptable).toggleClass('text-success', body.acceptable);
+    });
+  }
+  if ($strength.length) {
+    $('#password').on('input', function () {
+      clearTimeout(strengthTimer);
+      strengthTimer = setTimeout(showStrength, 300);
+    });
+  }
 
   $form.on('submit', function (event) {
     event.preventDefault();

@@ -1,32 +1,54 @@
 /**
  * Signing up and signing in, on top of a user repository and the password hasher.
  *
- * Sign-in for an unknown name still runs one scrypt verification against a dummy hash, so
- * response time does not reveal which usernames exist.
+ * Every sign-in attempt costs one scrypt verification, whether the name is unknown or the
+ * account is locked (both verify against a dummy hash), so response time reveals neither.
+ * scrypt needs ~128 MiB and a core for a few hundred ms, so at most `concurrency` run at
+ * once and the rest wait their turn, instead of a burst exhausting memory.
  */
-import { hashPassword, verifyPassword, type ScryptParams, OWASP_SCRYPT } from './passwords.js';
+import pLimit from 'p-limit';
+import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
 import type { User, UserRepository } from './users.js';
+
+export interface AccountsOptions {
+  scryptParams?: ScryptParams;
+  /** How many scrypt computations may run at once. */
+  concurrency?: number;
+}
+
+export const ACCOUNTS_DEFAULTS = { concurrency: 2 } as const;
 
 export interface Accounts {
   register(username: string, password: string): Promise<User>;
-  /** The user when the password is right; undefined for a wrong password or unknown name. */
-  authenticate(username: string, password: string): Promise<User | undefined>;
+  /**
+   * The user when the password is right; undefined for a wrong password, an unknown
+   * name, or when `locked` (then the password is not even compared, but the work is done).
+   */
+  authenticate(username: string, password: string, locked?: boolean): Promise<User | undefined>;
+  /** scrypt computations running and waiting now. */
+  readonly load: { active: number; waiting: number };
 }
 
-export function createAccounts(users: UserRepository, scryptParams: ScryptParams = OWASP_SCRYPT): Accounts {
+export function createAccounts(users: UserRepository, options: AccountsOptions = {}): Accounts {
+  const scryptParams = options.scryptParams ?? OWASP_SCRYPT;
+  const concurrency = options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`scrypt concurrency must be a positive integer, got ${concurrency}`);
+  const limit = pLimit(concurrency);
   let dummyHash: Promise<string> | undefined;
+  const dummy = () => (dummyHash ??= limit(() => hashPassword('not a real password', scryptParams)));
+
   return {
     async register(username, password) {
-      return users.create(username, await hashPassword(password, scryptParams));
+      return users.create(username, await limit(() => hashPassword(password, scryptParams)));
     },
-    async authenticate(username, password) {
-      const user = await users.findByUsername(username);
-      if (!user) {
-        dummyHash ??= hashPassword('not a real password', scryptParams);
-        await verifyPassword(password, await dummyHash);
-        return undefined;
-      }
-      return (await verifyPassword(password, user.passwordHash)) ? user : undefined;
+    async authenticate(username, password, locked = false) {
+      const user = locked ? undefined : await users.findByUsername(username);
+      const stored = user?.passwordHash ?? (await dummy());
+      const matches = await limit(() => verifyPassword(password, stored));
+      return user && matches ? user : undefined;
+    },
+    get load() {
+      return { active: limit.activeCount, waiting: limit.pendingCount };
     },
   };
 }

@@ -1,29 +1,45 @@
 /**
  * The pages and form endpoints of signing in, signing up and signing out.
  *
- * Each POST takes JSON (the page's jQuery sends it) and answers JSON: `{ok:true, redirect}`
- * or an error from the one error handler. The captcha is checked, and spent, before any
- * password work, so an attacker without a human cannot make the server run scrypt.
+ * Each form POST passes, in order: the per-IP limits, the same-origin and CSRF checks,
+ * the body schema, then the captcha, which is spent before any password work, so an
+ * attacker without a human cannot make the server run scrypt. Answers are JSON:
+ * `{ok:true, redirect}` or an error from the one error handler.
  */
 import { promisify } from 'node:util';
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { SLOT_KEY_PATTERN, newSlotKey, type VerifyFailure } from '../captcha/challenges.js';
 import type { Captcha } from '../captcha/captcha.js';
 import { CAPTCHA_IMAGE_PATH } from '../captcha/routes.js';
 import { HttpError } from '../http/errors.js';
+import type { IpRateLimits } from '../http/rate-limits.js';
 import type { ErrorCode } from '../i18n/messages.js';
+import { csrfToken, requireCsrfToken, requireSameOrigin } from '../session/csrf.js';
 import { SESSION_COOKIE_NAME } from '../session/middleware.js';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, newPasswordSchema, usernameSchema } from './credentials.js';
+import { startSignedInSession, type SessionTimeouts } from '../session/timeouts.js';
 import type { Accounts } from './accounts.js';
+import {
+  CAPTCHA_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  USERNAME_MAX_LENGTH,
+  newPasswordSchema,
+  passwordField,
+  plainField,
+  usernameSchema,
+} from './credentials.js';
+import type { Lockout } from './lockout.js';
+import { passwordStrength } from './password-strength.js';
 import { UsernameTakenError } from './users.js';
 
 const formBody = z.object({
-  username: z.string().max(64),
-  password: z.string().max(PASSWORD_MAX_LENGTH),
-  captcha: z.string().max(16),
+  username: plainField(USERNAME_MAX_LENGTH),
+  password: passwordField,
+  captcha: plainField(CAPTCHA_MAX_LENGTH),
   captchaId: z.string().regex(SLOT_KEY_PATTERN),
 });
+
+const strengthBody = z.object({ password: passwordField, username: plainField(USERNAME_MAX_LENGTH).optional() });
 
 const CAPTCHA_ERRORS: Record<VerifyFailure, ErrorCode> = {
   missing: 'captcha_missing',
@@ -31,37 +47,62 @@ const CAPTCHA_ERRORS: Record<VerifyFailure, ErrorCode> = {
   wrong: 'captcha_wrong',
 };
 
-export function authRoutes(deps: { accounts: Accounts; captcha: Captcha }): Router {
-  const { accounts, captcha } = deps;
-  const router = Router();
+export interface AuthRouteDeps {
+  accounts: Accounts;
+  captcha: Captcha;
+  lockout: Lockout;
+  limits: IpRateLimits;
+  timeouts: SessionTimeouts;
+  clock: () => number;
+}
 
-  router.get('/', (req, res) => {
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
+const requireJson: RequestHandler = (req, _res, next) => {
+  if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type');
+  next();
+};
+
+export function authRoutes(deps: AuthRouteDeps): Router {
+  const { accounts, captcha, lockout, limits, timeouts, clock } = deps;
+  const router = Router();
+  const guardedPost = [noStore, requireSameOrigin, requireJson, requireCsrfToken];
+
+  router.get('/', noStore, (req, res) => {
     const user = req.session.user;
     if (!user) {
       res.redirect(303, '/login');
       return;
     }
-    res.set('Cache-Control', 'no-store').render('home', { username: user.username });
+    res.render('home', { username: user.username, csrfToken: csrfToken(req) });
   });
 
-  router.get('/login', (req, res) => renderForm(res, 'login'));
-  router.get('/register', (req, res) => renderForm(res, 'register'));
+  router.get('/login', noStore, (req, res) => renderForm(req, res, 'login'));
+  router.get('/register', noStore, (req, res) => renderForm(req, res, 'register'));
 
-  router.post('/login', async (req, res) => {
+  router.post('/login', ...limits.posts, ...guardedPost, async (req, res) => {
     const form = await checkForm(req);
-    const user = await accounts.authenticate(form.username, form.password);
-    if (!user) throw new HttpError(401, 'bad_credentials');
+    const locked = await lockout.isLocked(form.username);
+    const user = await accounts.authenticate(form.username, form.password, locked);
+    if (!user) {
+      if (!locked) await lockout.recordFailure(form.username);
+      throw new HttpError(401, 'bad_credentials');
+    }
+    await lockout.recordSuccess(form.username);
     await signIn(req, user);
     res.json({ ok: true, redirect: '/' });
   });
 
-  router.post('/register', async (req, res) => {
+  router.post('/register', ...limits.posts, ...guardedPost, async (req, res) => {
     const form = await checkForm(req);
     if (!usernameSchema.safeParse(form.username).success) throw new HttpError(400, 'invalid_username');
     if (!newPasswordSchema.safeParse(form.password).success) throw new HttpError(400, 'invalid_password');
+    if (!passwordStrength(form.password, [form.username]).acceptable) throw new HttpError(400, 'weak_password');
     try {
-      const user = await accounts.register(form.username, form.password);
-      await signIn(req, user);
+      await signIn(req, await accounts.register(form.username, form.password));
     } catch (err) {
       if (err instanceof UsernameTakenError) throw new HttpError(409, 'username_taken');
       throw err;
@@ -69,16 +110,29 @@ export function authRoutes(deps: { accounts: Accounts; captcha: Captcha }): Rout
     res.status(201).json({ ok: true, redirect: '/' });
   });
 
-  router.post('/logout', async (req, res) => {
-    await promisify(req.session.destroy.bind(req.session))();
-    res.clearCookie(SESSION_COOKIE_NAME, { path: '/' });
-    if (req.accepts(['json', 'html']) === 'json') res.json({ ok: true, redirect: '/login' });
-    else res.redirect(303, '/login');
+  router.post('/password-strength', limits.hints, ...guardedPost, (req, res) => {
+    const parsed = strengthBody.safeParse(req.body);
+    if (!parsed.success) throw new HttpError(400, 'invalid_request');
+    const { password, username } = parsed.data;
+    res.json({ ok: true, ...passwordStrength(password, username ? [username] : []) });
   });
+
+  router.post(
+    '/logout',
+    noStore,
+    requireSameOrigin,
+    express.urlencoded({ extended: false, limit: '2kb' }),
+    requireCsrfToken,
+    async (req, res) => {
+      await promisify(req.session.destroy.bind(req.session))();
+      res.clearCookie(SESSION_COOKIE_NAME, { path: '/' });
+      if (req.accepts(['html', 'json']) === 'json') res.json({ ok: true, redirect: '/login' });
+      else res.redirect(303, '/login');
+    },
+  );
 
   /** Validates the body's shape, then spends the captcha it names. */
   async function checkForm(req: Request): Promise<z.infer<typeof formBody>> {
-    if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type');
     const parsed = formBody.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request');
     const verdict = await captcha.verify(req, parsed.data.captchaId, parsed.data.captcha);
@@ -86,22 +140,23 @@ export function authRoutes(deps: { accounts: Accounts; captcha: Captcha }): Rout
     return parsed.data;
   }
 
+  /** A fresh session id at sign-in, so an id planted before sign-in is worthless after. */
+  async function signIn(req: Request, user: { id: number; username: string }): Promise<void> {
+    await promisify(req.session.regenerate.bind(req.session))();
+    startSignedInSession(req, user, timeouts, clock());
+    await promisify(req.session.save.bind(req.session))();
+  }
+
   return router;
 }
 
-function renderForm(res: Response, form: 'login' | 'register'): void {
+function renderForm(req: Request, res: Response, form: 'login' | 'register'): void {
   const captchaId = newSlotKey();
-  res.set('Cache-Control', 'no-store').render(form, {
+  res.render(form, {
     captchaId,
     captchaImageUrl: `${CAPTCHA_IMAGE_PATH}?id=${captchaId}`,
     usernameRules: form === 'register',
     passwordMinLength: PASSWORD_MIN_LENGTH,
+    csrfToken: csrfToken(req),
   });
-}
-
-/** A fresh session id at sign-in, so an id planted before sign-in is worthless after. */
-async function signIn(req: Request, user: { id: number; username: string }): Promise<void> {
-  await promisify(req.session.regenerate.bind(req.session))();
-  req.session.user = { id: user.id, username: user.username };
-  await promisify(req.session.save.bind(req.session))();
 }

@@ -4,7 +4,7 @@
  * The page passes its slot key as `id` (pages without one share the "default" slot) and a
  * changing `n` so that no cache can answer. The answer stays in the session.
  */
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../http/errors.js';
 import { SLOT_KEY_PATTERN } from './challenges.js';
@@ -18,9 +18,9 @@ const imageQuery = z.object({
   n: z.string().max(64).optional(),
 });
 
-export function captchaRoutes(captcha: Captcha): Router {
+export function captchaRoutes(captcha: Captcha, rateLimit: RequestHandler): Router {
   const router = Router();
-  router.get(CAPTCHA_IMAGE_PATH, async (req, res) => {
+  router.get(CAPTCHA_IMAGE_PATH, rateLimit, async (req, res) => {
     const query = imageQuery.safeParse(req.query);
     if (!query.success) throw new HttpError(400, 'invalid_request');
     const png = await captcha.issue(req, query.data.id);

@@ -1,14 +1,16 @@
 /**
  * express-session configured for this app: nothing stored until there is something to
- * keep (an issued captcha or a signed-in user), no rewrite of unchanged sessions, and a
- * cookie that scripts cannot read and other sites do not receive on sub-requests.
+ * keep (an issued captcha, a form's CSRF token or a signed-in user), no rewrite of
+ * unchanged sessions, and a cookie that scripts cannot read and other sites do not get on
+ * sub-requests. The cookie is rolling, so its expiry (and the store row's) follows the
+ * last request: anonymous sessions then die quickly, signed-in ones after the idle time.
  */
 import session from 'express-session';
 import type { RequestHandler } from 'express';
+import type { SessionTimeouts } from './timeouts.js';
 import './types.js';
 
 export const SESSION_COOKIE_NAME = 'captcha_login.sid';
-export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 
 export interface SessionOptions {
   store: session.Store;
@@ -16,9 +18,10 @@ export interface SessionOptions {
   secret: string | string[];
   /** Secure cookies need HTTPS; on in production. */
   secureCookies: boolean;
+  timeouts: SessionTimeouts;
 }
 
-export function sessionMiddleware({ store, secret, secureCookies }: SessionOptions): RequestHandler {
+export function sessionMiddleware({ store, secret, secureCookies, timeouts }: SessionOptions): RequestHandler {
   const secrets = Array.isArray(secret) ? secret : [secret];
   if (secrets.length === 0 || secrets.some((value) => value.length < 32)) {
     throw new RangeError('session secret must be at least 32 characters');
@@ -29,6 +32,7 @@ export function sessionMiddleware({ store, secret, secureCookies }: SessionOptio
     secret: secrets,
     resave: false,
     saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: secureCookies, maxAge: SESSION_MAX_AGE_MS, path: '/' },
+    rolling: true,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: secureCookies, maxAge: timeouts.anonymousMs, path: '/' },
   });
 }

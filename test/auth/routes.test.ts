@@ -6,8 +6,10 @@ import {
   assertHomeGreets,
   assertSignedInResponse,
   assertSignedOut,
+  csrfTokenOf,
   loadCaptcha,
   openForm,
+  openPage,
   postForm,
   sessionCookie,
   signIn,
@@ -100,11 +102,11 @@ test('sign-out is a POST that destroys the session; the home page then sends to 
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   assertSignedInResponse(await signIn(app, agent, alice));
-  const home = await agent.get('/').expect(200);
+  const home = await openPage(agent, '/');
   assert.match(home.text, /<form action="\/logout" method="post">/);
   await agent.get('/logout').expect(404);
   await assertHomeGreets(agent, 'alice');
-  const out = await agent.post('/logout').set('Accept', 'text/html').expect(303);
+  const out = await agent.post('/logout').type('form').send({ _csrf: csrfTokenOf(agent) }).set('Accept', 'text/html').expect(303);
   assert.equal(out.headers.location, '/login');
   await assertSignedOut(agent);
   const rows = app.db.prepare("SELECT count(*) AS n FROM sessions WHERE data LIKE '%alice%'").get() as { n: number };

@@ -5,6 +5,7 @@ import {
   assertError,
   assertHomeGreets,
   assertSignedInResponse,
+  csrfTokenOf,
   loadCaptcha,
   openForm,
   postForm,
@@ -87,6 +88,7 @@ test('a replay with the session cookie from before the attempt fails too', async
     .agent()
     .post('/login')
     .set('Cookie', cookie)
+    .set('X-CSRF-Token', csrfTokenOf(agent))
     .send({ ...alice, captcha, captchaId });
   assertError(replay, 400, 'captcha_missing');
 });
@@ -107,7 +109,7 @@ test('an answer older than the TTL fails with its own code', async (t) => {
 test('the captcha fails closed: no session, no challenge, empty answer', async (t) => {
   const app = build(t);
   await app.createUser(alice.username, alice.password);
-  assertError(await postForm(app.agent(), '/login', { ...alice, captcha: 'ABCDE', captchaId: 'x' }), 400, 'captcha_missing');
+  assertError(await postForm(app.agent(), '/login', { ...alice, captcha: 'ABCDE', captchaId: 'x' }), 403, 'csrf_failed');
   const agent = app.agent();
   const captchaId = await openForm(agent);
   await loadCaptcha(app, agent, captchaId);

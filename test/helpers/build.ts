@@ -12,6 +12,7 @@ import type { Express } from 'express';
 import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app.js';
 import { createAccounts } from '../../src/auth/accounts.js';
+import { SqliteFailedLoginStore } from '../../src/auth/lockout.js';
 import { SqliteUserRepository } from '../../src/auth/users.js';
 import { createCodeGenerator } from '../../src/captcha/code.js';
 import { SqliteSpentChallengeLedger } from '../../src/captcha/sqlite-ledger.js';
@@ -43,6 +44,11 @@ export interface BuildOptions {
   /** Reuse a data folder (to test restarts); it is then not deleted by this build. */
   dataDir?: string;
   captcha?: AppDeps['captcha'];
+  /** Per-IP limits are off unless a test is about them (all test requests share one IP). */
+  ipRateLimits?: AppDeps['ipRateLimits'];
+  lockout?: AppDeps['lockout'];
+  sessionTimeouts?: AppDeps['sessionTimeouts'];
+  trustProxyHops?: number;
 }
 
 export function build(t: TestContext, options: BuildOptions = {}): TestApp {
@@ -68,6 +74,7 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     sessionSecret: TEST_SECRET,
     users,
     spentChallenges: new SqliteSpentChallengeLedger(db, clock.now),
+    failedLogins: new SqliteFailedLoginStore(db),
     generateCode: () => {
       const answer = realGenerator();
       answers.push(answer);
@@ -75,6 +82,10 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     },
     captcha: options.captcha,
     clock: clock.now,
+    ipRateLimits: options.ipRateLimits ?? false,
+    lockout: options.lockout,
+    sessionTimeouts: options.sessionTimeouts,
+    trustProxyHops: options.trustProxyHops,
   });
   t.after(() => {
     sessionStore.close();

@@ -14,9 +14,27 @@ export interface Credentials {
   password: string;
 }
 
+/** The CSRF token of the last page each agent opened, as the page script would send it. */
+const csrfTokens = new WeakMap<Agent, string>();
+
+export function csrfTokenOf(agent: Agent): string {
+  const token = csrfTokens.get(agent);
+  assert.ok(token, 'the agent has opened no page with a CSRF token');
+  return token;
+}
+
+/** Opens a page and remembers its CSRF token for the agent; returns the page. */
+export async function openPage(agent: Agent, page: string): Promise<Response> {
+  const res = await agent.get(page).expect(200);
+  const token = /<meta name="csrf-token" content="([^"]+)">/.exec(res.text)?.[1];
+  assert.ok(token, `${page} has no CSRF token`);
+  csrfTokens.set(agent, token);
+  return res;
+}
+
 /** Opens a form page and returns the captcha id the page was rendered with. */
 export async function openForm(agent: Agent, page: '/login' | '/register' = '/login'): Promise<string> {
-  const res = await agent.get(page).expect(200);
+  const res = await openPage(agent, page);
   const match = /data-captcha-id="([^"]+)"/.exec(res.text);
   assert.ok(match?.[1], `${page} has no data-captcha-id`);
   return match[1];
@@ -32,10 +50,10 @@ export async function loadCaptcha(testApp: TestApp, agent: Agent, captchaId: str
 
 export function postForm(
   agent: Agent,
-  path: '/login' | '/register',
+  path: '/login' | '/register' | '/password-strength',
   body: Record<string, unknown>,
 ): Promise<Response> {
-  return agent.post(path).set('Accept', 'application/json').send(body);
+  return agent.post(path).set('Accept', 'application/json').set('X-CSRF-Token', csrfTokens.get(agent) ?? '').send(body);
 }
 
 /** Opens the login page, reads its captcha and signs in; returns the response. */

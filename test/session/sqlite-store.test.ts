@@ -28,7 +28,7 @@ function storeFor(t: TestContext) {
     file,
     advance: (ms: number) => (now += ms),
     record: (expiresInMs: number, user?: string): SessionData =>
-      ({ cookie: { expires: new Date(now + expiresInMs), originalMaxAge: expiresInMs }, ...(user ? { user: { id: 1, username: user } } : {}) }),
+      ({ cookie: { expires: new Date(now + expiresInMs), originalMaxAge: expiresInMs }, ...(user ? { user: { id: 1, username: user, signedInAt: now } } : {}) }),
     get: (sid: string) => call<SessionData | null>((cb) => store.get(sid, cb)),
     set: (sid: string, data: SessionData) => call<void>((cb) => store.set(sid, data, cb)),
     touch: (sid: string, data: SessionData) => call<void>((cb) => store.touch(sid, data, cb)),

@@ -1,0 +1,59 @@
+/**
+ * Per-IP request limits (express-rate-limit): a short window on captcha images, and a
+ * short and a long window on the form posts. Over a limit the client gets 429 with
+ * Retry-After and a message the page shows.
+ *
+ * The counters live in express-rate-limit's Store interface: in memory by default (one
+ * process), or in a shared store (e.g. rate-limit-redis) passed through `store` when the
+ * app runs on several machines. The client address is req.ip, which honours only the
+ * configured number of proxy hops, so a forged X-Forwarded-For changes nothing.
+ */
+import type { RequestHandler } from 'express';
+import { rateLimit, type Store } from 'express-rate-limit';
+import { sendError } from './errors.js';
+
+export interface IpRateLimitOptions {
+  imagesPerMinute: number;
+  postsPerMinute: number;
+  postsPerHour: number;
+  /** Makes the counter store for a named limit; memory when absent. */
+  store?: (name: string) => Store;
+}
+
+export const IP_RATE_LIMIT_DEFAULTS = { imagesPerMinute: 60, postsPerMinute: 10, postsPerHour: 100 } as const;
+
+export interface IpRateLimits {
+  /** Captcha images. */
+  images: RequestHandler;
+  /** Sign-in and sign-up posts: a short and a long window. */
+  posts: RequestHandler[];
+  /** The sign-up page's password-strength hints (as many as images). */
+  hints: RequestHandler;
+}
+
+const passThrough: RequestHandler = (_req, _res, next) => next();
+
+export function ipRateLimits(options: Partial<IpRateLimitOptions> | false): IpRateLimits {
+  if (options === false) return { images: passThrough, posts: [passThrough], hints: passThrough };
+  const merged = { ...IP_RATE_LIMIT_DEFAULTS, ...options };
+  for (const name of ['imagesPerMinute', 'postsPerMinute', 'postsPerHour'] as const) {
+    if (!Number.isInteger(merged[name]) || merged[name] < 1) {
+      throw new RangeError(`rate limit ${name} must be a positive integer, got ${merged[name]}`);
+    }
+  }
+  const limiter = (name: string, windowMs: number, limit: number) =>
+    rateLimit({
+      windowMs,
+      limit,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      store: merged.store?.(name),
+      identifier: name,
+      handler: (req, res) => sendError(req, res, 429, 'rate_limited'),
+    });
+  return {
+    images: limiter('images', 60_000, merged.imagesPerMinute),
+    hints: limiter('hints', 60_000, merged.imagesPerMinute),
+    posts: [limiter('posts-minute', 60_000, merged.postsPerMinute), limiter('posts-hour', 3_600_000, merged.postsPerHour)],
+  };
+}

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { build } from '../helpers/build.js';
+
+test('pages carry a strict CSP and are not cached or framed', async (t) => {
+  const res = await build(t).agent().get('/login').expect(200);
+  const csp = String(res.headers['content-security-policy']);
+  assert.match(csp, /script-src 'self'(;|$)/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal(res.headers['x-frame-options'], 'DENY');
+  assert.equal(res.headers['x-content-type-options'], 'nosniff');
+  assert.equal(res.headers['cache-control'], 'no-store');
+  assert.equal(res.headers['x-powered-by'], undefined);
+  assert.doesNotMatch(res.text, /<script>|\son[a-z]+="/i, 'no inline script or handler');
+});
+
+test('the session cookie is httpOnly, SameSite=Lax and only set once there is state', async (t) => {
+  const app = build(t);
+  const bare = await app.agent().get('/nothing-here').expect(404);
+  assert.equal(bare.headers['set-cookie'], undefined, 'a request that keeps nothing stores no session');
+  const image = await app.agent().get('/get_validCode_img').expect(200);
+  const cookie = String(image.headers['set-cookie']);
+  assert.match(cookie, /^captcha_login\.sid=/);
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Lax/);
+});
