@@ -3,7 +3,7 @@
  * named assertions about the answers.
  */
 import assert from 'node:assert/strict';
-import type { Response } from 'supertest';
+import type { Response, Test } from 'supertest';
 import type supertest from 'supertest';
 import type { TestApp } from './build.js';
 
@@ -52,7 +52,7 @@ export function postForm(
   agent: Agent,
   path: '/login' | '/register' | '/password-strength',
   body: Record<string, unknown>,
-): Promise<Response> {
+): Test {
   return agent.post(path).set('Accept', 'application/json').set('X-CSRF-Token', csrfTokens.get(agent) ?? '').send(body);
 }
 

@@ -1,0 +1,85 @@
+/**
+ * Floods the captcha image route with cookieless requests (every one makes an anonymous
+ * session) and shows that the session table and the process's memory stay bounded:
+ * anonymous sessions expire 10 minutes after their last request and are pruned.
+ *
+ * Usage: npm run flood -- [--requests N]   (default 100,000; per-IP limits off)
+ * The store's clock is advanced by 11 minutes at the end instead of waiting.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { createApp } from '../src/app.js';
+import { SqliteFailedLoginStore } from '../src/auth/lockout.js';
+import { SqliteUserRepository } from '../src/auth/users.js';
+import { SqliteSpentChallengeLedger } from '../src/captcha/sqlite-ledger.js';
+import { createLogger } from '../src/logger.js';
+import { SqliteSessionStore } from '../src/session/sqlite-store.js';
+import { DATABASE_FILE, openDataDirDatabase } from '../src/sqlite.js';
+
+const MIB = 1024 * 1024;
+
+function parseRequests(argv: string[]): number {
+  const index = argv.indexOf('--requests');
+  if (index === -1) return 100_000;
+  const value = Number(argv[index + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error('--requests takes a positive whole number');
+  return value;
+}
+
+function memory(): { rssMiB: number; heapMiB: number } {
+  globalThis.gc?.();
+  const usage = process.memoryUsage();
+  return { rssMiB: Math.round(usage.rss / MIB), heapMiB: Math.round(usage.heapUsed / MIB) };
+}
+
+async function main(): Promise<void> {
+  const requests = parseRequests(process.argv.slice(2));
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'captcha-login-flood-'));
+  const db = openDataDirDatabase(dataDir);
+  let storeTime = Date.now();
+  const sessionStore = new SqliteSessionStore({ db, pruneIntervalMs: 0, clock: () => storeTime });
+  const app = createApp({
+    logger: createLogger('silent'),
+    sessionStore,
+    sessionSecret: 'flood-test-secret-flood-test-secret-0000',
+    users: new SqliteUserRepository(db),
+    spentChallenges: new SqliteSpentChallengeLedger(db),
+    failedLogins: new SqliteFailedLoginStore(db),
+    ipRateLimits: false,
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/get_validCode_img`;
+  const sessionRows = () => (db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+  const dbMiB = () => Math.round((statSync(path.join(dataDir, DATABASE_FILE)).size / MIB) * 10) / 10;
+
+  const flood = async (amount: number) => {
+    const result = await autocannon({ url, connections: 16, amount });
+    return { ok: result['2xx'], other: result.non2xx + result.errors, reqPerSec: Math.round(result.requests.average) };
+  };
+
+  await flood(1_000);
+  const before = memory();
+  console.log(`warm-up done: ${sessionRows()} sessions, rss ${before.rssMiB} MiB, heap ${before.heapMiB} MiB`);
+  const half = await flood(Math.floor(requests / 2));
+  const middle = memory();
+  console.log(`after ${half.ok} more: ${sessionRows()} sessions, rss ${middle.rssMiB} MiB, heap ${middle.heapMiB} MiB (${half.reqPerSec} req/s)`);
+  const rest = await flood(requests - Math.floor(requests / 2));
+  const after = memory();
+  console.log(`after ${rest.ok} more: ${sessionRows()} sessions, rss ${after.rssMiB} MiB, heap ${after.heapMiB} MiB, database ${dbMiB()} MiB`);
+  console.log(`failed or non-2xx responses: ${half.other + rest.other}`);
+
+  storeTime += 11 * 60_000;
+  const pruned = sessionStore.pruneExpired();
+  console.log(`11 minutes later: pruned ${pruned} expired anonymous sessions, ${sessionRows()} left`);
+
+  server.close();
+  sessionStore.close();
+  db.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+await main();
