@@ -94,3 +94,29 @@ test('a person signs in with the captcha and signs out, in a real browser', asyn
   assert.equal(new URL(back?.url() ?? '').pathname, '/login', 'signed out: home sends to /login');
   assert.deepEqual(problems, [], 'no console errors or CSP violations');
 });
+
+test('a newcomer registers in the browser, guided by the strength hint', async (t) => {
+  const app = build(t);
+  const server = app.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 900, height: 820 }, locale: 'en-US' });
+
+  await page.goto(`${base}/register`);
+  await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#captcha-image')?.naturalWidth === 270);
+  await page.fill('#username', 'newcomer');
+  await page.fill('#password', 'password1');
+  await page.waitForSelector('#password-strength.text-danger');
+  assert.match(await page.textContent('#password-strength') ?? '', /Strength: very weak — This is a commonly used password/);
+  await page.fill('#password', 'violet kettle drums at midnight');
+  await page.waitForSelector('#password-strength.text-success');
+  assert.match(await page.textContent('#password-strength') ?? '', /Strength: (good|strong)/);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'register.png') });
+
+  await page.fill('#captcha', app.answers.at(-1) as string);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
+  assert.match(await page.textContent('#greeting') ?? '', /Hello, newcomer!/);
+});
