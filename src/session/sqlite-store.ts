@@ -2,9 +2,11 @@
  * An express-session Store kept in the app's SQLite file.
  *
  * One row per session: the JSON record and its expiry time (from the cookie's expiry, so
- * store and browser agree). Reads ignore expired rows, and a timer deletes them in one
- * statement, so the table stays as large as the live sessions. Writes are single upserts
- * through prepared statements; better-sqlite3 is synchronous and each call is short.
+ * store and browser agree). Reads ignore expired rows, and a timer deletes them, so the
+ * table stays as large as the live sessions. Writes are single upserts through prepared
+ * statements. better-sqlite3 is synchronous, so each call must stay short: expired rows
+ * are deleted in batches, yielding to the event loop between them (a flood can leave
+ * tens of thousands, which one DELETE would spend hundreds of ms on).
  */
 import session, { type SessionData } from 'express-session';
 import type { SqliteDatabase } from '../sqlite.js';
@@ -19,6 +21,7 @@ export interface SqliteSessionStoreOptions {
 }
 
 const DEFAULTS = { pruneIntervalMs: 5 * 60_000, defaultTtlMs: 24 * 60 * 60_000 };
+export const PRUNE_BATCH = 500;
 
 type Callback = (err?: unknown) => void;
 
@@ -55,12 +58,14 @@ export class SqliteSessionStore extends session.Store {
       ),
       touch: db.prepare<[number, string]>('UPDATE sessions SET expires_at = ? WHERE sid = ?'),
       destroy: db.prepare<[string]>('DELETE FROM sessions WHERE sid = ?'),
-      prune: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
+      prune: db.prepare<[number, number]>(
+        'DELETE FROM sessions WHERE sid IN (SELECT sid FROM sessions WHERE expires_at <= ? LIMIT ?)',
+      ),
       count: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM sessions WHERE expires_at > ?'),
       clear: db.prepare('DELETE FROM sessions'),
     };
     if (pruneIntervalMs > 0) {
-      this.#timer = setInterval(() => this.pruneExpired(), pruneIntervalMs);
+      this.#timer = setInterval(() => this.#pruneInBatches(), pruneIntervalMs);
       this.#timer.unref();
     }
   }
@@ -100,9 +105,13 @@ export class SqliteSessionStore extends session.Store {
     });
   }
 
-  /** Deletes every expired session; returns how many were deleted. */
+  /** Deletes up to PRUNE_BATCH expired sessions; returns how many were deleted. */
   pruneExpired(): number {
-    return this.#statements.prune.run(this.#now()).changes;
+    return this.#statements.prune.run(this.#now(), PRUNE_BATCH).changes;
+  }
+
+  #pruneInBatches(): void {
+    if (this.pruneExpired() === PRUNE_BATCH) setImmediate(() => this.#pruneInBatches());
   }
 
   close(): void {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
-import { SqliteSessionStore } from '../../src/session/sqlite-store.js';
+import { PRUNE_BATCH, SqliteSessionStore } from '../../src/session/sqlite-store.js';
 import { openDatabase } from '../../src/sqlite.js';
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
@@ -59,13 +59,16 @@ test('set replaces, touch extends, destroy removes', async (t) => {
   assert.equal(await s.get('a'), null);
 });
 
-test('pruning deletes expired rows only, so the table stays bounded', async (t) => {
+test('pruning deletes expired rows only, in batches, so the table stays bounded', async (t) => {
   const s = storeFor(t);
-  for (let i = 0; i < 50; i += 1) await s.set(`short-${i}`, s.record(1_000));
+  const expiring = PRUNE_BATCH + 50;
+  for (let i = 0; i < expiring; i += 1) await s.set(`short-${i}`, s.record(1_000));
   await s.set('long', s.record(60_000));
-  assert.equal(await s.length(), 51);
+  assert.equal(await s.length(), expiring + 1);
   s.advance(2_000);
+  assert.equal(s.store.pruneExpired(), PRUNE_BATCH);
   assert.equal(s.store.pruneExpired(), 50);
+  assert.equal(s.store.pruneExpired(), 0);
   const rows = s.db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number };
   assert.equal(rows.n, 1);
   assert.equal(await s.length(), 1);
