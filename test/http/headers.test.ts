@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { build } from '../helpers/build.js';
+import { openForm, postForm } from '../helpers/flows.js';
+
+test('form posts are answered with no-store, errors included', async (t) => {
+  const agent = build(t).agent();
+  const captchaId = await openForm(agent);
+  const res = await postForm(agent, '/login', { username: 'a', password: 'b', captcha: 'c', captchaId });
+  assert.equal(res.status, 400);
+  assert.equal(res.headers['cache-control'], 'no-store');
+});
 
 test('pages carry a strict CSP and are not cached or framed', async (t) => {
   const res = await build(t).agent().get('/login').expect(200);
@@ -9,6 +18,7 @@ test('pages carry a strict CSP and are not cached or framed', async (t) => {
   assert.match(csp, /frame-ancestors 'none'/);
   assert.equal(res.headers['x-frame-options'], 'DENY');
   assert.equal(res.headers['x-content-type-options'], 'nosniff');
+  assert.equal(res.headers['referrer-policy'], 'no-referrer');
   assert.equal(res.headers['cache-control'], 'no-store');
   assert.equal(res.headers['x-powered-by'], undefined);
   assert.doesNotMatch(res.text, /<script>|\son[a-z]+="/i, 'no inline script or handler');
