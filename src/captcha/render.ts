@@ -6,10 +6,15 @@
  * open source), so the design aims at what such a reader finds hard while a person does
  * not: characters that touch and overlap with jittered spacing (no fixed cells to cut
  * at), per-glyph font, size, rotation, stretch, baseline and case, a smooth vertical
- * wave over the whole picture, and noise curves in the glyphs' own colours and stroke
- * weight crossing the text band. Background texture stays in colours close to the
+ * wave over the whole picture, and noise curves in the glyphs' own colours crossing
+ * the text band. Background texture stays in colours close to the
  * background so that every glyph keeps a WCAG contrast of at least 4.5:1 against
  * everything behind it.
+ *
+ * Measured, this raises the cost of reading but does not stop a trained reader:
+ * the reference CNN attacker (../shared/captcha-strength, 10,000 samples, about four
+ * epochs) reads most of these. Optional hardening knobs (outlines, decoys) are off by
+ * default because they cost legibility for little gain; see the README.
  *
  * Drawing happens in two steps: planCaptcha() decides colours and per-glyph geometry
  * (exported so tests can check bounds and contrast without parsing pixels), then
@@ -17,6 +22,7 @@
  * in a fixed order.
  */
 import { Canvas, createCanvas, type CanvasRenderingContext2D, type PngConfig } from 'canvas';
+import { CAPTCHA_ALPHABET } from './code.js';
 import { CAPTCHA_FONT_FAMILIES } from './fonts.js';
 import { between, pick, type RandomSource } from './random.js';
 
@@ -33,6 +39,11 @@ export interface RenderOptions {
   fontSizeMax: number;
   /** Largest rotation of a glyph either way, in degrees. */
   maxRotationDegrees: number;
+  /**
+   * Largest distance of a glyph's centre from the middle of the image, in pixels; glyphs
+   * that jump further look like lower-case or superscript forms.
+   */
+  verticalJitter: number;
   /** Narrowest horizontal stretch of a glyph (1 = as designed). */
   stretchMin: number;
   /** Widest horizontal stretch of a glyph. */
@@ -44,6 +55,12 @@ export interface RenderOptions {
   spacingMin: number;
   /** Loosest spacing between neighbouring glyph centres (same unit as spacingMin). */
   spacingMax: number;
+  /**
+   * Probability that a glyph is drawn as a hollow outline instead of solid. Off by
+   * default: at 0.35 (with stronger warp and curves) it cut the reference attacker's
+   * solve rate only from about 80 % to 65-70 % and made serif glyphs hard to read.
+   */
+  outlineShare: number;
   /** Letters that may be drawn in lower case because both forms are unambiguous. */
   lowerCaseLetters: string;
   /** Probability that such a letter is drawn in lower case. */
@@ -64,9 +81,16 @@ export interface RenderOptions {
   dots: number;
   /** Small open arcs anywhere. */
   arcs: number;
+  /**
+   * Faint decoy letters behind the answer, in colours barely off the background
+   * (contrast 1.25-1.5:1): a person skips them, a reader has to learn to. Off by
+   * default: four of them did not slow the reference attacker down measurably and
+   * they cost legibility.
+   */
+  decoys: number;
   /** Soft blobs in colours close to the background, as texture. */
   textureBlobs: number;
-  /** zlib level for the PNG; images are tiny, so this trades a little CPU for bytes. */
+  /** zlib level for the PNG; above 3 costs more time than it saves bytes on these images. */
   pngCompressionLevel: number;
 }
 
@@ -74,25 +98,28 @@ export const DEFAULT_RENDER_OPTIONS: Readonly<RenderOptions> = Object.freeze({
   width: 270,
   height: 40,
   fontFamilies: CAPTCHA_FONT_FAMILIES,
-  fontSizeMin: 26,
-  fontSizeMax: 34,
-  maxRotationDegrees: 22,
-  stretchMin: 1.0,
+  fontSizeMin: 30,
+  fontSizeMax: 36,
+  maxRotationDegrees: 12,
+  verticalJitter: 4,
+  stretchMin: 1.15,
   stretchMax: 1.5,
-  spacingMin: 0.72,
-  spacingMax: 0.95,
-  lowerCaseLetters: 'AEMNRTY',
+  spacingMin: 0.92,
+  spacingMax: 1.08,
+  outlineShare: 0,
+  lowerCaseLetters: 'E',
   lowerCaseShare: 0.3,
   warpAmplitude: 3,
   warpWavelengthMin: 60,
   warpWavelengthMax: 140,
   textCurves: 2,
-  textCurveWidth: 2,
-  noiseLines: 2,
-  dots: 30,
-  arcs: 8,
-  textureBlobs: 6,
-  pngCompressionLevel: 6,
+  textCurveWidth: 1.5,
+  noiseLines: 1,
+  dots: 25,
+  arcs: 4,
+  decoys: 0,
+  textureBlobs: 5,
+  pngCompressionLevel: 3,
 });
 
 type NumericOption = Exclude<keyof RenderOptions, 'fontFamilies' | 'lowerCaseLetters'>;
@@ -104,11 +131,13 @@ const NUMERIC_LIMITS: Readonly<Record<NumericOption, { min: number; max: number;
   fontSizeMin: { min: 8, max: 200, integer: false },
   fontSizeMax: { min: 8, max: 200, integer: false },
   maxRotationDegrees: { min: 0, max: 45, integer: false },
+  verticalJitter: { min: 0, max: 100, integer: false },
   stretchMin: { min: 0.5, max: 2, integer: false },
   stretchMax: { min: 0.5, max: 2, integer: false },
   spacingMin: { min: 0.4, max: 2, integer: false },
   spacingMax: { min: 0.4, max: 2, integer: false },
   lowerCaseShare: { min: 0, max: 1, integer: false },
+  outlineShare: { min: 0, max: 1, integer: false },
   warpAmplitude: { min: 0, max: 20, integer: false },
   warpWavelengthMin: { min: 10, max: 2000, integer: false },
   warpWavelengthMax: { min: 10, max: 2000, integer: false },
@@ -117,6 +146,7 @@ const NUMERIC_LIMITS: Readonly<Record<NumericOption, { min: number; max: number;
   noiseLines: { min: 0, max: 100, integer: true },
   dots: { min: 0, max: 5000, integer: true },
   arcs: { min: 0, max: 1000, integer: true },
+  decoys: { min: 0, max: 50, integer: true },
   textureBlobs: { min: 0, max: 200, integer: true },
   pngCompressionLevel: { min: 0, max: 9, integer: true },
 };
@@ -206,39 +236,62 @@ function css([r, g, b]: Rgb): string {
 export interface BackgroundPlan {
   dark: boolean;
   base: Rgb;
-  /** Colours of the texture blobs; glyph colours are checked against these and the base. */
+  /**
+   * Colours of the texture blobs and decoy letters; glyph colours are checked against
+   * these and the base. The first TEXTURE_COLOURS are for blobs, any after them for decoys.
+   */
   texture: readonly Rgb[];
 }
 
-function planBackground(random: RandomSource): BackgroundPlan {
+const TEXTURE_COLOURS = 3;
+const DECOY_COLOURS = 2;
+
+/** A mix of base towards target with at least the given contrast against base. */
+function mixToContrast(base: Rgb, target: Rgb, contrast: number): Rgb {
+  for (let step = 1; step <= 50; step += 1) {
+    const t = step / 50;
+    const channel = (i: 0 | 1 | 2): number => Math.round(base[i] * (1 - t) + target[i] * t);
+    const mixed: Rgb = [channel(0), channel(1), channel(2)];
+    if (contrastRatio(mixed, base) >= contrast) return mixed;
+  }
+  return target;
+}
+
+function planBackground(random: RandomSource, withDecoys: boolean): BackgroundPlan {
   const dark = random.float() < 0.5;
   const hue = between(random, 0, 360);
   const saturation = between(random, 0.15, 0.6);
   const lightness = dark ? between(random, 0.08, 0.2) : between(random, 0.82, 0.95);
   const base = hslToRgb(hue, saturation, lightness);
   const texture: Rgb[] = [];
-  for (let i = 0; i < 3; i += 1) {
+  for (let i = 0; i < TEXTURE_COLOURS; i += 1) {
     texture.push(hslToRgb(hue + between(random, -30, 30), saturation, lightness + between(random, -0.06, 0.06)));
   }
+  // Decoys lean the way the text does (darker on light), so they read as faint letters.
+  const towardText: Rgb = dark ? [255, 255, 255] : [0, 0, 0];
+  // Only when decoys are drawn: their colours narrow the choice of text colours.
+  if (withDecoys) for (let i = 0; i < DECOY_COLOURS; i += 1) texture.push(mixToContrast(base, towardText, between(random, 1.25, 1.5)));
   return { dark, base, texture };
-}
-
-function worstContrast(colour: Rgb, background: BackgroundPlan): number {
-  let worst = contrastRatio(colour, background.base);
-  for (const t of background.texture) worst = Math.min(worst, contrastRatio(colour, t));
-  return worst;
 }
 
 /**
  * A random glyph colour that keeps MIN_TEXT_CONTRAST against the whole background.
- * Lightness moves contrast monotonically for a fixed hue and saturation, so a binary
- * search finds the feasible lightness range and the colour is drawn from inside it.
+ * Text is darker than every background colour on a light background (lighter on a dark
+ * one), so only the nearest background luminance binds. Lightness moves luminance
+ * monotonically for a fixed hue and saturation, so a binary search finds the feasible
+ * lightness range and the colour is drawn from inside it.
  */
 function pickTextColour(random: RandomSource, background: BackgroundPlan): Rgb {
   const hue = between(random, 0, 360);
   const saturation = between(random, 0.45, 1);
   const position = random.float();
-  const ok = (l: number): boolean => worstContrast(hslToRgb(hue, saturation, l), background) >= MIN_TEXT_CONTRAST;
+  const backgroundLuminances = [background.base, ...background.texture].map(relativeLuminance);
+  const bindingLuminance = background.dark ? Math.max(...backgroundLuminances) : Math.min(...backgroundLuminances);
+  const contrastWithBackground = (colour: Rgb): number => {
+    const text = relativeLuminance(colour);
+    return background.dark ? (text + 0.05) / (bindingLuminance + 0.05) : (bindingLuminance + 0.05) / (text + 0.05);
+  };
+  const ok = (l: number): boolean => contrastWithBackground(hslToRgb(hue, saturation, l)) >= MIN_TEXT_CONTRAST;
   // Light background: dark text, feasible lightness is [0, limit]. Dark: [limit, 1].
   let feasible = background.dark ? 1 : 0;
   let infeasible = 0.5;
@@ -249,7 +302,7 @@ function pickTextColour(random: RandomSource, background: BackgroundPlan): Rgb {
   }
   const extreme = background.dark ? 0.97 : 0.03;
   const colour = hslToRgb(hue, saturation, extreme + (feasible - extreme) * position);
-  if (worstContrast(colour, background) >= MIN_TEXT_CONTRAST) return colour;
+  if (contrastWithBackground(colour) >= MIN_TEXT_CONTRAST) return colour;
   return background.dark ? [255, 255, 255] : [0, 0, 0];
 }
 
@@ -277,9 +330,11 @@ export interface GlyphPlan {
   centreY: number;
   rotation: number;
   stretch: number;
+  /** Drawn as a hollow outline rather than solid. */
+  outlined: boolean;
   /**
    * Where the ink can end up in the final image: the rotated, stretched ink box grown by
-   * the wave's amplitude vertically. Always inside [0, width] x [0, height].
+   * the wave's reach vertically. Always inside [0, width] x [0, height].
    */
   box: Box;
 }
@@ -287,7 +342,15 @@ export interface GlyphPlan {
 export interface CaptchaPlan {
   background: BackgroundPlan;
   glyphs: GlyphPlan[];
+  /** Faint letters drawn behind the glyphs; not part of the answer. */
+  decoys: GlyphPlan[];
 }
+
+/** Size factor for lower-case forms (x-height is about 0.7 of cap height in these fonts). */
+const LOWER_CASE_SCALE = 1.3;
+
+/** Decoys use the answer alphabet, so their shapes alone give nothing away. */
+const DECOY_CHARACTERS = CAPTCHA_ALPHABET;
 
 /** Clear space kept between any glyph's box and the image edge, in pixels. */
 const EDGE_MARGIN = 1;
@@ -296,13 +359,16 @@ const EDGE_MARGIN = 1;
  * Glyphs are rasterised once per font and character at this size and then drawn as
  * transformed images. Pango re-shapes and cairo re-rasterises text for every new size
  * or rotation matrix (milliseconds per glyph), while scaling a cached sprite costs
- * tens of microseconds. Drawn sizes stay below it, so sprites are only ever shrunk.
+ * tens of microseconds. The default sizes stay near or below it, so sprites are hardly
+ * ever enlarged (which would soften their edges).
  */
 const SPRITE_FONT_SIZE = 48;
 const SPRITE_SIZE = 96;
 
 interface GlyphSprite {
   canvas: Canvas;
+  /** The same glyph hollowed out: only a band along its edges is inked. */
+  outline: Canvas;
   /** Ink rectangle inside the sprite, grown by one pixel for anti-aliased edges. */
   left: number;
   top: number;
@@ -341,6 +407,7 @@ function glyphSprite(family: string, drawn: string): GlyphSprite {
   if (right < 0) throw new Error(`font ${family} has no visible glyph for ${JSON.stringify(drawn)}; are the fonts registered?`);
   const sprite: GlyphSprite = {
     canvas,
+    outline: hollowedOut(canvas),
     left: Math.max(0, left - 1),
     top: Math.max(0, top - 1),
     width: Math.min(SPRITE_SIZE, right + 2) - Math.max(0, left - 1),
@@ -350,12 +417,33 @@ function glyphSprite(family: string, drawn: string): GlyphSprite {
   return sprite;
 }
 
+/** Pixel offsets whose shifted copies, intersected, erode a glyph by about three pixels. */
+const EROSION_OFFSETS: ReadonlyArray<readonly [number, number]> = [
+  [3, 0], [-3, 0], [0, 3], [0, -3], [2, 2], [2, -2], [-2, 2], [-2, -2],
+];
+
+/** The outline of a glyph sprite: the glyph minus an eroded copy of itself. */
+function hollowedOut(glyph: Canvas): Canvas {
+  const eroded = createCanvas(SPRITE_SIZE, SPRITE_SIZE);
+  const e = eroded.getContext('2d');
+  e.drawImage(glyph, 0, 0);
+  e.globalCompositeOperation = 'destination-in';
+  for (const [dx, dy] of EROSION_OFFSETS) e.drawImage(glyph, dx, dy);
+  const outline = createCanvas(SPRITE_SIZE, SPRITE_SIZE);
+  const o = outline.getContext('2d');
+  o.drawImage(glyph, 0, 0);
+  o.globalCompositeOperation = 'destination-out';
+  o.drawImage(eroded, 0, 0);
+  return outline;
+}
+
 interface Shape {
   drawn: string;
   family: string;
   size: number;
   rotation: number;
   stretch: number;
+  outlined: boolean;
 }
 
 interface MeasuredShape extends Shape {
@@ -384,8 +472,10 @@ function measureShape(shape: Shape): MeasuredShape {
  */
 export function planCaptcha(answer: string, options: RenderOptions, random: RandomSource): CaptchaPlan {
   if (answer.length === 0) throw new RangeError('captcha answer must not be empty');
-  const background = planBackground(random);
-  const verticalRoom = options.height - 2 * (EDGE_MARGIN + options.warpAmplitude);
+  const background = planBackground(random, options.decoys > 0);
+  // The wave moves columns by whole pixels, rounded, so it can reach ceil(amplitude).
+  const waveReach = Math.ceil(options.warpAmplitude);
+  const verticalRoom = options.height - 2 * (EDGE_MARGIN + waveReach);
   const horizontalRoom = options.width - 2 * EDGE_MARGIN;
   const maxRotation = (options.maxRotationDegrees * Math.PI) / 180;
 
@@ -394,9 +484,12 @@ export function planCaptcha(answer: string, options: RenderOptions, random: Rand
     const shape: Shape = {
       drawn: lower ? character.toLowerCase() : character,
       family: pick(random, options.fontFamilies),
-      size: between(random, options.fontSizeMin, options.fontSizeMax),
+      // Lower-case forms are drawn larger so their x-height matches the capitals around them.
+      size: between(random, options.fontSizeMin, options.fontSizeMax) * (lower ? LOWER_CASE_SCALE : 1),
       rotation: between(random, -maxRotation, maxRotation),
       stretch: between(random, options.stretchMin, options.stretchMax),
+      // No draw when outlines are off, so designs without them render as they always did.
+      outlined: options.outlineShare > 0 && random.float() < options.outlineShare,
     };
     const measured = measureShape(shape);
     // Extents are linear in size, so one rescale makes a too-tall glyph fit exactly.
@@ -433,9 +526,10 @@ export function planCaptcha(answer: string, options: RenderOptions, random: Rand
   const startX = EDGE_MARGIN + Math.max(0, horizontalRoom - totalSpan) * random.float() - leftOfFirst;
 
   const glyphs = shapes.map((shape, i): GlyphPlan => {
-    const top = EDGE_MARGIN + options.warpAmplitude + shape.halfHeight;
-    const bottom = options.height - EDGE_MARGIN - options.warpAmplitude - shape.halfHeight;
-    const centreY = top + Math.max(0, bottom - top) * random.float();
+    const top = EDGE_MARGIN + waveReach + shape.halfHeight;
+    const bottom = options.height - EDGE_MARGIN - waveReach - shape.halfHeight;
+    const middle = options.height / 2 + between(random, -options.verticalJitter, options.verticalJitter);
+    const centreY = Math.min(Math.max(middle, top), Math.max(top, bottom));
     const centreX = startX + (offsets[i] as number);
     return {
       character: answer[i] as string,
@@ -447,15 +541,49 @@ export function planCaptcha(answer: string, options: RenderOptions, random: Rand
       centreY,
       rotation: shape.rotation,
       stretch: shape.stretch,
+      outlined: shape.outlined,
       box: {
         left: centreX - shape.halfWidth,
         right: centreX + shape.halfWidth,
-        top: centreY - shape.halfHeight - options.warpAmplitude,
-        bottom: centreY + shape.halfHeight + options.warpAmplitude,
+        top: centreY - shape.halfHeight - waveReach,
+        bottom: centreY + shape.halfHeight + waveReach,
       },
     };
   });
-  return { background, glyphs };
+  const decoyColours = background.texture.slice(TEXTURE_COLOURS);
+  const decoys = Array.from({ length: options.decoys }, (): GlyphPlan => {
+    const character = pick(random, [...DECOY_CHARACTERS]);
+    const shape = measureShape({
+      drawn: character,
+      family: pick(random, options.fontFamilies),
+      size: between(random, options.fontSizeMin, options.fontSizeMax),
+      rotation: between(random, -maxRotation, maxRotation),
+      stretch: between(random, options.stretchMin, options.stretchMax),
+      outlined: false,
+    });
+    const fitted = 2 * shape.halfHeight <= verticalRoom ? shape : measureShape({ ...shape, size: (shape.size * verticalRoom) / (2 * shape.halfHeight) });
+    const centreX = EDGE_MARGIN + fitted.halfWidth + Math.max(0, horizontalRoom - 2 * fitted.halfWidth) * random.float();
+    const centreY = options.height / 2 + between(random, -1, 1) * Math.max(0, verticalRoom / 2 - fitted.halfHeight);
+    return {
+      character,
+      drawn: character,
+      family: fitted.family,
+      size: fitted.size,
+      colour: pick(random, decoyColours),
+      centreX,
+      centreY,
+      rotation: fitted.rotation,
+      stretch: fitted.stretch,
+      outlined: false,
+      box: {
+        left: centreX - fitted.halfWidth,
+        right: centreX + fitted.halfWidth,
+        top: centreY - fitted.halfHeight - waveReach,
+        bottom: centreY + fitted.halfHeight + waveReach,
+      },
+    };
+  });
+  return { background, glyphs, decoys };
 }
 
 // ---------------------------------------------------------------------------------
@@ -466,8 +594,9 @@ function paintBackground(ctx: CanvasRenderingContext2D, options: RenderOptions, 
   ctx.fillStyle = css(plan.background.base);
   ctx.fillRect(0, 0, width, height);
   // Large soft shapes: texture that costs few PNG bytes and never lowers text contrast.
+  const blobColours = plan.background.texture.slice(0, TEXTURE_COLOURS);
   for (let i = 0; i < options.textureBlobs; i += 1) {
-    ctx.fillStyle = css(pick(random, plan.background.texture));
+    ctx.fillStyle = css(pick(random, blobColours));
     ctx.beginPath();
     ctx.ellipse(
       between(random, 0, width),
@@ -485,13 +614,14 @@ function paintBackground(ctx: CanvasRenderingContext2D, options: RenderOptions, 
 /** Reused scratch canvas for colouring a sprite; drawing is synchronous, so sharing is safe. */
 let tintCanvas: Canvas | undefined;
 
-function paintGlyphs(ctx: CanvasRenderingContext2D, plan: CaptchaPlan): void {
+function paintGlyphs(ctx: CanvasRenderingContext2D, glyphs: readonly GlyphPlan[]): void {
   tintCanvas ??= createCanvas(SPRITE_SIZE, SPRITE_SIZE);
   const tint = tintCanvas.getContext('2d');
-  for (const glyph of plan.glyphs) {
+  for (const glyph of glyphs) {
     const sprite = glyphSprite(glyph.family, glyph.drawn);
+    // Only the ink rectangle is copied, tinted and read back, so the rest may hold leftovers.
     tint.globalCompositeOperation = 'copy';
-    tint.drawImage(sprite.canvas, 0, 0);
+    tint.drawImage(glyph.outlined ? sprite.outline : sprite.canvas, sprite.left, sprite.top, sprite.width, sprite.height, sprite.left, sprite.top, sprite.width, sprite.height);
     tint.globalCompositeOperation = 'source-in';
     tint.fillStyle = css(glyph.colour);
     tint.fillRect(sprite.left, sprite.top, sprite.width, sprite.height);
@@ -506,9 +636,9 @@ function paintGlyphs(ctx: CanvasRenderingContext2D, plan: CaptchaPlan): void {
 }
 
 /**
- * Curves that look like strokes of the glyphs (same colours, similar weight) and wander
- * through the text band from edge to edge, so a reader cannot drop them by colour or by
- * thickness.
+ * Curves in the glyphs' colours that wander through the text band from edge to edge,
+ * so a reader cannot drop them by colour. textCurveWidth sets how close they come to a
+ * glyph's stroke weight: closer is harder for a reader and for a person alike.
  */
 function paintTextCurves(ctx: CanvasRenderingContext2D, options: RenderOptions, plan: CaptchaPlan, random: RandomSource): void {
   const { width, height } = options;
@@ -527,9 +657,10 @@ function paintTextCurves(ctx: CanvasRenderingContext2D, options: RenderOptions, 
 }
 
 /**
- * Bends the picture with a smooth vertical wave, column by column. Each column is moved
- * by a fractional amount with linear interpolation between the two nearest source rows,
- * and rows beyond the edge repeat the edge row (background), so nothing is torn.
+ * Bends the picture with a smooth vertical wave, column by column. Shifts are whole
+ * pixels: interpolating between rows would blur every edge into new colours, which
+ * costs PNG bytes and time while adding nothing a reader could not undo anyway. Rows
+ * beyond the edge repeat the edge row (background), so nothing is torn.
  */
 function applyWave(ctx: CanvasRenderingContext2D, options: RenderOptions, random: RandomSource): void {
   if (options.warpAmplitude === 0) return;
@@ -539,28 +670,21 @@ function applyWave(ctx: CanvasRenderingContext2D, options: RenderOptions, random
   const phaseA = between(random, 0, 2 * Math.PI);
   const phaseB = between(random, 0, 2 * Math.PI);
   const weightA = between(random, 0.5, 0.8);
-  const source = ctx.getImageData(0, 0, width, height);
-  const target = ctx.createImageData(width, height);
-  const from = source.data;
-  const to = target.data;
-  const rowBytes = width * 4;
+  const image = ctx.getImageData(0, 0, width, height);
+  const pixels = new Uint32Array(image.data.buffer, image.data.byteOffset, width * height);
+  const column = new Uint32Array(height);
   for (let x = 0; x < width; x += 1) {
-    const shift =
-      options.warpAmplitude *
-      (weightA * Math.sin((2 * Math.PI * x) / wavelengthA + phaseA) + (1 - weightA) * Math.sin((2 * Math.PI * x) / wavelengthB + phaseB));
-    const whole = Math.floor(shift);
-    const fraction = shift - whole;
+    const wave =
+      weightA * Math.sin((2 * Math.PI * x) / wavelengthA + phaseA) + (1 - weightA) * Math.sin((2 * Math.PI * x) / wavelengthB + phaseB);
+    const shift = Math.round(options.warpAmplitude * wave);
+    if (shift === 0) continue;
+    for (let y = 0; y < height; y += 1) column[y] = pixels[y * width + x] as number;
     for (let y = 0; y < height; y += 1) {
-      const upper = Math.min(height - 1, Math.max(0, y - whole - 1));
-      const lower = Math.min(height - 1, Math.max(0, y - whole));
-      const a = upper * rowBytes + x * 4;
-      const b = lower * rowBytes + x * 4;
-      const t = y * rowBytes + x * 4;
-      // Target row y shows source row (y - shift), between rows `lower` and `upper`.
-      for (let c = 0; c < 4; c += 1) to[t + c] = (from[b + c] as number) * (1 - fraction) + (from[a + c] as number) * fraction;
+      // Target row y shows source row y - shift, clamped to the image.
+      pixels[y * width + x] = column[Math.min(height - 1, Math.max(0, y - shift))] as number;
     }
   }
-  ctx.putImageData(target, 0, 0);
+  ctx.putImageData(image, 0, 0);
 }
 
 function paintNoise(ctx: CanvasRenderingContext2D, options: RenderOptions, plan: CaptchaPlan, random: RandomSource): void {
@@ -591,36 +715,55 @@ function paintNoise(ctx: CanvasRenderingContext2D, options: RenderOptions, plan:
   }
 }
 
-/** Draws a captcha on a new canvas. Fonts must be registered first (registerCaptchaFonts). */
-export function drawCaptcha(answer: string, options: RenderOptions, random: RandomSource): Canvas {
+function paintCaptcha(canvas: Canvas, answer: string, options: RenderOptions, random: RandomSource): void {
   const plan = planCaptcha(answer, options, random);
-  const canvas = createCanvas(options.width, options.height);
   const ctx = canvas.getContext('2d');
   paintBackground(ctx, options, plan, random);
-  paintGlyphs(ctx, plan);
+  paintGlyphs(ctx, plan.decoys);
+  paintGlyphs(ctx, plan.glyphs);
   paintTextCurves(ctx, options, plan, random);
   applyWave(ctx, options, random);
   paintNoise(ctx, options, plan, random);
+}
+
+/** Draws a captcha on a new canvas. Fonts must be registered first (registerCaptchaFonts). */
+export function drawCaptcha(answer: string, options: RenderOptions, random: RandomSource): Canvas {
+  const canvas = createCanvas(options.width, options.height);
+  paintCaptcha(canvas, answer, options, random);
   return canvas;
 }
 
 function pngConfig(options: RenderOptions): PngConfig {
   return {
     compressionLevel: options.pngCompressionLevel as PngConfig['compressionLevel'],
-    // Sub and Up suit flat backgrounds with soft edges; trying every filter costs time for no gain.
-    filters: Canvas.PNG_FILTER_SUB | Canvas.PNG_FILTER_UP,
+    // Measured on these images: no filter gives the smallest files (large flat areas
+    // compress well as they are) and skips libpng's per-row filter search.
+    filters: Canvas.PNG_FILTER_NONE,
   };
 }
 
 /** Draws and encodes a captcha; the PNG encoding runs on libuv's thread pool. */
 export function renderCaptcha(answer: string, options: RenderOptions, random: RandomSource): Promise<Buffer> {
+  // A fresh canvas per call: the encoder reads it on another thread while the next
+  // captcha may already be drawing.
   const canvas = drawCaptcha(answer, options, random);
   return new Promise((resolve, reject) => {
     canvas.toBuffer((error, png) => (error ? reject(error) : resolve(png)), 'image/png', pngConfig(options));
   });
 }
 
+/**
+ * A canvas reused by renderCaptchaSync: creating one costs about as much as drawing the
+ * glyphs, and synchronous encoding finishes before the canvas can be drawn on again.
+ * Every paint starts with an opaque fill of the whole canvas, so nothing carries over.
+ */
+let reusableCanvas: Canvas | undefined;
+
 /** Synchronous variant for scripts and benchmarks; blocks the event loop while encoding. */
 export function renderCaptchaSync(answer: string, options: RenderOptions, random: RandomSource): Buffer {
-  return drawCaptcha(answer, options, random).toBuffer('image/png', pngConfig(options));
+  if (reusableCanvas?.width !== options.width || reusableCanvas.height !== options.height) {
+    reusableCanvas = createCanvas(options.width, options.height);
+  }
+  paintCaptcha(reusableCanvas, answer, options, random);
+  return reusableCanvas.toBuffer('image/png', pngConfig(options));
 }

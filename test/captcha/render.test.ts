@@ -5,7 +5,6 @@ import { registerCaptchaFonts } from '../../src/captcha/fonts.js';
 import { cryptoRandom, seededRandom, type RandomSource } from '../../src/captcha/random.js';
 import {
   DEFAULT_RENDER_OPTIONS,
-  MIN_TEXT_CONTRAST,
   contrastRatio,
   drawCaptcha,
   planCaptcha,
@@ -30,6 +29,8 @@ function randomAnswer(random: RandomSource, length: number): string {
 }
 
 const options = validateRenderOptions();
+/** Decoys are off by default; tests that cover them switch them on. */
+const withDecoys = validateRenderOptions({ decoys: 6 });
 
 before(() => registerCaptchaFonts());
 
@@ -59,10 +60,12 @@ describe('renderCaptcha', () => {
     const c = await renderCaptcha('PRTWY', options, seededRandom(43));
     assert.ok(a.equals(b));
     assert.ok(!a.equals(c));
+    renderCaptchaSync('WWWWW', validateRenderOptions({ dots: 500 }), seededRandom(7));
+    // The sync path reuses one canvas; what the previous call drew must not leak in.
     assert.ok(a.equals(renderCaptchaSync('PRTWY', options, seededRandom(42))));
   });
 
-  it('draws every answer character at most once each, in order', () => {
+  it('draws each answer character once, in order', () => {
     const plan = planCaptcha('XY34AC', options, seededRandom(5));
     assert.equal(plan.glyphs.map((g) => g.character).join(''), 'XY34AC');
     for (const glyph of plan.glyphs) assert.equal(glyph.drawn.toUpperCase(), glyph.character);
@@ -71,16 +74,50 @@ describe('renderCaptcha', () => {
   });
 });
 
+describe('glyph styles', () => {
+  it('draws solid or outlined glyphs as outlineShare says', () => {
+    const count = (share: number): number => {
+      let outlined = 0;
+      for (let seed = 0; seed < 200; seed += 1) {
+        outlined += planCaptcha('ACEFH', validateRenderOptions({ outlineShare: share }), seededRandom(seed)).glyphs.filter((g) => g.outlined).length;
+      }
+      return outlined;
+    };
+    assert.equal(count(0), 0);
+    assert.equal(count(1), 1000);
+    const half = count(0.5);
+    assert.ok(half > 400 && half < 600, `outlined ${half} of 1000`);
+  });
+
+  it('inks less for outlined glyphs than for solid ones', () => {
+    const quiet = { textCurves: 0, noiseLines: 0, dots: 0, arcs: 0, textureBlobs: 0, decoys: 0, warpAmplitude: 0 };
+    const inked = (outlineShare: number): number => {
+      const options = validateRenderOptions({ ...quiet, outlineShare });
+      const { base } = planCaptcha('HHHHH', options, seededRandom(3)).background;
+      const data = drawCaptcha('HHHHH', options, seededRandom(3)).getContext('2d').getImageData(0, 0, options.width, options.height).data;
+      // Total colour distance from the background: hollow glyphs leave their middles
+      // (partly, after scaling) in background colour.
+      let ink = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        ink += Math.abs((data[i] as number) - base[0]) + Math.abs((data[i + 1] as number) - base[1]) + Math.abs((data[i + 2] as number) - base[2]);
+      }
+      return ink;
+    };
+    assert.ok(inked(1) < inked(0) * 0.98, `outlined ${inked(1)} vs solid ${inked(0)}`);
+  });
+});
+
 describe('layout', () => {
   it('keeps every glyph box inside the image over many seeds and lengths', () => {
     const answers = seededRandom(7);
     for (let seed = 0; seed < 1500; seed += 1) {
       const answer = randomAnswer(answers, 3 + (seed % 6));
-      const plan = planCaptcha(answer, options, seededRandom(seed));
-      for (const { box, drawn } of plan.glyphs) {
+      const plan = planCaptcha(answer, withDecoys, seededRandom(seed));
+      assert.equal(plan.decoys.length, withDecoys.decoys);
+      for (const { box, drawn } of [...plan.glyphs, ...plan.decoys]) {
         const where = `seed ${seed}, ${answer}, glyph ${drawn}: ${JSON.stringify(box)}`;
         assert.ok(box.left >= 0 && box.top >= 0, where);
-        assert.ok(box.right <= options.width && box.bottom <= options.height, where);
+        assert.ok(box.right <= withDecoys.width && box.bottom <= withDecoys.height, where);
         assert.ok(box.right - box.left > 4 && box.bottom - box.top > 8, `glyph too small: ${where}`);
       }
     }
@@ -88,8 +125,9 @@ describe('layout', () => {
 
   it('leaves the image border untouched by ink when there is no noise', () => {
     // Checks the drawn pixels, not just the computed boxes: with noise and texture
-    // off, the outermost ring of pixels must be pure background.
-    const quiet = validateRenderOptions({ textCurves: 0, noiseLines: 0, dots: 0, arcs: 0, textureBlobs: 0 });
+    // off, the outermost ring of pixels must be pure background. Decoys stay on: they
+    // must stay inside too.
+    const quiet = validateRenderOptions({ textCurves: 0, noiseLines: 0, dots: 0, arcs: 0, textureBlobs: 0, decoys: 6 });
     const answers = seededRandom(8);
     for (let seed = 0; seed < 150; seed += 1) {
       const answer = randomAnswer(answers, 5 + (seed % 2));
@@ -118,19 +156,30 @@ describe('colour contrast', () => {
     assert.ok(Math.abs(contrastRatio([0x76, 0x76, 0x76], [255, 255, 255]) - 4.54) < 0.01);
   });
 
-  it('keeps every glyph at least 4.5:1 against every background colour over many seeds', () => {
+  it('keeps every glyph at least 4.5:1 against every background and decoy colour over many seeds', () => {
     let darkBackgrounds = 0;
     for (let seed = 0; seed < 2000; seed += 1) {
-      const { background, glyphs } = planCaptcha('AEHMN', options, seededRandom(seed));
+      const { background, glyphs } = planCaptcha('AEHMN', withDecoys, seededRandom(seed));
       if (background.dark) darkBackgrounds += 1;
       for (const glyph of glyphs) {
         for (const behind of [background.base, ...background.texture]) {
           const ratio = contrastRatio(glyph.colour, behind);
-          assert.ok(ratio >= MIN_TEXT_CONTRAST, `seed ${seed}: ${glyph.colour.join()} on ${behind.join()} is ${ratio.toFixed(2)}`);
+          assert.ok(ratio >= 4.5, `seed ${seed}: ${glyph.colour.join()} on ${behind.join()} is ${ratio.toFixed(2)}`);
         }
       }
     }
     assert.ok(darkBackgrounds > 800 && darkBackgrounds < 1200, `dark backgrounds: ${darkBackgrounds} of 2000`);
+  });
+
+  it('keeps decoys faint: at most 1.7:1 against the background base', () => {
+    for (let seed = 0; seed < 300; seed += 1) {
+      const { background, decoys } = planCaptcha('AEHMN', withDecoys, seededRandom(seed));
+      assert.equal(decoys.length, withDecoys.decoys);
+      for (const decoy of decoys) {
+        const ratio = contrastRatio(decoy.colour, background.base);
+        assert.ok(ratio >= 1.25 && ratio <= 1.7, `seed ${seed}: decoy contrast ${ratio.toFixed(2)}`);
+      }
+    }
   });
 
   it('varies glyph colours', () => {
