@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { ROOT_DIR } from '../../src/paths.js';
-import { build } from '../helpers/build.js';
+import { build, type TestApp } from '../helpers/build.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -40,17 +40,21 @@ async function waitForNewCaptcha(page: Page, previousSrc: string): Promise<strin
   return (await captchaState(page)).src;
 }
 
-test('a person signs in with the captcha and signs out, in a real browser', async (t) => {
-  const app = build(t);
-  await app.createUser('alice', 'correct horse battery');
+/** Serves the app on a free port and opens a Chromium page; both close after the test. */
+async function openInBrowser(t: TestContext, app: TestApp, height: number): Promise<{ base: string; page: Page }> {
   const server = app.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 900, height: 720 }, locale: 'en-US' });
+  const page = await browser.newPage({ viewport: { width: 900, height }, locale: 'en-US' });
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, page };
+}
+
+test('a person signs in with the captcha and signs out, in a real browser', async (t) => {
+  const app = build(t);
+  await app.createUser('alice', 'correct horse battery');
+  const { base, page } = await openInBrowser(t, app, 720);
   const problems: string[] = [];
   page.on('console', (message) => {
     // The failed sign-in below is an expected 400; anything else (a CSP refusal, a
@@ -97,13 +101,7 @@ test('a person signs in with the captcha and signs out, in a real browser', asyn
 
 test('a newcomer registers in the browser, guided by the strength hint', async (t) => {
   const app = build(t);
-  const server = app.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 900, height: 820 }, locale: 'en-US' });
+  const { base, page } = await openInBrowser(t, app, 820);
 
   await page.goto(`${base}/register`);
   await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#captcha-image')?.naturalWidth === 270);
