@@ -9,6 +9,7 @@
 import pLimit from 'p-limit';
 import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
 import type { User, UserRepository } from './users.js';
+import { requireInteger } from '../options.js';
 
 export interface AccountsOptions {
   scryptParams?: ScryptParams;
@@ -32,7 +33,7 @@ export interface Accounts {
 export function createAccounts(users: UserRepository, options: AccountsOptions = {}): Accounts {
   const scryptParams = options.scryptParams ?? OWASP_SCRYPT;
   const concurrency = options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`scrypt concurrency must be a positive integer, got ${concurrency}`);
+  requireInteger('scrypt concurrency', concurrency, 1);
   const limit = pLimit(concurrency);
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= limit(() => hashPassword('not a real password', scryptParams)));

@@ -8,6 +8,7 @@
  * route answers exactly as for a wrong password.
  */
 import type { SqliteDatabase } from '../sqlite.js';
+import { requireInteger } from '../options.js';
 
 export interface LockoutPolicy {
   afterFailures: number;
@@ -29,9 +30,7 @@ export interface FailedLoginStore {
 
 export function validateLockoutPolicy(policy: Partial<LockoutPolicy> = {}): LockoutPolicy {
   const merged = { ...LOCKOUT_DEFAULTS, ...policy };
-  for (const [name, value] of Object.entries(merged)) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`lockout ${name} must be a positive integer, got ${value}`);
-  }
+  for (const [name, value] of Object.entries(merged)) requireInteger(`lockout ${name}`, value, 1);
   if (merged.maxMs < merged.baseMs) throw new RangeError('lockout maxMs must not be below baseMs');
   return merged;
 }

@@ -15,6 +15,7 @@ import {
 } from './challenges.js';
 import { renderCaptcha, validateRenderOptions, type RenderOptions } from './render.js';
 import { cryptoRandom, type RandomSource } from './random.js';
+import { requireInteger } from '../options.js';
 
 export interface CaptchaOptions {
   generateCode: CodeGenerator;
@@ -39,12 +40,8 @@ export interface Captcha {
 }
 
 export function createCaptcha(options: CaptchaOptions): Captcha {
-  const ttlMs = options.ttlMs ?? CAPTCHA_DEFAULTS.ttlMs;
-  const maxOutstanding = options.maxOutstanding ?? CAPTCHA_DEFAULTS.maxOutstanding;
-  if (!Number.isInteger(ttlMs) || ttlMs < 1000) throw new RangeError(`captcha ttlMs must be an integer ≥ 1000, got ${ttlMs}`);
-  if (!Number.isInteger(maxOutstanding) || maxOutstanding < 1 || maxOutstanding > 50) {
-    throw new RangeError(`captcha maxOutstanding must be an integer from 1 to 50, got ${maxOutstanding}`);
-  }
+  const ttlMs = requireInteger('captcha ttlMs', options.ttlMs ?? CAPTCHA_DEFAULTS.ttlMs, 1000);
+  const maxOutstanding = requireInteger('captcha maxOutstanding', options.maxOutstanding ?? CAPTCHA_DEFAULTS.maxOutstanding, 1, 50);
   const renderOptions = validateRenderOptions(options.render);
   const random = options.drawingRandom ?? cryptoRandom;
   const now = options.clock ?? Date.now;

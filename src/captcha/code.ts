@@ -6,6 +6,7 @@
  * Comparison is case-insensitive, so the answer is generated in upper case and the
  * renderer may draw either case of a letter whose two forms look alike enough.
  */
+import { requireInteger } from '../options.js';
 import { cryptoRandom, type RandomSource } from './random.js';
 
 export const CAPTCHA_ALPHABET = 'ACEFHJKLMNPRTWXY34';
@@ -24,11 +25,7 @@ export type CodeGenerator = () => string;
 export function validateCodeOptions(options: Partial<CodeOptions> = {}): CodeOptions {
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const merged: CodeOptions = { ...DEFAULT_CODE_OPTIONS, ...given };
-  for (const [name, value] of Object.entries(merged)) {
-    if (!Number.isInteger(value) || value < 3 || value > 8) {
-      throw new RangeError(`captcha code option ${name} must be an integer from 3 to 8, got ${String(value)}`);
-    }
-  }
+  for (const name of ['minLength', 'maxLength'] as const) requireInteger(`captcha code option ${name}`, merged[name], 3, 8);
   if (merged.minLength > merged.maxLength) {
     throw new RangeError(`captcha code option minLength (${merged.minLength}) exceeds maxLength (${merged.maxLength})`);
   }

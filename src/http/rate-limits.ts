@@ -11,6 +11,7 @@
 import type { RequestHandler } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
 import { sendError } from './errors.js';
+import { requireInteger } from '../options.js';
 
 export interface IpRateLimitOptions {
   imagesPerMinute: number;
@@ -36,11 +37,7 @@ const passThrough: RequestHandler = (_req, _res, next) => next();
 export function ipRateLimits(options: Partial<IpRateLimitOptions> | false): IpRateLimits {
   if (options === false) return { images: passThrough, posts: [passThrough], hints: passThrough };
   const merged = { ...IP_RATE_LIMIT_DEFAULTS, ...options };
-  for (const name of ['imagesPerMinute', 'postsPerMinute', 'postsPerHour'] as const) {
-    if (!Number.isInteger(merged[name]) || merged[name] < 1) {
-      throw new RangeError(`rate limit ${name} must be a positive integer, got ${merged[name]}`);
-    }
-  }
+  for (const name of ['imagesPerMinute', 'postsPerMinute', 'postsPerHour'] as const) requireInteger(`rate limit ${name}`, merged[name], 1);
   const limiter = (name: string, windowMs: number, limit: number) =>
     rateLimit({
       windowMs,

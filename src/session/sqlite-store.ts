@@ -10,6 +10,7 @@
  */
 import session, { type SessionData } from 'express-session';
 import type { SqliteDatabase } from '../sqlite.js';
+import { requireInteger } from '../options.js';
 
 export interface SqliteSessionStoreOptions {
   db: SqliteDatabase;
@@ -33,14 +34,8 @@ export class SqliteSessionStore extends session.Store {
 
   constructor(options: SqliteSessionStoreOptions) {
     super();
-    const pruneIntervalMs = options.pruneIntervalMs ?? DEFAULTS.pruneIntervalMs;
-    const defaultTtlMs = options.defaultTtlMs ?? DEFAULTS.defaultTtlMs;
-    if (!Number.isInteger(pruneIntervalMs) || pruneIntervalMs < 0) {
-      throw new RangeError(`pruneIntervalMs must be a non-negative integer, got ${pruneIntervalMs}`);
-    }
-    if (!Number.isInteger(defaultTtlMs) || defaultTtlMs <= 0) {
-      throw new RangeError(`defaultTtlMs must be a positive integer, got ${defaultTtlMs}`);
-    }
+    const pruneIntervalMs = requireInteger('pruneIntervalMs', options.pruneIntervalMs ?? DEFAULTS.pruneIntervalMs, 0);
+    const defaultTtlMs = requireInteger('defaultTtlMs', options.defaultTtlMs ?? DEFAULTS.defaultTtlMs, 1);
     this.#now = options.clock ?? Date.now;
     this.#defaultTtlMs = defaultTtlMs;
     const { db } = options;

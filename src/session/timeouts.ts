@@ -10,6 +10,7 @@
  */
 import { promisify } from 'node:util';
 import type { Request, RequestHandler } from 'express';
+import { requireInteger } from '../options.js';
 
 export interface SessionTimeouts {
   idleMs: number;
@@ -27,9 +28,7 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 
 export function validateSessionTimeouts(options: Partial<SessionTimeouts> = {}): SessionTimeouts {
   const merged = { ...SESSION_TIMEOUT_DEFAULTS, ...options };
-  for (const [name, value] of Object.entries(merged)) {
-    if (!Number.isInteger(value) || value < 1000) throw new RangeError(`session timeout ${name} must be an integer ≥ 1000 ms, got ${value}`);
-  }
+  for (const [name, value] of Object.entries(merged)) requireInteger(`session timeout ${name} (ms)`, value, 1000);
   if (merged.idleMs > merged.absoluteMs) throw new RangeError('session timeout idleMs must not exceed absoluteMs');
   return merged;
 }
