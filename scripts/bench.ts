@@ -4,9 +4,9 @@
  *
  * Model. Absolute figures on a shared machine are noise, so each figure stands next to a
  * baseline taken seconds apart under the same conditions:
- *   1. render: our renderer and the seed-style one (scripts/bench-render.ts) on one
- *      thread, each in two halves in the order A B B A, so that a burst of outside load
- *      or a slow drift lands on both;
+ *   1. render: our renderer, the seed-style one and node-canvas' floor (fill + encode,
+ *      scripts/bench-render.ts) on one thread, each in two halves in the order
+ *      A B C C B A, so that a burst of outside load or a slow drift lands on all;
  *   2. HTTP: autocannon here, the server in a child process (scripts/bench-server.ts)
  *      serving the real app, a hello-world route and a naive seed-style endpoint, so the
  *      ceiling and the baseline come from the same process as the endpoint under test;
@@ -26,7 +26,7 @@ import autocannon from 'autocannon';
 import { registerCaptchaFonts } from '../src/captcha/fonts.js';
 import { DEFAULT_RENDER_OPTIONS, renderCaptchaSync } from '../src/captcha/render.js';
 import { SESSION_COOKIE_NAME } from '../src/session/middleware.js';
-import { benchRender, renderSeedStyle, type BenchResult, type RenderFunction } from './bench-render.js';
+import { benchRender, renderCanvasFloor, renderSeedStyle, type BenchResult, type RenderFunction } from './bench-render.js';
 import type { ChildMessage, ParentMessage, RouteFamily, TargetStats } from './bench-server.js';
 
 const SCRIPTS_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -42,6 +42,13 @@ const WARMUP_SECONDS = 2;
 const IMAGE_PATH = '/get_validCode_img?id=bench';
 
 const TARGETS = { imagesPerSecond: 2000, pngBytes: 6000, naiveRatio: 2, p99Ms: 20 };
+/**
+ * node-canvas' floor (new canvas, fill, PNG encode) on the machine the render target was
+ * set on: the issue measured about 3,500/s there. Scaling the target by floor-here over
+ * floor-there reads "2,000/s" as "at most 1.75 times the floor's time", which does not
+ * move when a shared machine is slow for a while.
+ */
+const REFERENCE_FLOOR_PER_SECOND = 3500;
 
 // ---------------------------------------------------------------------------------
 // Output
@@ -103,15 +110,16 @@ interface RenderRow {
   result: BenchResult;
 }
 
-/** Two halves per renderer, in A B B A order, pooled: drift and bursts of load hit both alike. */
+/** Two halves per renderer, in A B C C B A order, pooled: drift and bursts of load hit all alike. */
 function benchRenderers(): RenderRow[] {
   registerCaptchaFonts();
   const renderers: Array<[string, RenderFunction]> = [
     ['ours (default options)', (answer, random) => renderCaptchaSync(answer, DEFAULT_RENDER_OPTIONS, random)],
     ['seed-style baseline', renderSeedStyle],
+    ['canvas floor (fill + encode)', renderCanvasFloor],
   ];
   const halves = new Map<string, BenchResult[]>();
-  const order = [0, 1, 1, 0];
+  const order = [0, 1, 2, 2, 1, 0];
   order.forEach((index, step) => {
     const [name, render] = renderers[index] as [string, RenderFunction];
     const first = !halves.has(name);
@@ -314,12 +322,12 @@ async function main(): Promise<void> {
   );
 
   process.stderr.write(`  rendering ${2 * RENDER_IMAGES_PER_HALF} images with each renderer…\n`);
-  const [ours, seed] = benchRenderers() as [RenderRow, RenderRow];
+  const [ours, seed, floor] = benchRenderers() as [RenderRow, RenderRow, RenderRow];
   console.log(`## 1. Render: draw + PNG encode, synchronous on one thread, ${2 * RENDER_IMAGES_PER_HALF} images each\n`);
   console.log(
     table(
       ['renderer', 'images/s', 'ms/image', 'avg PNG bytes'],
-      [ours, seed].map(({ name, result }) => [name, fixed(result.imagesPerSecond, 0), fixed(result.msPerImage, 3), fixed(result.avgPngBytes, 0)]),
+      [ours, seed, floor].map(({ name, result }) => [name, fixed(result.imagesPerSecond, 0), fixed(result.msPerImage, 3), fixed(result.avgPngBytes, 0)]),
       [false, true, true, true],
     ),
   );
@@ -367,6 +375,7 @@ async function main(): Promise<void> {
   );
 
   const renderRatio = ours.result.imagesPerSecond / seed.result.imagesPerSecond;
+  const scaledTarget = (TARGETS.imagesPerSecond * floor.result.imagesPerSecond) / REFERENCE_FLOOR_PER_SECOND;
   const ratio = (x: HttpRow, y: HttpRow): string => `${fixed(x.requestsPerSecond / y.requestsPerSecond, 2)}×`;
   const cpuRatio = (x: HttpRow, y: HttpRow): string =>
     `${fixed(x.server.cpuMs / x.server.requests[x.target.family] / (y.server.cpuMs / y.server.requests[y.target.family]), 2)}×`;
@@ -376,6 +385,7 @@ async function main(): Promise<void> {
       ['comparison', 'ratio'],
       [
         ['render speed, ours / seed-style', `${fixed(renderRatio, 2)}×`],
+        ['render speed, ours / canvas floor', `${fixed(ours.result.imagesPerSecond / floor.result.imagesPerSecond, 2)}×`],
         ['PNG bytes, ours / seed-style', `${fixed(ours.result.avgPngBytes / seed.result.avgPngBytes, 2)}×`],
         ['req/s, (a) cookie kept / (d) naive', ratio(a, d)],
         ['req/s, (b) cookieless / (d) naive', ratio(b, d)],
@@ -405,6 +415,11 @@ async function main(): Promise<void> {
           `render ≥ ${fixed(TARGETS.imagesPerSecond, 0)} images/s/core`,
           fixed(ours.result.imagesPerSecond, 0),
           verdict(ours.result.imagesPerSecond >= TARGETS.imagesPerSecond),
+        ],
+        [
+          `render ≥ ${fixed(TARGETS.imagesPerSecond, 0)}/s scaled to this machine (× floor here / ${fixed(REFERENCE_FLOOR_PER_SECOND, 0)})`,
+          `${fixed(ours.result.imagesPerSecond, 0)} vs ${fixed(scaledTarget, 0)}`,
+          verdict(ours.result.imagesPerSecond >= scaledTarget),
         ],
         [`PNG ≤ 6 KB average (${fixed(TARGETS.pngBytes, 0)} B)`, `${fixed(ours.result.avgPngBytes, 0)} B`, verdict(ours.result.avgPngBytes <= TARGETS.pngBytes)],
         endpoint(a),

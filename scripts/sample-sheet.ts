@@ -9,11 +9,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCanvas } from 'canvas';
+import { createCanvas, loadImage } from 'canvas';
 import { createCodeGenerator } from '../src/captcha/code.js';
 import { registerCaptchaFonts } from '../src/captcha/fonts.js';
 import { cryptoRandom, seededRandom } from '../src/captcha/random.js';
-import { DEFAULT_RENDER_OPTIONS, drawCaptcha } from '../src/captcha/render.js';
+import { DEFAULT_RENDER_OPTIONS, renderCaptcha } from '../src/captcha/render.js';
 
 const COLUMNS = 4;
 const ROWS = 5;
@@ -25,7 +25,7 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let parsed;
   try {
     parsed = parseArgs({ options: { seed: { type: 'string' } }, allowPositionals: true });
@@ -53,7 +53,8 @@ function main(): void {
     const answer = nextAnswer();
     const x = GAP + (i % COLUMNS) * (width + GAP);
     const y = GAP + Math.floor(i / COLUMNS) * (cellHeight + GAP);
-    ctx.drawImage(drawCaptcha(answer, DEFAULT_RENDER_OPTIONS, drawRandom), x, y);
+    // Through the PNG, so the sheet shows exactly what a browser gets.
+    ctx.drawImage(await loadImage(await renderCaptcha(answer, DEFAULT_RENDER_OPTIONS, drawRandom)), x, y);
     ctx.fillStyle = '#333';
     ctx.fillText(answer, x, y + height + 2);
   }
@@ -62,4 +63,4 @@ function main(): void {
   console.log(`wrote ${out}`);
 }
 
-main();
+await main();

@@ -18,7 +18,7 @@ export interface CodeOptions {
   maxLength: number;
 }
 
-export const DEFAULT_CODE_OPTIONS: CodeOptions = { minLength: 5, maxLength: 5 };
+export const DEFAULT_CODE_OPTIONS: CodeOptions = { minLength: 5, maxLength: 6 };
 
 export type CodeGenerator = () => string;
 

@@ -11,8 +11,21 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { registerFont } from 'canvas';
 
-/** Family names the renderer may pick from, one per bundled file. */
-export const CAPTCHA_FONT_FAMILIES = ['CaptchaSans', 'CaptchaSerif', 'CaptchaHand'] as const;
+/**
+ * Family names the renderer may pick from, one per bundled file. Seven styles (plain
+ * and serif, hand-drawn, geometric, rough, scribbled, slab) because a reader trained on
+ * samples has to learn every style of every character, while a person reads them all.
+ * A very heavy rounded face was tried and dropped: under the warp its P and R closed up.
+ */
+export const CAPTCHA_FONT_FAMILIES = [
+  'CaptchaSans',
+  'CaptchaSerif',
+  'CaptchaHand',
+  'CaptchaGeometric',
+  'CaptchaRough',
+  'CaptchaScribble',
+  'CaptchaSlab',
+] as const;
 
 export type CaptchaFontFamily = (typeof CAPTCHA_FONT_FAMILIES)[number];
 
@@ -20,6 +33,10 @@ const FONT_FILES: Readonly<Record<CaptchaFontFamily, string>> = {
   CaptchaSans: 'LiberationSans-Bold.ttf',
   CaptchaSerif: 'LiberationSerif-Bold.ttf',
   CaptchaHand: 'ComicNeue-Bold.otf',
+  CaptchaGeometric: 'LeagueSpartan-Bold.otf',
+  CaptchaRough: 'AveriaSerifGWF-Bold.ttf',
+  CaptchaScribble: 'HumorSans.ttf',
+  CaptchaSlab: 'CourierPrime-Bold.otf',
 };
 
 /** src/captcha/ → repository root → fonts/, wherever the repository is checked out. */
