@@ -46,10 +46,6 @@ export function hslToRgb(hueDegrees: number, saturation: number, lightness: numb
   return [to255(r), to255(g), to255(b)];
 }
 
-export function css([r, g, b]: Rgb): string {
-  return `rgb(${r},${g},${b})`;
-}
-
 /** The colour a fraction t of the way from `from` to `to`, rounded as an 8-bit image stores it. */
 export function mix(from: Rgb, to: Rgb, t: number): Rgb {
   return [

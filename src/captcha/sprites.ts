@@ -7,17 +7,14 @@
  * Sprites are rasterised at a size the captcha hardly ever exceeds, so they are shrunk
  * rather than enlarged and keep sharp edges.
  */
-import { createCanvas, type Canvas } from 'canvas';
+import { createCanvas } from 'canvas';
 
 /** Font size, in pixels, that sprites are rasterised at. */
 export const SPRITE_FONT_SIZE = 48;
 const SPRITE_SIZE = 96;
 
 export interface GlyphSprite {
-  canvas: Canvas;
-  /** Ink rectangle inside the sprite, grown by one pixel for anti-aliased edges. */
-  left: number;
-  top: number;
+  /** Size of the ink rectangle, grown by one pixel each way for anti-aliased edges. */
   width: number;
   height: number;
   /** Alpha (coverage 0-255) of the ink rectangle, row by row: what the renderer samples. */
@@ -83,10 +80,7 @@ export function glyphSprite(family: string, drawn: string): GlyphSprite {
     for (let x = 0; x < width; x += 1) inkAlpha[y * width + x] = alpha[((boxTop + y) * SPRITE_SIZE + boxLeft + x) * 4 + 3] as number;
   }
   const sprite: GlyphSprite = {
-    canvas,
     alpha: inkAlpha,
-    left: boxLeft,
-    top: boxTop,
     width,
     height,
     edgePoints: Float64Array.from(edgePoints),
