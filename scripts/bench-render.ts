@@ -13,7 +13,8 @@ import { createCanvas } from 'canvas';
 import { createCodeGenerator } from '../src/captcha/code.js';
 import { CAPTCHA_FONT_FAMILIES, registerCaptchaFonts } from '../src/captcha/fonts.js';
 import { between, seededRandom, type RandomSource } from '../src/captcha/random.js';
-import { DEFAULT_RENDER_OPTIONS, renderCaptchaSync } from '../src/captcha/render.js';
+import { renderCaptchaSync } from '../src/captcha/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../src/captcha/render-options.js';
 
 export type RenderFunction = (answer: string, random: RandomSource) => Buffer;
 

@@ -13,7 +13,8 @@ import { createCanvas, loadImage } from 'canvas';
 import { createCodeGenerator } from '../src/captcha/code.js';
 import { registerCaptchaFonts } from '../src/captcha/fonts.js';
 import { cryptoRandom, seededRandom } from '../src/captcha/random.js';
-import { DEFAULT_RENDER_OPTIONS, renderCaptcha } from '../src/captcha/render.js';
+import { renderCaptcha } from '../src/captcha/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../src/captcha/render-options.js';
 
 const COLUMNS = 4;
 const ROWS = 5;

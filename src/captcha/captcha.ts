@@ -13,7 +13,8 @@ import {
   type SpentChallengeLedger,
   type VerifyResult,
 } from './challenges.js';
-import { renderCaptcha, validateRenderOptions, type RenderOptions } from './render.js';
+import { renderCaptcha } from './render.js';
+import { validateRenderOptions, type RenderOptions } from './render-options.js';
 import { cryptoRandom, type RandomSource } from './random.js';
 import { requireInteger } from '../options.js';
 

@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { createCodeGenerator } from '../captcha/code.js';
 import { registerCaptchaFonts } from '../captcha/fonts.js';
 import { cryptoRandom, seededRandom, type RandomSource } from '../captcha/random.js';
-import { DEFAULT_RENDER_OPTIONS, renderCaptcha } from '../captcha/render.js';
+import { renderCaptcha } from '../captcha/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../captcha/render-options.js';
 
 const USAGE = 'usage: npm run captcha:samples -- --count N --out DIR [--seed S]';
 const MAX_COUNT = 1_000_000;

@@ -2,21 +2,12 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { createCanvas, loadImage } from 'canvas';
 import { CAPTCHA_ALPHABET } from '../../src/captcha/code.js';
-import type { Rgb } from '../../src/captcha/colour.js';
+import { contrastRatio, type Rgb } from '../../src/captcha/colour.js';
 import { registerCaptchaFonts } from '../../src/captcha/fonts.js';
 import { cryptoRandom, seededRandom, type RandomSource } from '../../src/captcha/random.js';
-import {
-  COLOUR_BANDS,
-  COVERAGE_LEVELS,
-  DEFAULT_RENDER_OPTIONS,
-  bandColours,
-  contrastRatio,
-  planCaptcha,
-  renderCaptcha,
-  renderCaptchaSync,
-  validateRenderOptions,
-  type RenderOptions,
-} from '../../src/captcha/render.js';
+import { COLOUR_BANDS, COVERAGE_LEVELS, bandColours, planCaptcha } from '../../src/captcha/plan.js';
+import { renderCaptcha, renderCaptchaSync } from '../../src/captcha/render.js';
+import { DEFAULT_RENDER_OPTIONS, validateRenderOptions, type RenderOptions } from '../../src/captcha/render-options.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

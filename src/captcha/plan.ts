@@ -1,0 +1,311 @@
+/**
+ * What a captcha will look like, decided before any pixel is drawn: colours, where and
+ * how each glyph sits, and the warp. Exported so that tests can check bounds and contrast
+ * without parsing pixels; painting (render.ts) takes the plan as it is.
+ *
+ * Colours: a background gradient and an ink gradient, both sampled in COLOUR_BANDS
+ * column bands; every ink colour keeps MIN_TEXT_CONTRAST against every background colour
+ * (see colour.ts). Layout: per glyph a font, case, size, rotation, shear and stretch;
+ * glyphs are measured through their exact transformed outline, spaced to touch or
+ * overlap, shrunk (never clipped) to fit, and placed along a wavy baseline, keeping the
+ * warp's reach clear of the edges.
+ */
+import { gradientColours, hslToRgb, MIN_TEXT_CONTRAST, relativeLuminance, worstContrast, type Gradient, type Rgb } from './colour.js';
+import { between, pick, type RandomSource } from './random.js';
+import type { RenderOptions } from './render-options.js';
+import { glyphSprite, SPRITE_FONT_SIZE } from './sprites.js';
+
+// ---------------------------------------------------------------------------------
+// Colours
+
+export interface ColourPlan {
+  /** Light background with dark ink, or the other way round. */
+  dark: boolean;
+  /** Background colours from the left edge to the right edge. */
+  background: Gradient;
+  /** Ink colours (glyphs and noise alike) from the left edge to the right edge. */
+  ink: Gradient;
+}
+
+/**
+ * The image is split into this many column bands, each with one background and one ink
+ * colour taken along the two gradients: with COVERAGE_LEVELS ramp steps each, the whole
+ * palette fits the 256 entries of an 8-bit indexed PNG.
+ */
+export const COLOUR_BANDS = 16;
+/** Steps from background (0) to full ink (COVERAGE_LEVELS - 1) within a band. */
+export const COVERAGE_LEVELS = 16;
+
+/** The background and full-ink colour of every band, left to right: exactly what the PNG shows. */
+export function bandColours(colours: ColourPlan): { background: Rgb[]; ink: Rgb[] } {
+  return { background: gradientColours(colours.background, COLOUR_BANDS), ink: gradientColours(colours.ink, COLOUR_BANDS) };
+}
+
+/** Ink colours never use the very ends of the lightness scale: pure black or white look flat. */
+const INK_LIGHTNESS_LIMIT = 0.03;
+
+/**
+ * A random ink colour of the given hue and saturation whose luminance keeps
+ * MIN_TEXT_CONTRAST against `binding` (the background's lightest luminance for dark ink,
+ * its darkest for light ink). Lightness moves luminance monotonically for a fixed hue and
+ * saturation, so a binary search finds the feasible lightness range.
+ */
+function inkColour(random: RandomSource, hue: number, saturation: number, dark: boolean, binding: number): Rgb {
+  const ok = (lightness: number): boolean => {
+    const luminance = relativeLuminance(hslToRgb(hue, saturation, lightness));
+    const ratio = dark ? (luminance + 0.05) / (binding + 0.05) : (binding + 0.05) / (luminance + 0.05);
+    return ratio >= MIN_TEXT_CONTRAST;
+  };
+  let feasible = dark ? 1 : 0;
+  let infeasible = 0.5;
+  for (let i = 0; i < 16; i += 1) {
+    const middle = (feasible + infeasible) / 2;
+    if (ok(middle)) feasible = middle;
+    else infeasible = middle;
+  }
+  const extreme = dark ? 1 - INK_LIGHTNESS_LIMIT : INK_LIGHTNESS_LIMIT;
+  return hslToRgb(hue, saturation, extreme + (feasible - extreme) * random.float());
+}
+
+function planColours(random: RandomSource): ColourPlan {
+  const dark = random.float() < 0.5;
+  const hue = between(random, 0, 360);
+  const saturation = between(random, 0.15, 0.65);
+  const lightness = (): number => (dark ? between(random, 0.06, 0.2) : between(random, 0.8, 0.95));
+  const background = {
+    from: hslToRgb(hue, saturation, lightness()),
+    to: hslToRgb(hue + between(random, -60, 60), saturation, lightness()),
+  };
+  const backgroundBands = gradientColours(background, COLOUR_BANDS);
+  const luminances = backgroundBands.map(relativeLuminance);
+  const binding = dark ? Math.max(...luminances) : Math.min(...luminances);
+  const inkHue = between(random, 0, 360);
+  const inkSaturation = between(random, 0.4, 1);
+  const from = inkColour(random, inkHue, inkSaturation, dark, binding);
+  const to = inkColour(random, inkHue + between(random, -90, 90), inkSaturation, dark, binding);
+  if (worstContrast(gradientColours({ from, to }, COLOUR_BANDS), backgroundBands) >= MIN_TEXT_CONTRAST) {
+    return { dark, background, ink: { from, to } };
+  }
+  // Light ink can dip in luminance between two hues (see colour.ts); one colour cannot.
+  return { dark, background, ink: { from, to: from } };
+}
+
+// ---------------------------------------------------------------------------------
+// Layout
+
+export interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+export interface GlyphPlan {
+  /** The answer character this glyph stands for (upper case). */
+  character: string;
+  /** What is actually drawn: the character or its lower-case form. */
+  drawn: string;
+  family: string;
+  /** Font size in pixels the glyph is drawn at. */
+  size: number;
+  /** Where the centre of the sprite's ink rectangle lands, in image coordinates before the warp. */
+  centreX: number;
+  centreY: number;
+  /** Radians, clockwise. */
+  rotation: number;
+  shear: number;
+  stretch: number;
+  /** Where the ink can end up (the transformed glyph's bounds, grown by the warp's reach), inside the image. */
+  box: Box;
+}
+
+/**
+ * The local warp of the glyphs (noise is not warped): a pixel at (x, y) shows the glyphs
+ * as they are at (x + dx, y + dy), where each displacement is
+ * amplitude * sin(2 pi phase) and phase = (x * stepX + y * stepY + offset) / 2^24 turns:
+ * integer arithmetic per pixel, sines from a 256-entry table.
+ */
+export interface WarpPlan {
+  amplitude: number;
+  dx: WaveSteps;
+  dy: WaveSteps;
+}
+
+export interface WaveSteps {
+  stepX: number;
+  stepY: number;
+  offset: number;
+}
+
+export interface CaptchaPlan extends ColourPlan {
+  glyphs: GlyphPlan[];
+  warp: WarpPlan;
+}
+
+/** Size factor for lower-case forms (x-height is about 0.7 of cap height in these fonts). */
+const LOWER_CASE_SCALE = 1.3;
+
+/** Clear space kept between any glyph's box and the image edge, in pixels. */
+const EDGE_MARGIN = 1;
+
+interface Shape {
+  drawn: string;
+  family: string;
+  size: number;
+  rotation: number;
+  shear: number;
+  stretch: number;
+}
+
+/** Where the transformed ink reaches, relative to the glyph's centre. */
+interface MeasuredShape extends Shape {
+  minX: number;
+  maxX: number;
+  minY: number;
+  maxY: number;
+}
+
+/** The 2x2 matrix that takes sprite pixels to image pixels: rotate . shear . scale. */
+export function glyphMatrix(shape: Shape): [number, number, number, number] {
+  const scale = shape.size / SPRITE_FONT_SIZE;
+  const sx = scale * shape.stretch;
+  const cos = Math.cos(shape.rotation);
+  const sin = Math.sin(shape.rotation);
+  // Columns: where the sprite's x and y axes go. [a c; b d] as in canvas transform().
+  return [cos * sx, sin * sx, (cos * shape.shear - sin) * scale, (sin * shape.shear + cos) * scale];
+}
+
+function measureShape(shape: Shape): MeasuredShape {
+  const points = glyphSprite(shape.family, shape.drawn).edgePoints;
+  const [a, b, c, d] = glyphMatrix(shape);
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < points.length; i += 2) {
+    const px = points[i] as number;
+    const py = points[i + 1] as number;
+    const x = a * px + c * py;
+    const y = b * px + d * py;
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  return { ...shape, minX, maxX, minY, maxY };
+}
+
+/** The same shape at a size that scales its extents by `factor` (extents are linear in size). */
+function resized(shape: MeasuredShape, factor: number): MeasuredShape {
+  return measureShape({ ...shape, size: shape.size * factor });
+}
+
+/** Fixed-point phase: 2^24 steps per turn, so the top 8 bits index the sine table. */
+export const PHASE_BITS = 24;
+export const TURN = 2 ** PHASE_BITS;
+
+/**
+ * Two waves at random angles. The horizontal displacement varies mostly down the image
+ * and the vertical one mostly along it, so strokes bend sideways and baselines ripple.
+ */
+function planWarp(options: RenderOptions, random: RandomSource): WarpPlan {
+  const wave = (across: 'x' | 'y'): WaveSteps => {
+    const frequency = 1 / between(random, options.warpWavelengthMin, options.warpWavelengthMax);
+    const angle = between(random, -0.6, 0.6);
+    const main = Math.round(frequency * Math.cos(angle) * TURN);
+    const cross = Math.round(frequency * Math.sin(angle) * TURN);
+    const offset = random.int(TURN);
+    return across === 'y' ? { stepX: cross, stepY: main, offset } : { stepX: main, stepY: cross, offset };
+  };
+  return { amplitude: options.warpAmplitude, dx: wave('y'), dy: wave('x') };
+}
+
+/**
+ * Decides the colours and where and how each glyph is drawn. Glyphs that would not fit
+ * are shrunk (rather than clipped) so every glyph stays fully visible.
+ */
+export function planCaptcha(answer: string, options: RenderOptions, random: RandomSource): CaptchaPlan {
+  if (answer.length === 0) throw new RangeError('captcha answer must not be empty');
+  const colours = planColours(random);
+  // The warp moves glyph pixels by at most its amplitude, and bilinear sampling reaches
+  // one pixel further; glyphs keep that much more room from the edges.
+  const margin = EDGE_MARGIN + Math.ceil(options.warpAmplitude) + (options.warpAmplitude > 0 ? 1 : 0);
+  const verticalRoom = options.height - 2 * margin;
+  const horizontalRoom = options.width - 2 * margin;
+  const maxRotation = (options.maxRotationDegrees * Math.PI) / 180;
+
+  let shapes = [...answer].map((character): MeasuredShape => {
+    const lower = options.lowerCaseLetters.includes(character) && random.float() < options.lowerCaseShare;
+    const measured = measureShape({
+      drawn: lower ? character.toLowerCase() : character,
+      family: pick(random, options.fontFamilies),
+      // Lower-case forms are drawn larger so their x-height matches the capitals around them.
+      size: between(random, options.fontSizeMin, options.fontSizeMax) * (lower ? LOWER_CASE_SCALE : 1),
+      rotation: between(random, -maxRotation, maxRotation),
+      shear: between(random, -options.maxShear, options.maxShear),
+      stretch: between(random, options.stretchMin, options.stretchMax),
+    });
+    const tall = measured.maxY - measured.minY;
+    return tall <= verticalRoom ? measured : resized(measured, verticalRoom / tall);
+  });
+  const spacings = shapes.slice(1).map(() => between(random, options.spacingMin, options.spacingMax));
+  const centreOffsets = (list: readonly MeasuredShape[]): number[] => {
+    const offsets = [0];
+    for (let i = 1; i < list.length; i += 1) {
+      const previous = list[i - 1] as MeasuredShape;
+      const current = list[i] as MeasuredShape;
+      offsets.push((offsets[i - 1] as number) + (previous.maxX - current.minX) * (spacings[i - 1] as number));
+    }
+    return offsets;
+  };
+  const extent = (list: readonly MeasuredShape[], offsets: readonly number[]): { left: number; right: number } => {
+    let left = Infinity;
+    let right = -Infinity;
+    list.forEach((s, i) => {
+      left = Math.min(left, (offsets[i] as number) + s.minX);
+      right = Math.max(right, (offsets[i] as number) + s.maxX);
+    });
+    return { left, right };
+  };
+  let offsets = centreOffsets(shapes);
+  let { left, right } = extent(shapes, offsets);
+  if (right - left > horizontalRoom) {
+    const factor = horizontalRoom / (right - left);
+    shapes = shapes.map((s) => resized(s, factor));
+    offsets = centreOffsets(shapes);
+    ({ left, right } = extent(shapes, offsets));
+  }
+  const startX = margin + Math.max(0, horizontalRoom - (right - left)) * random.float() - left;
+  const wavelength = between(random, options.baselineWavelengthMin, options.baselineWavelengthMax);
+  const phase = between(random, 0, 2 * Math.PI);
+
+  const glyphs = shapes.map((shape, i): GlyphPlan => {
+    const centreX = startX + (offsets[i] as number);
+    const top = margin - shape.minY;
+    const bottom = options.height - margin - shape.maxY;
+    const wanted =
+      options.height / 2 +
+      options.baselineAmplitude * Math.sin((2 * Math.PI * centreX) / wavelength + phase) +
+      between(random, -options.verticalJitter, options.verticalJitter);
+    const centreY = Math.min(Math.max(wanted, top), Math.max(top, bottom));
+    const reach = margin - EDGE_MARGIN;
+    return {
+      character: answer[i] as string,
+      drawn: shape.drawn,
+      family: shape.family,
+      size: shape.size,
+      centreX,
+      centreY,
+      rotation: shape.rotation,
+      shear: shape.shear,
+      stretch: shape.stretch,
+      box: {
+        left: centreX + shape.minX - reach,
+        right: centreX + shape.maxX + reach,
+        top: centreY + shape.minY - reach,
+        bottom: centreY + shape.maxY + reach,
+      },
+    };
+  });
+  return { ...colours, glyphs, warp: planWarp(options, random) };
+}
