@@ -47,7 +47,7 @@ export function hslToRgb(hueDegrees: number, saturation: number, lightness: numb
 }
 
 /** The colour a fraction t of the way from `from` to `to`, rounded as an 8-bit image stores it. */
-export function mix(from: Rgb, to: Rgb, t: number): Rgb {
+function mix(from: Rgb, to: Rgb, t: number): Rgb {
   return [
     Math.round(from[0] + (to[0] - from[0]) * t),
     Math.round(from[1] + (to[1] - from[1]) * t),

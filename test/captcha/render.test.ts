@@ -45,6 +45,24 @@ async function decodedPixels(png: Buffer): Promise<{ width: number; height: numb
   return { width: image.width, height: image.height, data: ctx.getImageData(0, 0, image.width, image.height).data };
 }
 
+/**
+ * Renders `answer` with a seed, decodes the PNG, and tells for each pixel whether it shows
+ * plain background (one of the plan's band background colours): no ink at all.
+ */
+async function renderedBackground(
+  answer: string,
+  options: RenderOptions,
+  seed: number,
+): Promise<{ width: number; height: number; isBackground: (x: number, y: number) => boolean }> {
+  const backgrounds = new Set(bandColours(planCaptcha(answer, options, seededRandom(seed))).background.map((c) => c.join()));
+  const { width, height, data } = await decodedPixels(await renderCaptcha(answer, options, seededRandom(seed)));
+  const isBackground = (x: number, y: number): boolean => {
+    const i = (y * width + x) * 4;
+    return backgrounds.has(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+  };
+  return { width, height, isBackground };
+}
+
 function randomAnswer(random: RandomSource, length: number): string {
   let answer = '';
   for (let i = 0; i < length; i += 1) answer += CAPTCHA_ALPHABET[random.int(CAPTCHA_ALPHABET.length)];
@@ -138,15 +156,13 @@ describe('layout', () => {
     let inked = 0;
     for (let seed = 0; seed < 100; seed += 1) {
       const answer = randomAnswer(answers, 1 + (seed % 3));
-      const plan = planCaptcha(answer, quiet, seededRandom(seed));
-      const backgrounds = new Set(bandColours(plan).background.map((c) => c.join()));
-      const { width, height, data } = await decodedPixels(await renderCaptcha(answer, quiet, seededRandom(seed)));
+      const { glyphs } = planCaptcha(answer, quiet, seededRandom(seed));
+      const { width, height, isBackground } = await renderedBackground(answer, quiet, seed);
       const inside = (x: number, y: number): boolean =>
-        plan.glyphs.some(({ box }) => x + 1 > box.left && x < box.right && y + 1 > box.top && y < box.bottom);
+        glyphs.some(({ box }) => x + 1 > box.left && x < box.right && y + 1 > box.top && y < box.bottom);
       for (let y = 0; y < height; y += 1) {
         for (let x = 0; x < width; x += 1) {
-          const i = (y * width + x) * 4;
-          if (backgrounds.has(`${data[i]},${data[i + 1]},${data[i + 2]}`)) continue;
+          if (isBackground(x, y)) continue;
           inked += 1;
           assert.ok(inside(x, y), `seed ${seed} ${answer}: ink at ${x},${y} outside every glyph box`);
         }
@@ -161,12 +177,7 @@ describe('layout', () => {
     const answers = seededRandom(8);
     for (let seed = 0; seed < 150; seed += 1) {
       const answer = randomAnswer(answers, 5 + (seed % 2));
-      const backgrounds = new Set(bandColours(planCaptcha(answer, quiet, seededRandom(seed))).background.map((c) => c.join()));
-      const { width, height, data } = await decodedPixels(await renderCaptcha(answer, quiet, seededRandom(seed)));
-      const isBackground = (x: number, y: number): boolean => {
-        const i = (y * width + x) * 4;
-        return backgrounds.has(`${data[i]},${data[i + 1]},${data[i + 2]}`);
-      };
+      const { width, height, isBackground } = await renderedBackground(answer, quiet, seed);
       for (let x = 0; x < width; x += 1) {
         assert.ok(isBackground(x, 0) && isBackground(x, height - 1), `seed ${seed} ${answer}: ink at column ${x} edge`);
       }
