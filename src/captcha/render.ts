@@ -11,10 +11,11 @@
  * arcs and dots in the same ink as the glyphs so that colour does not tell noise from
  * text. The background is a smooth gradient: texture costs PNG bytes and contrast.
  *
- * Pixels. Noise curves and arcs are stroked by canvas as ink coverage on an alpha-only
- * canvas; glyphs are sampled from cached sprites through their transform and the warp
- * in one JavaScript pass (composeIndices), which costs less than cairo drawing
- * transformed images. The result is stored as an 8-bit indexed PNG whose palette holds,
+ * Pixels. Everything is ink coverage in one buffer: the noise (noise.ts) first, then the
+ * glyphs, sampled from sprites that canvas drew once per font and character, through
+ * their transform and the warp in one JavaScript pass (composeIndices), which costs less
+ * than cairo drawing transformed images. Canvas then stores the result, through an
+ * alpha-only (A8) canvas, as an 8-bit indexed PNG whose palette holds,
  * for each of COLOUR_BANDS column bands, a ramp from that band's background colour to
  * its ink colour. So the image has exactly the colours the plan says (the contrast
  * guarantee is checked on them, see colour.ts), and the PNG is a quarter of the raw data
@@ -24,61 +25,13 @@
  * this module paints the plan and the noise. Both take from the same RandomSource in a
  * fixed order. Options are defined and validated in render-options.ts.
  */
-import { Canvas, createCanvas, type CanvasRenderingContext2D, type PngConfig } from 'canvas';
+import { Canvas, createCanvas, type ImageData, type PngConfig } from 'canvas';
 import { COLOUR_BANDS, COVERAGE_LEVELS, PHASE_BITS, TURN, bandColours, glyphMatrix, planCaptcha, type CaptchaPlan, type ColourPlan, type GlyphPlan } from './plan.js';
 import type { Rgb } from './colour.js';
-import { between, type RandomSource } from './random.js';
+import { paintNoise, type InkLayer } from './noise.js';
+import type { RandomSource } from './random.js';
 import type { RenderOptions } from './render-options.js';
 import { glyphSprite } from './sprites.js';
-
-/** Straight pieces per noise curve: enough that a person sees a smooth line. */
-const CURVE_STEPS = 27;
-
-/**
- * Draws the noise curves and arcs as ink coverage on an alpha-only (A8) canvas: every
- * pixel holds how much ink covers it, 0-255, anti-aliasing included.
- */
-function paintNoise(ctx: CanvasRenderingContext2D, options: RenderOptions, plan: CaptchaPlan, random: RandomSource): void {
-  const { width, height } = options;
-  ctx.globalCompositeOperation = 'source-over';
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.clearRect(0, 0, width, height);
-  ctx.strokeStyle = '#000';
-  // Curves wander through the band the glyphs occupy, from edge to edge.
-  const bandTop = Math.min(...plan.glyphs.map((g) => g.box.top));
-  const bandBottom = Math.max(...plan.glyphs.map((g) => g.box.bottom));
-  const inBand = (): number => between(random, bandTop, bandBottom);
-  ctx.lineCap = 'round';
-  ctx.lineJoin = 'round';
-  ctx.lineWidth = options.textCurveWidth;
-  for (let i = 0; i < options.textCurves; i += 1) {
-    // A cubic from edge to edge through the band, rippled like the glyphs' warp so that
-    // its bends do not tell it apart from a stroke.
-    const y0 = between(random, 0, height);
-    const y1 = inBand();
-    const y2 = inBand();
-    const y3 = between(random, 0, height);
-    const wavelength = between(random, options.warpWavelengthMin, options.warpWavelengthMax);
-    const phase = between(random, 0, 2 * Math.PI);
-    ctx.beginPath();
-    for (let step = 0; step <= CURVE_STEPS; step += 1) {
-      const t = step / CURVE_STEPS;
-      const u = 1 - t;
-      const x = t * width;
-      const y = u * u * u * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * y3 + options.warpAmplitude * Math.sin((2 * Math.PI * x) / wavelength + phase);
-      if (step === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
-    }
-    ctx.stroke();
-  }
-  for (let i = 0; i < options.arcs; i += 1) {
-    ctx.lineWidth = between(random, 1, 2.5);
-    const start = between(random, 0, 2 * Math.PI);
-    ctx.beginPath();
-    ctx.arc(between(random, 0, width), between(random, 0, height), between(random, 3, 9), start, start + between(random, 1, 3));
-    ctx.stroke();
-  }
-}
 
 /** Coverage 0-255 to a ramp step, rounded. */
 const COVERAGE_STEP = Uint8Array.from({ length: 256 }, (_, coverage) => Math.round((coverage * (COVERAGE_LEVELS - 1)) / 255));
@@ -143,26 +96,19 @@ function glyphSampler(glyph: GlyphPlan): GlyphSampler {
   };
 }
 
-/** Scratch buffer for glyph coverage, one per image size; painting is synchronous. */
-const inkBuffers = new Map<number, Float32Array>();
-
 /**
- * Composes the image's palette indices, in place over the noise coverage. Glyphs are
- * not drawn by canvas: each pixel of a glyph's box is moved by the warp, mapped back
- * through the glyph's transform and its sprite sampled there bilinearly, so one step
- * does transform and warp (cheaper than cairo drawing transformed images and a second
- * pass warping them). Coverage from overlapping glyphs and from the noise adds like ink
- * laid on ink (source-over); the last pass turns coverage into palette indices.
+ * Composes the glyphs over the noise in `layer` and writes the image's palette indices
+ * to `indices`. Glyphs are not drawn by canvas: each pixel of a glyph's box is moved by
+ * the warp, mapped back through the glyph's transform and its sprite sampled there
+ * bilinearly, so one step does transform and warp (cheaper than cairo drawing
+ * transformed images and a second pass warping them). Coverage from overlapping glyphs
+ * and from the noise adds like ink laid on ink (source-over); the last pass turns
+ * coverage into palette indices.
  */
-function composeIndices(clamped: Uint8ClampedArray, width: number, height: number, plan: CaptchaPlan): void {
+function composeIndices(layer: InkLayer, indices: Uint8ClampedArray, plan: CaptchaPlan): void {
+  const { ink, width, height } = layer;
   // A plain byte view: stores into a clamped array cost a range check each.
-  const pixels = new Uint8Array(clamped.buffer, clamped.byteOffset, clamped.length);
-  let ink = inkBuffers.get(width * height);
-  if (!ink) {
-    ink = new Float32Array(width * height);
-    inkBuffers.set(width * height, ink);
-  }
-  ink.fill(0);
+  const out = new Uint8Array(indices.buffer, indices.byteOffset, indices.length);
   const { warp } = plan;
   const table = sineTable(warp.amplitude);
   const shift = PHASE_BITS - 8;
@@ -206,10 +152,7 @@ function composeIndices(clamped: Uint8ClampedArray, width: number, height: numbe
   const starts = bandStarts(width);
   for (let y = 0, i = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1, i += 1) {
-      const glyphInk = ink[i] as number;
-      const noise = pixels[i] as number;
-      const coverage = (glyphInk + noise - (glyphInk * noise) / 255 + 0.5) | 0;
-      pixels[i] = (starts[x] as number) + (COVERAGE_STEP[coverage] as number);
+      out[i] = (starts[x] as number) + (COVERAGE_STEP[((ink[i] as number) + 0.5) | 0] as number);
     }
   }
 }
@@ -233,27 +176,35 @@ function palette(plan: ColourPlan): Uint8ClampedArray {
   return entries;
 }
 
+/** Scratch ink buffers, one per image size: painting is synchronous, so one is enough. */
+const inkBuffers = new Map<number, Float32Array>();
+
+function inkLayer(width: number, height: number): InkLayer {
+  let ink = inkBuffers.get(width * height);
+  if (ink) ink.fill(0);
+  else {
+    ink = new Float32Array(width * height);
+    inkBuffers.set(width * height, ink);
+  }
+  return { ink, width, height };
+}
+
 /**
  * Paints a captcha into an A8 canvas as palette indices and returns the palette that
  * colours them: the PNG is then 8-bit indexed, a quarter of the raw data of RGBA and far
  * fewer distinct values, so it is both smaller and faster to compress.
  */
-function paintCaptcha(canvas: Canvas, answer: string, options: RenderOptions, random: RandomSource): Uint8ClampedArray {
-  const { width, height } = options;
+function paintCaptcha(target: PooledCanvas, answer: string, options: RenderOptions, random: RandomSource): Uint8ClampedArray {
   const plan = planCaptcha(answer, options, random);
-  const ctx = canvas.getContext('2d', { pixelFormat: 'A8' });
-  paintNoise(ctx, options, plan, random);
-  const image = ctx.getImageData(0, 0, width, height);
-  const pixels = image.data;
-  // Dots are whole pixels of full ink, set here rather than drawn: a canvas call each costs more.
-  for (let i = 0; i < options.dots; i += 1) {
-    const x = random.int(width - 1);
-    const y = random.int(height - 1);
-    const size = random.float() < 0.5 ? 1 : 2;
-    for (let dy = 0; dy < size; dy += 1) pixels.fill(255, (y + dy) * width + x, (y + dy) * width + x + size);
-  }
-  composeIndices(pixels, width, height, plan);
-  ctx.putImageData(image, 0, 0);
+  const layer = inkLayer(options.width, options.height);
+  paintNoise(
+    layer,
+    plan.glyphs.map((glyph) => glyph.box),
+    options,
+    random,
+  );
+  composeIndices(layer, target.indices.data, plan);
+  target.canvas.getContext('2d', { pixelFormat: 'A8' }).putImageData(target.indices, 0, 0);
   return palette(plan);
 }
 
@@ -265,35 +216,42 @@ function pngConfig(options: RenderOptions, colours: Uint8ClampedArray): PngConfi
   };
 }
 
+/** An A8 canvas and the image data its palette indices are written through. */
+interface PooledCanvas {
+  canvas: Canvas;
+  indices: ImageData;
+}
+
 /**
  * Canvases waiting to be drawn on again. The async encoder reads a canvas on another
  * thread, so a canvas returns here only once its PNG is done; a few dozen cover any
  * realistic number of encodes in flight.
  */
-const idleCanvases: Canvas[] = [];
+const idleCanvases: PooledCanvas[] = [];
 const MAX_IDLE_CANVASES = 32;
 
-function takeCanvas(width: number, height: number): Canvas {
+function takeCanvas(width: number, height: number): PooledCanvas {
   const idle = idleCanvases.pop();
-  if (idle?.width === width && idle.height === height) return idle;
+  if (idle?.canvas.width === width && idle.canvas.height === height) return idle;
   const canvas = createCanvas(width, height);
-  // The pixel format is fixed by the first getContext call.
-  canvas.getContext('2d', { pixelFormat: 'A8' });
-  return canvas;
+  // The pixel format is fixed by the first getContext call. An A8 canvas' image data
+  // holds one byte per pixel, which is what an indexed PNG stores.
+  const indices = canvas.getContext('2d', { pixelFormat: 'A8' }).getImageData(0, 0, width, height);
+  return { canvas, indices };
 }
 
-function returnCanvas(canvas: Canvas): void {
-  if (idleCanvases.length < MAX_IDLE_CANVASES) idleCanvases.push(canvas);
+function returnCanvas(pooled: PooledCanvas): void {
+  if (idleCanvases.length < MAX_IDLE_CANVASES) idleCanvases.push(pooled);
 }
 
 /** Draws and encodes a captcha; the PNG encoding runs on libuv's thread pool. */
 export function renderCaptcha(answer: string, options: RenderOptions, random: RandomSource): Promise<Buffer> {
-  const canvas = takeCanvas(options.width, options.height);
-  const colours = paintCaptcha(canvas, answer, options, random);
+  const pooled = takeCanvas(options.width, options.height);
+  const colours = paintCaptcha(pooled, answer, options, random);
   return new Promise((resolve, reject) => {
-    canvas.toBuffer(
+    pooled.canvas.toBuffer(
       (error, png) => {
-        returnCanvas(canvas);
+        returnCanvas(pooled);
         if (error) reject(error);
         else resolve(png);
       },
@@ -305,8 +263,8 @@ export function renderCaptcha(answer: string, options: RenderOptions, random: Ra
 
 /** Synchronous variant for scripts and benchmarks; blocks the event loop while encoding. */
 export function renderCaptchaSync(answer: string, options: RenderOptions, random: RandomSource): Buffer {
-  const canvas = takeCanvas(options.width, options.height);
-  const png = canvas.toBuffer('image/png', pngConfig(options, paintCaptcha(canvas, answer, options, random)));
-  returnCanvas(canvas);
+  const pooled = takeCanvas(options.width, options.height);
+  const png = pooled.canvas.toBuffer('image/png', pngConfig(options, paintCaptcha(pooled, answer, options, random)));
+  returnCanvas(pooled);
   return png;
 }
