@@ -51,30 +51,30 @@ const INK_LIGHTNESS_LIMIT = 0.03;
  * saturation, so a binary search finds the feasible lightness range.
  */
 function inkColour(random: RandomSource, hue: number, saturation: number, dark: boolean, binding: number): Rgb {
-  const ok = (lightness: number): boolean => {
-    const luminance = relativeLuminance(hslToRgb(hue, saturation, lightness));
-    const ratio = dark ? (luminance + 0.05) / (binding + 0.05) : (binding + 0.05) / (luminance + 0.05);
-    return ratio >= MIN_TEXT_CONTRAST;
-  };
   let feasible = dark ? 1 : 0;
   let infeasible = 0.5;
   for (let i = 0; i < 16; i += 1) {
     const middle = (feasible + infeasible) / 2;
-    if (ok(middle)) feasible = middle;
+    const luminance = relativeLuminance(hslToRgb(hue, saturation, middle));
+    const ratio = dark ? (luminance + 0.05) / (binding + 0.05) : (binding + 0.05) / (luminance + 0.05);
+    if (ratio >= MIN_TEXT_CONTRAST) feasible = middle;
     else infeasible = middle;
   }
   const extreme = dark ? 1 - INK_LIGHTNESS_LIMIT : INK_LIGHTNESS_LIMIT;
   return hslToRgb(hue, saturation, extreme + (feasible - extreme) * random.float());
 }
 
+function backgroundLightness(random: RandomSource, dark: boolean): number {
+  return dark ? between(random, 0.06, 0.2) : between(random, 0.8, 0.95);
+}
+
 function planColours(random: RandomSource): ColourPlan {
   const dark = random.float() < 0.5;
   const hue = between(random, 0, 360);
   const saturation = between(random, 0.15, 0.65);
-  const lightness = (): number => (dark ? between(random, 0.06, 0.2) : between(random, 0.8, 0.95));
   const background = {
-    from: hslToRgb(hue, saturation, lightness()),
-    to: hslToRgb(hue + between(random, -60, 60), saturation, lightness()),
+    from: hslToRgb(hue, saturation, backgroundLightness(random, dark)),
+    to: hslToRgb(hue + between(random, -60, 60), saturation, backgroundLightness(random, dark)),
   };
   const backgroundBands = gradientColours(background, COLOUR_BANDS);
   const luminances = backgroundBands.map(relativeLuminance);
