@@ -8,6 +8,9 @@
  *   GET /naive/get_validCode_img  a seed-tutorial-style endpoint: express-session on a
  *                                 MemoryStore, the seed-style renderer, synchronous PNG
  *                                 encoding on the event loop;
+ *   GET /floor/get_validCode_img  the stack's floor: the app's session middleware on its
+ *                                 own SQLite session store, storing a fresh challenge
+ *                                 and sending one PNG drawn at start, so nothing is drawn;
  *   everything else               the real app from composeApp() on a fresh temporary
  *                                 DATA_DIR (real SQLite session store).
  *
@@ -22,6 +25,7 @@
  * Exits on SIGTERM, SIGINT or when the parent goes away: closes the server and the
  * database, then deletes the temporary DATA_DIR.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,7 +37,16 @@ import session from 'express-session';
 import { composeApp } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { CAPTCHA_DEFAULTS } from '../src/captcha/captcha.js';
+import { issueChallenge } from '../src/captcha/challenges.js';
+import { createCodeGenerator } from '../src/captcha/code.js';
+import { cryptoRandom } from '../src/captcha/random.js';
+import { renderCaptchaSync } from '../src/captcha/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../src/captcha/render-options.js';
+import { sessionMiddleware } from '../src/session/middleware.js';
 import { SqliteSessionStore } from '../src/session/sqlite-store.js';
+import { SESSION_TIMEOUT_DEFAULTS } from '../src/session/timeouts.js';
+import { openDatabase } from '../src/sqlite.js';
 import { renderSeedStyle } from './bench-render.js';
 
 /** What the server saw of one target over all its windows. Per-request division is the parent's. */
@@ -58,7 +71,7 @@ export interface TargetStats {
   sqlMaxMs: number;
 }
 
-export type RouteFamily = 'hello' | 'naive' | 'app';
+export type RouteFamily = 'hello' | 'naive' | 'floor' | 'app';
 
 export type ParentMessage = { cmd: 'start'; key: string } | { cmd: 'stop' } | { cmd: 'report' };
 export type ChildMessage =
@@ -84,7 +97,7 @@ const LOOP_TIMER_MS = 1;
 
 function newTotals(): Totals {
   return {
-    requests: { hello: 0, naive: 0, app: 0 },
+    requests: { hello: 0, naive: 0, floor: 0, app: 0 },
     storeCalls: {},
     sqlStatements: {},
     sqlTime: { totalNs: 0, maxNs: 0 },
@@ -171,6 +184,39 @@ function naiveApp(): express.Express {
   return naive;
 }
 
+/**
+ * What every image request pays before any drawing: the app's own session middleware and
+ * SQLite store (in a second database file, same settings), a challenge of the real shape
+ * stored in the session, and a PNG of the default design drawn once at start.
+ */
+function floorApp(dataDir: string): { app: express.Express; close: () => void } {
+  const db = openDatabase(path.join(dataDir, 'floor.sqlite'));
+  const store = new SqliteSessionStore({ db });
+  const png = renderCaptchaSync('ACEFH', DEFAULT_RENDER_OPTIONS, cryptoRandom);
+  const nextAnswer = createCodeGenerator();
+  const floor = express();
+  floor.use(
+    sessionMiddleware({
+      store,
+      secret: randomBytes(32).toString('hex'),
+      secureCookies: false,
+      timeouts: SESSION_TIMEOUT_DEFAULTS,
+    }),
+  );
+  floor.get('/get_validCode_img', (req, res) => {
+    req.session.captcha = issueChallenge(req.session.captcha, 'bench', nextAnswer(), Date.now(), CAPTCHA_DEFAULTS.maxOutstanding);
+    res.set({ 'Content-Type': 'image/png', 'Cache-Control': 'no-store', 'Content-Length': String(png.length) });
+    res.end(png);
+  });
+  return {
+    app: floor,
+    close: () => {
+      store.close();
+      db.close();
+    },
+  };
+}
+
 function summarise(t: Totals): TargetStats {
   const ms = (ns: number): number => (t.loopDelay.count === 0 ? 0 : ns / 1e6);
   return {
@@ -227,7 +273,7 @@ function main(): void {
     else idleWaiters.push(then);
   };
   outer.use((req, res, next) => {
-    bump(current.requests, req.path === '/hello' ? 'hello' : req.path.startsWith('/naive/') ? 'naive' : 'app');
+    bump(current.requests, req.path === '/hello' ? 'hello' : req.path.startsWith('/naive/') ? 'naive' : req.path.startsWith('/floor/') ? 'floor' : 'app');
     inFlight += 1;
     res.once('close', () => {
       inFlight -= 1;
@@ -239,6 +285,8 @@ function main(): void {
     res.send('Hello World!');
   });
   outer.use('/naive', naiveApp());
+  const floor = floorApp(dataDir);
+  outer.use('/floor', floor.app);
   outer.use(composed.app);
 
   let window: { start: bigint; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization } | undefined;
@@ -287,6 +335,7 @@ function main(): void {
     stopping = true;
     server.close(() => {
       composed.close();
+      floor.close();
       rmSync(dataDir, { recursive: true, force: true });
       // Dropping the IPC channel is the last handle; the process then exits by itself.
       if (process.connected) process.disconnect();

@@ -8,9 +8,10 @@
  *      scripts/bench-render.ts) on one thread, each in two halves in the order
  *      A B C C B A, so that a burst of outside load or a slow drift lands on all;
  *   2. HTTP: autocannon here, the server in a child process (scripts/bench-server.ts)
- *      serving the real app, a hello-world route and a naive seed-style endpoint, so the
- *      ceiling and the baseline come from the same process as the endpoint under test;
- *      each target is measured in two windows, in the order A B C D D C B A, and the
+ *      serving the real app, a hello-world route, a naive seed-style endpoint and the
+ *      session floor (the app's session round trip with nothing drawn), so the ceiling
+ *      and the baselines come from the same process as the endpoint under test; each
+ *      target is measured in two windows, in the order A B C D E E D C B A, and the
  *      windows are pooled (every response time is kept, so percentiles are exact).
  * Beside each HTTP figure go the server's own view (CPU per request, event-loop busy
  * share and delay, store calls and SQL per request) and the CPU that processes other
@@ -276,11 +277,18 @@ async function benchHttp(): Promise<{ rows: HttpRow[]; cleanExit: string }> {
         family: 'naive',
         cookie: await firstVisit(base, '/naive/get_validCode_img', 'connect.sid'),
       },
+      {
+        key: 'e',
+        label: '(e) session floor, nothing drawn, cookie kept',
+        path: '/floor/get_validCode_img?id=bench',
+        family: 'floor',
+        cookie: await firstVisit(base, '/floor/get_validCode_img?id=bench', SESSION_COOKIE_NAME),
+      },
     ];
     process.stderr.write(`  warming up each target for ${WARMUP_SECONDS} s…\n`);
     for (const target of targets) await load(base, target, WARMUP_SECONDS);
     const client = new Map(targets.map((t): [string, ClientTotals] => [t.key, { responses: 0, seconds: 0, failures: 0, latenciesMs: [], otherBusySeconds: 0 }]));
-    // A B C D D C B A: a burst of outside load or a slow drift lands on every target alike.
+    // A B C D E E D C B A: a burst of outside load or a slow drift lands on every target alike.
     const order = [...targets, ...[...targets].reverse()];
     for (const [i, target] of order.entries()) {
       process.stderr.write(`  window ${i + 1}/${order.length}: ${target.label}, ${WINDOW_SECONDS} s…\n`);
@@ -335,10 +343,10 @@ async function main(): Promise<void> {
 
   const { rows, cleanExit } = await benchHttp();
   const row = (key: string): HttpRow => rows.find((r) => r.target.key === key) as HttpRow;
-  const [a, b, c, d] = [row('a'), row('b'), row('c'), row('d')];
+  const [a, b, c, d, e] = [row('a'), row('b'), row('c'), row('d'), row('e')];
 
   console.log(
-    `\n## 2. HTTP: GET at ${CONNECTIONS} connections, ${RUN_SECONDS} s each (two ${WINDOW_SECONDS} s windows, order A B C D D C B A, after ${WARMUP_SECONDS} s warm-up each), server in a child process\n`,
+    `\n## 2. HTTP: GET at ${CONNECTIONS} connections, ${RUN_SECONDS} s each (two ${WINDOW_SECONDS} s windows, order A B C D E E D C B A, after ${WARMUP_SECONDS} s warm-up each), server in a child process\n`,
   );
   console.log(
     table(
@@ -392,6 +400,7 @@ async function main(): Promise<void> {
         ['req/s, (b) cookieless / (d) naive', ratio(b, d)],
         ['req/s, (a) cookie kept / (c) hello world', ratio(a, c)],
         ['req/s, (b) cookieless / (c) hello world', ratio(b, c)],
+        ['req/s, (a) cookie kept / (e) session floor', ratio(a, e)],
         ['server CPU per request, (a) / (d) naive', cpuRatio(a, d)],
         ['server CPU per request, (b) / (d) naive', cpuRatio(b, d)],
       ],
