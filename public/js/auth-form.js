@@ -2,7 +2,8 @@
  * The sign-in and sign-up forms: send them as JSON with jQuery (with the page's CSRF
  * token in a header), show the server's message in the live region, and load a new
  * captcha after every failure (the server has spent the old one). The image is tied to
- * this page by data-captcha-id. On sign-up, the password's strength is shown as a hint
+ * this page by data-captcha-id; a picture that fails to load says so in the live region.
+ * On sign-up, the password's strength is shown as a hint
  * while the person types.
  */
 $(function () {
@@ -24,9 +25,18 @@ $(function () {
     $captcha.val('');
   }
 
-  function showError(message) {
-    $status.empty().append($('<div class="alert alert-danger py-2" role="alert">').text(message));
+  function showError(message, kind) {
+    $status.empty().append($('<div class="alert alert-danger py-2" role="alert">').addClass(kind || '').text(message));
   }
+
+  // A picture refused by the server (per-IP limit) or lost on the way would otherwise show
+  // as a broken image with no word why; the message goes once a picture loads again.
+  $image.on('error', function () {
+    showError($form.data('image-error'), 'captcha-image-error');
+  });
+  $image.on('load', function () {
+    $status.find('.captcha-image-error').remove();
+  });
 
   $image.on('click', function () {
     refreshCaptcha();

@@ -118,3 +118,18 @@ test('a newcomer registers in the browser, guided by the strength hint', async (
   await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
   assert.match(await page.textContent('#greeting') ?? '', /Hello, newcomer!/);
 });
+
+test('a picture refused by the per-IP limit says why instead of showing a broken image', async (t) => {
+  const app = build(t, { ipRateLimits: { imagesPerMinute: 1 } });
+  const { base, page } = await openInBrowser(t, app, 720);
+
+  await page.goto(`${base}/login`);
+  await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#captcha-image')?.naturalWidth === 270);
+  assert.equal(await page.textContent('#form-status'), '', 'no message while the picture loads');
+
+  await page.click('#captcha-refresh'); // the second picture this minute: 429
+  await page.waitForSelector('#form-status .captcha-image-error');
+  assert.match(await page.textContent('#form-status') ?? '', /The picture could not be loaded/);
+  assert.equal(await page.$eval('#captcha-image', (img) => (img as HTMLImageElement).naturalWidth), 0, 'the picture is broken');
+  assert.equal(await page.getAttribute('#form-status .alert', 'role'), 'alert', 'announced to screen readers');
+});
