@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: how fast captcha-login draws and serves captcha images, next to
- * baselines measured in the same run, in about a minute.
+ * baselines measured in the same run, in about 70 seconds.
  *
  * Model. Absolute figures on a shared machine are noise, so each figure stands next to a
  * baseline taken seconds apart under the same conditions:
