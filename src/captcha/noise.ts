@@ -90,6 +90,8 @@ const length = (x: number, y: number): number => Math.sqrt(x * x + y * y);
 export function strokeArc(layer: InkLayer, arc: Arc): void {
   const { width, height } = layer;
   const { centreX, centreY, radius, start, sweep, lineWidth } = arc;
+  // The angle test below holds only for arcs up to half a turn.
+  if (!(sweep >= 0 && sweep <= Math.PI)) throw new RangeError(`arc sweep must be 0 to pi radians, got ${sweep}`);
   const fromX = Math.cos(start);
   const fromY = Math.sin(start);
   const toX = Math.cos(start + sweep);

@@ -98,6 +98,10 @@ describe('strokeArc', () => {
     // A stroke's area: width x length plus the two half-disc caps.
     assertClose(total, 2 * 8 * (Math.PI / 2) + Math.PI, 2, 'total ink');
   });
+
+  it('refuses arcs of more than half a turn, which its angle test cannot draw', () => {
+    assert.throws(() => strokeArc(blankLayer(), { ...arc, sweep: 4 }), /arc sweep must be 0 to pi radians, got 4/);
+  });
 });
 
 describe('paintNoise', () => {
