@@ -3,8 +3,7 @@
  * token in a header), show the server's message in the live region, and load a new
  * captcha after every failure (the server has spent the old one). The image is tied to
  * this page by data-captcha-id; a picture that fails to load says so in the live region.
- * On sign-up, the password's strength is shown as a hint
- * while the person types.
+ * On sign-up, the password's strength is shown as a hint while the person types.
  */
 $(function () {
   'use strict';

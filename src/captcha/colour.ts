@@ -45,7 +45,7 @@ export function hslToRgb(hueDegrees: number, saturation: number, lightness: numb
   return [to255(r + m), to255(g + m), to255(b + m)];
 }
 
-/** A 0-1 channel as 0-255. (Module-level rather than a closure: this runs ~40 times a picture.) */
+/** A 0-1 channel as 0-255. (Module-level rather than a closure: this runs about 36 times a picture.) */
 function to255(v: number): number {
   return Math.round(Math.min(1, Math.max(0, v)) * 255);
 }
