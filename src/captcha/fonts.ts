@@ -12,10 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { registerFont } from 'canvas';
 
 /**
- * Family names the renderer may pick from, one per bundled file. Seven styles (plain
- * and serif, hand-drawn, geometric, rough, scribbled, slab) because a reader trained on
- * samples has to learn every style of every character, while a person reads them all.
- * A very heavy rounded face was tried and dropped: under the warp its P and R closed up.
+ * Family names the renderer may pick from, one per bundled file. Six styles (plain
+ * and serif, hand-drawn, geometric, rough, slab) because a reader trained on samples has
+ * to learn every style of every character, while a person reads them all. Dropped: a
+ * very heavy rounded face (under the warp its P and R closed up) and a scribbled one
+ * (blind panels misread its open 4 and hooked N).
  */
 export const CAPTCHA_FONT_FAMILIES = [
   'CaptchaSans',
@@ -23,7 +24,6 @@ export const CAPTCHA_FONT_FAMILIES = [
   'CaptchaHand',
   'CaptchaGeometric',
   'CaptchaRough',
-  'CaptchaScribble',
   'CaptchaSlab',
 ] as const;
 
@@ -35,7 +35,6 @@ const FONT_FILES: Readonly<Record<CaptchaFontFamily, string>> = {
   CaptchaHand: 'ComicNeue-Bold.otf',
   CaptchaGeometric: 'LeagueSpartan-Bold.otf',
   CaptchaRough: 'AveriaSerifGWF-Bold.ttf',
-  CaptchaScribble: 'HumorSans.ttf',
   CaptchaSlab: 'CourierPrime-Bold.otf',
 };
 

@@ -9,7 +9,8 @@
  * where the curve is steep), with partly covered rows getting the covered fraction. An
  * arc is a ring segment with round caps: coverage falls off over one pixel around its
  * distance. Both match cairo's strokes within a fraction of a pixel, which is all that
- * anti-aliasing needs. Strokes lay over earlier ink as canvas' source-over would.
+ * anti-aliasing needs. All noise is a paler shade of the glyphs' ink
+ * (RenderOptions.noiseInk), and the glyphs are laid over it.
  */
 import type { Box } from './plan.js';
 import { between, type RandomSource } from './random.js';
@@ -22,10 +23,13 @@ export interface InkLayer {
   height: number;
 }
 
-/** Lays `coverage` (0-1) over the pixel at index i, as ink on ink. */
+/**
+ * Lays `coverage` (0-1) on the pixel at index i. Where strokes cross, the stronger one
+ * shows rather than the two adding up, so no noise pixel is ever darker than the
+ * noise's own ink and a person can always tell noise from a letter's stroke.
+ */
 function lay(layer: InkLayer, i: number, coverage: number): void {
-  const under = layer.ink[i] as number;
-  layer.ink[i] = under + coverage * (255 - under);
+  layer.ink[i] = Math.max(layer.ink[i] as number, 255 * coverage);
 }
 
 /**
@@ -38,6 +42,8 @@ export interface Curve {
   y2: number;
   y3: number;
   lineWidth: number;
+  /** Full coverage of the stroke, 0-1 (RenderOptions.noiseInk). */
+  strength: number;
   rippleAmplitude: number;
   rippleWavelength: number;
   ripplePhase: number;
@@ -45,7 +51,7 @@ export interface Curve {
 
 export function strokeCurve(layer: InkLayer, curve: Curve): void {
   const { width, height } = layer;
-  const { y0, y1, y2, y3, lineWidth, rippleAmplitude, rippleWavelength, ripplePhase } = curve;
+  const { y0, y1, y2, y3, lineWidth, strength, rippleAmplitude, rippleWavelength, ripplePhase } = curve;
   const angularFrequency = (2 * Math.PI) / rippleWavelength;
   // The ripple's angle grows by the same step every column, so its sine and cosine follow
   // by rotation instead of two Math calls per column.
@@ -69,7 +75,7 @@ export function strokeCurve(layer: InkLayer, curve: Curve): void {
     const lastRow = Math.min(height - 1, Math.ceil(bottom) - 1);
     for (let row = Math.max(0, Math.floor(top)); row <= lastRow; row += 1) {
       const covered = Math.min(bottom, row + 1) - Math.max(top, row);
-      if (covered > 0) lay(layer, row * width + column, Math.min(1, covered));
+      if (covered > 0) lay(layer, row * width + column, strength * Math.min(1, covered));
     }
   }
 }
@@ -82,6 +88,8 @@ export interface Arc {
   start: number;
   sweep: number;
   lineWidth: number;
+  /** Full coverage of the stroke, 0-1. */
+  strength: number;
 }
 
 /** Math.hypot guards against overflow, which these small values never need, at several times the cost. */
@@ -89,7 +97,7 @@ const length = (x: number, y: number): number => Math.sqrt(x * x + y * y);
 
 export function strokeArc(layer: InkLayer, arc: Arc): void {
   const { width, height } = layer;
-  const { centreX, centreY, radius, start, sweep, lineWidth } = arc;
+  const { centreX, centreY, radius, start, sweep, lineWidth, strength } = arc;
   // The angle test below holds only for arcs up to half a turn.
   if (!(sweep >= 0 && sweep <= Math.PI)) throw new RangeError(`arc sweep must be 0 to pi radians, got ${sweep}`);
   const fromX = Math.cos(start);
@@ -111,7 +119,7 @@ export function strokeArc(layer: InkLayer, arc: Arc): void {
       const within = fromX * dy - fromY * dx >= 0 && dx * toY - dy * toX >= 0;
       const distance = within ? Math.abs(length(dx, dy) - radius) : Math.min(length(dx - radius * fromX, dy - radius * fromY), length(dx - radius * toX, dy - radius * toY));
       const coverage = reach - distance;
-      if (coverage > 0) lay(layer, row * width + column, Math.min(1, coverage));
+      if (coverage > 0) lay(layer, row * width + column, strength * Math.min(1, coverage));
     }
   }
 }
@@ -131,6 +139,7 @@ export function paintNoise(layer: InkLayer, glyphBoxes: readonly Box[], options:
       y2: between(random, bandTop, bandBottom),
       y3: between(random, 0, height),
       lineWidth: options.textCurveWidth,
+      strength: options.noiseInk,
       rippleAmplitude: options.warpAmplitude,
       rippleWavelength: between(random, options.warpWavelengthMin, options.warpWavelengthMax),
       ripplePhase: between(random, 0, 2 * Math.PI),
@@ -141,6 +150,7 @@ export function paintNoise(layer: InkLayer, glyphBoxes: readonly Box[], options:
     const start = between(random, 0, 2 * Math.PI);
     strokeArc(layer, {
       lineWidth,
+      strength: options.noiseInk,
       start,
       centreX: between(random, 0, width),
       centreY: between(random, 0, height),
@@ -148,11 +158,12 @@ export function paintNoise(layer: InkLayer, glyphBoxes: readonly Box[], options:
       sweep: between(random, 1, 3),
     });
   }
-  // Dots are whole pixels of full ink.
+  // Dots are whole pixels of the noise's ink.
+  const dotInk = 255 * options.noiseInk;
   for (let i = 0; i < options.dots; i += 1) {
     const x = random.int(width - 1);
     const y = random.int(height - 1);
     const size = random.float() < 0.5 ? 1 : 2;
-    for (let dy = 0; dy < size; dy += 1) layer.ink.fill(255, (y + dy) * width + x, (y + dy) * width + x + size);
+    for (let dy = 0; dy < size; dy += 1) layer.ink.fill(dotInk, (y + dy) * width + x, (y + dy) * width + x + size);
   }
 }

@@ -11,6 +11,7 @@
  * warp's reach clear of the edges.
  */
 import { gradientColours, hslToRgb, MIN_TEXT_CONTRAST, relativeLuminance, worstContrast, type Gradient, type Rgb } from './colour.js';
+import { CAPTCHA_ALPHABET } from './code.js';
 import { between, pick, type RandomSource } from './random.js';
 import type { RenderOptions } from './render-options.js';
 import { glyphSprite, SPRITE_FONT_SIZE } from './sprites.js';
@@ -103,8 +104,6 @@ export interface Box {
 export interface GlyphPlan {
   /** The answer character this glyph stands for (upper case). */
   character: string;
-  /** What is actually drawn: the character or its lower-case form. */
-  drawn: string;
   family: string;
   /** Font size in pixels the glyph is drawn at. */
   size: number;
@@ -139,17 +138,16 @@ export interface WaveSteps {
 
 export interface CaptchaPlan extends ColourPlan {
   glyphs: GlyphPlan[];
+  /** Pale letters behind the answer, drawn in the noise's ink (RenderOptions.decoys). */
+  decoys: GlyphPlan[];
   warp: WarpPlan;
 }
-
-/** Size factor for lower-case forms (x-height is about 0.7 of cap height in these fonts). */
-const LOWER_CASE_SCALE = 1.3;
 
 /** Clear space kept between any glyph's box and the image edge, in pixels. */
 const EDGE_MARGIN = 1;
 
 interface Shape {
-  drawn: string;
+  character: string;
   family: string;
   size: number;
   rotation: number;
@@ -176,7 +174,7 @@ export function glyphMatrix(shape: Shape): [number, number, number, number] {
 }
 
 function measureShape(shape: Shape): MeasuredShape {
-  const points = glyphSprite(shape.family, shape.drawn).edgePoints;
+  const points = glyphSprite(shape.family, shape.character).edgePoints;
   const [a, b, c, d] = glyphMatrix(shape);
   let minX = Infinity;
   let maxX = -Infinity;
@@ -235,12 +233,10 @@ export function planCaptcha(answer: string, options: RenderOptions, random: Rand
   const maxRotation = (options.maxRotationDegrees * Math.PI) / 180;
 
   let shapes = [...answer].map((character): MeasuredShape => {
-    const lower = options.lowerCaseLetters.includes(character) && random.float() < options.lowerCaseShare;
     const measured = measureShape({
-      drawn: lower ? character.toLowerCase() : character,
+      character,
       family: pick(random, options.fontFamilies),
-      // Lower-case forms are drawn larger so their x-height matches the capitals around them.
-      size: between(random, options.fontSizeMin, options.fontSizeMax) * (lower ? LOWER_CASE_SCALE : 1),
+      size: between(random, options.fontSizeMin, options.fontSizeMax),
       rotation: between(random, -maxRotation, maxRotation),
       shear: between(random, -options.maxShear, options.maxShear),
       stretch: between(random, options.stretchMin, options.stretchMax),
@@ -248,34 +244,28 @@ export function planCaptcha(answer: string, options: RenderOptions, random: Rand
     const tall = measured.maxY - measured.minY;
     return tall <= verticalRoom ? measured : resized(measured, verticalRoom / tall);
   });
-  const spacings = shapes.slice(1).map(() => between(random, options.spacingMin, options.spacingMax));
-  const centreOffsets = (list: readonly MeasuredShape[]): number[] => {
-    const offsets = [0];
-    for (let i = 1; i < list.length; i += 1) {
-      const previous = list[i - 1] as MeasuredShape;
-      const current = list[i] as MeasuredShape;
-      offsets.push((offsets[i - 1] as number) + (previous.maxX - current.minX) * (spacings[i - 1] as number));
-    }
-    return offsets;
-  };
-  const extent = (list: readonly MeasuredShape[], offsets: readonly number[]): { left: number; right: number } => {
-    let left = Infinity;
-    let right = -Infinity;
-    list.forEach((s, i) => {
-      left = Math.min(left, (offsets[i] as number) + s.minX);
-      right = Math.max(right, (offsets[i] as number) + s.maxX);
-    });
-    return { left, right };
-  };
-  let offsets = centreOffsets(shapes);
-  let { left, right } = extent(shapes, offsets);
-  if (right - left > horizontalRoom) {
-    const factor = horizontalRoom / (right - left);
+  // Neighbouring boxes (ink plus the warp's reach on each side) are `gap` pixels apart,
+  // so two glyphs' inks never meet, whatever the warp does.
+  const reach = margin - EDGE_MARGIN;
+  const gaps = shapes.slice(1).map(() => 2 * reach + between(random, options.glyphGapMin, options.glyphGapMax));
+  const inkWidth = (list: readonly MeasuredShape[]): number => list.reduce((sum, s) => sum + s.maxX - s.minX, 0);
+  const fixedWidth = gaps.reduce((sum, gap) => sum + gap, 0);
+  if (inkWidth(shapes) + fixedWidth > horizontalRoom) {
+    // Extents are linear in size, so this factor makes the row fit exactly (gaps kept).
+    const factor = (horizontalRoom - fixedWidth) / inkWidth(shapes);
+    if (!(factor > 0)) throw new RangeError(`captcha of ${answer.length} glyphs cannot fit ${options.width} px with gaps of ${options.glyphGapMin} px or more`);
     shapes = shapes.map((s) => resized(s, factor));
-    offsets = centreOffsets(shapes);
-    ({ left, right } = extent(shapes, offsets));
   }
-  const startX = margin + Math.max(0, horizontalRoom - (right - left)) * random.float() - left;
+  const offsets = [0];
+  for (let i = 1; i < shapes.length; i += 1) {
+    const previous = shapes[i - 1] as MeasuredShape;
+    const current = shapes[i] as MeasuredShape;
+    offsets.push((offsets[i - 1] as number) + previous.maxX - current.minX + (gaps[i - 1] as number));
+  }
+  const first = shapes[0] as MeasuredShape;
+  const last = shapes[shapes.length - 1] as MeasuredShape;
+  const rowWidth = (offsets[offsets.length - 1] as number) + last.maxX - first.minX;
+  const startX = margin + Math.max(0, horizontalRoom - rowWidth) * random.float() - first.minX;
   const wavelength = between(random, options.baselineWavelengthMin, options.baselineWavelengthMax);
   const phase = between(random, 0, 2 * Math.PI);
 
@@ -288,10 +278,8 @@ export function planCaptcha(answer: string, options: RenderOptions, random: Rand
       options.baselineAmplitude * Math.sin((2 * Math.PI * centreX) / wavelength + phase) +
       between(random, -options.verticalJitter, options.verticalJitter);
     const centreY = Math.min(Math.max(wanted, top), Math.max(top, bottom));
-    const reach = margin - EDGE_MARGIN;
     return {
       character: answer[i] as string,
-      drawn: shape.drawn,
       family: shape.family,
       size: shape.size,
       centreX,
@@ -307,5 +295,79 @@ export function planCaptcha(answer: string, options: RenderOptions, random: Rand
       },
     };
   });
-  return { ...colours, glyphs, warp: planWarp(options, random) };
+  const warp = planWarp(options, random);
+  return { ...colours, glyphs, decoys: planDecoys(options, random, maxRotation, glyphs), warp };
+}
+
+/** Decoys are drawn smaller than the answer's glyphs, between these shares of their size. */
+const DECOY_SCALE_MIN = 0.55;
+const DECOY_SCALE_MAX = 0.8;
+
+/**
+ * Pale letters of the answer alphabet beside the answer, never on it: a reader has to
+ * learn to tell letters by their ink, not just their shape. Blind panels hesitated over
+ * decoys laid across an answer glyph, so each decoy's centre is drawn from the stretches
+ * of the picture where its box stays clear of every glyph box (the ends of the row, and
+ * past the picture's edges, where a decoy is cut off); where there is none, it is left out.
+ */
+function planDecoys(options: RenderOptions, random: RandomSource, maxRotation: number, glyphs: readonly GlyphPlan[]): GlyphPlan[] {
+  const reach = Math.ceil(options.warpAmplitude) + 1;
+  const decoys: GlyphPlan[] = [];
+  for (let k = 0; k < options.decoys; k += 1) {
+    const shape = measureShape({
+      character: pick(random, [...CAPTCHA_ALPHABET]),
+      family: pick(random, options.fontFamilies),
+      size: between(random, options.fontSizeMin, options.fontSizeMax) * between(random, DECOY_SCALE_MIN, DECOY_SCALE_MAX),
+      rotation: between(random, -maxRotation, maxRotation),
+      shear: between(random, -options.maxShear, options.maxShear),
+      stretch: between(random, options.stretchMin, options.stretchMax),
+    });
+    const free = freeStretches(
+      glyphs.map(({ box }) => ({ from: box.left - shape.maxX - reach, to: box.right - shape.minX + reach })),
+      0,
+      options.width,
+    );
+    const total = free.reduce((sum, { from, to }) => sum + to - from, 0);
+    let at = random.float() * total;
+    const centreY = between(random, 0, options.height);
+    let centreX: number | undefined;
+    for (const { from, to } of free) {
+      if (at < to - from) {
+        centreX = from + at;
+        break;
+      }
+      at -= to - from;
+    }
+    if (centreX === undefined) continue;
+    decoys.push({
+      character: shape.character,
+      family: shape.family,
+      size: shape.size,
+      rotation: shape.rotation,
+      shear: shape.shear,
+      stretch: shape.stretch,
+      centreX,
+      centreY,
+      box: { left: centreX + shape.minX - reach, right: centreX + shape.maxX + reach, top: centreY + shape.minY - reach, bottom: centreY + shape.maxY + reach },
+    });
+  }
+  return decoys;
+}
+
+interface Stretch {
+  from: number;
+  to: number;
+}
+
+/** The parts of [from, to) that none of `taken` covers, left to right. */
+function freeStretches(taken: readonly Stretch[], from: number, to: number): Stretch[] {
+  const free: Stretch[] = [];
+  let cursor = from;
+  for (const t of [...taken].sort((a, b) => a.from - b.from)) {
+    if (t.from > cursor) free.push({ from: cursor, to: Math.min(t.from, to) });
+    cursor = Math.max(cursor, t.to);
+    if (cursor >= to) break;
+  }
+  if (cursor < to) free.push({ from: cursor, to });
+  return free.filter(({ from: a, to: b }) => b > a);
 }

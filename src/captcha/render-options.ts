@@ -25,13 +25,13 @@ export interface RenderOptions {
   /** Widest horizontal stretch of a glyph. */
   stretchMax: number;
   /**
-   * Closest spacing between neighbouring glyph centres, as a share of the distance at
-   * which their inks' bounding boxes would just touch: below 1 they overlap, so there is
-   * no clean gap to segment at.
+   * Narrowest clear gap between neighbouring glyphs, in pixels, between the boxes their
+   * ink can reach after the warp: glyphs never touch, so no stroke of one can be read as
+   * part of the next (people misread touching M/N/W and K/X/Y clusters).
    */
-  spacingMin: number;
-  /** Loosest spacing between neighbouring glyph centres (same unit as spacingMin). */
-  spacingMax: number;
+  glyphGapMin: number;
+  /** Widest clear gap between neighbouring glyphs, in pixels, before fitting. */
+  glyphGapMax: number;
   /** Largest rise or fall of the wavy baseline the glyph centres follow, in pixels. */
   baselineAmplitude: number;
   /** Shortest wavelength of the baseline wave, in pixels. */
@@ -40,10 +40,6 @@ export interface RenderOptions {
   baselineWavelengthMax: number;
   /** Largest extra up-or-down shift of a single glyph off the baseline, in pixels. */
   verticalJitter: number;
-  /** Letters that may be drawn in lower case because both forms are unambiguous. */
-  lowerCaseLetters: string;
-  /** Probability that such a letter is drawn in lower case. */
-  lowerCaseShare: number;
   /**
    * Largest displacement of the local warp, in pixels: every pixel is moved by two
    * waves running at random angles, which bends strokes inside each glyph differently.
@@ -61,6 +57,14 @@ export interface RenderOptions {
   arcs: number;
   /** Dots of ink, one or two pixels square, anywhere. */
   dots: number;
+  /** Pale, smaller letters of the answer alphabet beside the answer (never on it), in the noise's ink. */
+  decoys: number;
+  /**
+   * Strength of the noise's ink, as a share of the glyphs' full ink (0-1): below 1 the
+   * curves, arcs and dots are a paler shade of the ink, so a person tells them from the
+   * strokes of a letter (same-ink curves were read as crossbars).
+   */
+  noiseInk: number;
   /** zlib level for the PNG. */
   pngCompressionLevel: number;
 }
@@ -69,31 +73,31 @@ export const DEFAULT_RENDER_OPTIONS: Readonly<RenderOptions> = Object.freeze({
   width: 270,
   height: 40,
   fontFamilies: CAPTCHA_FONT_FAMILIES,
-  fontSizeMin: 30,
-  fontSizeMax: 38,
-  maxRotationDegrees: 18,
-  maxShear: 0.3,
-  stretchMin: 1.2,
-  stretchMax: 1.6,
-  spacingMin: 0.86,
-  spacingMax: 1,
-  baselineAmplitude: 5,
+  fontSizeMin: 28,
+  fontSizeMax: 34,
+  maxRotationDegrees: 15,
+  maxShear: 0.15,
+  stretchMin: 1.05,
+  stretchMax: 1.35,
+  glyphGapMin: 2,
+  glyphGapMax: 10,
+  baselineAmplitude: 4,
   baselineWavelengthMin: 80,
   baselineWavelengthMax: 200,
   verticalJitter: 2,
-  lowerCaseLetters: 'EHMTY',
-  lowerCaseShare: 0.4,
   warpAmplitude: 2,
   warpWavelengthMin: 45,
   warpWavelengthMax: 90,
-  textCurves: 2,
+  textCurves: 3,
   textCurveWidth: 2,
   arcs: 3,
   dots: 20,
+  decoys: 5,
+  noiseInk: 0.35,
   pngCompressionLevel: 3,
 });
 
-type NumericOption = Exclude<keyof RenderOptions, 'fontFamilies' | 'lowerCaseLetters'>;
+type NumericOption = Exclude<keyof RenderOptions, 'fontFamilies'>;
 
 /** Allowed range of every numeric option; integer options are counts or pixel sizes. */
 const NUMERIC_LIMITS: Readonly<Record<NumericOption, { min: number; max: number; integer: boolean }>> = {
@@ -105,13 +109,12 @@ const NUMERIC_LIMITS: Readonly<Record<NumericOption, { min: number; max: number;
   maxShear: { min: 0, max: 1, integer: false },
   stretchMin: { min: 0.5, max: 2, integer: false },
   stretchMax: { min: 0.5, max: 2, integer: false },
-  spacingMin: { min: 0.4, max: 2, integer: false },
-  spacingMax: { min: 0.4, max: 2, integer: false },
+  glyphGapMin: { min: 0, max: 50, integer: false },
+  glyphGapMax: { min: 0, max: 50, integer: false },
   baselineAmplitude: { min: 0, max: 100, integer: false },
   baselineWavelengthMin: { min: 10, max: 5000, integer: false },
   baselineWavelengthMax: { min: 10, max: 5000, integer: false },
   verticalJitter: { min: 0, max: 100, integer: false },
-  lowerCaseShare: { min: 0, max: 1, integer: false },
   warpAmplitude: { min: 0, max: 10, integer: false },
   warpWavelengthMin: { min: 4, max: 5000, integer: false },
   warpWavelengthMax: { min: 4, max: 5000, integer: false },
@@ -119,13 +122,15 @@ const NUMERIC_LIMITS: Readonly<Record<NumericOption, { min: number; max: number;
   textCurveWidth: { min: 0.5, max: 10, integer: false },
   arcs: { min: 0, max: 1000, integer: true },
   dots: { min: 0, max: 5000, integer: true },
+  decoys: { min: 0, max: 50, integer: true },
+  noiseInk: { min: 0, max: 1, integer: false },
   pngCompressionLevel: { min: 0, max: 9, integer: true },
 };
 
 const MIN_MAX_PAIRS: ReadonlyArray<readonly [NumericOption, NumericOption]> = [
   ['fontSizeMin', 'fontSizeMax'],
   ['stretchMin', 'stretchMax'],
-  ['spacingMin', 'spacingMax'],
+  ['glyphGapMin', 'glyphGapMax'],
   ['baselineWavelengthMin', 'baselineWavelengthMax'],
   ['warpWavelengthMin', 'warpWavelengthMax'],
 ];
@@ -154,10 +159,6 @@ export function validateRenderOptions(options: Partial<RenderOptions> = {}): Ren
   const families: unknown = merged.fontFamilies;
   if (!Array.isArray(families) || families.length === 0 || !families.every((f) => typeof f === 'string' && f.trim() !== '')) {
     throw new RangeError(`render option fontFamilies must be a non-empty list of family names, got ${JSON.stringify(families)}`);
-  }
-  const letters: unknown = merged.lowerCaseLetters;
-  if (typeof letters !== 'string' || !/^[A-Z]*$/.test(letters)) {
-    throw new RangeError(`render option lowerCaseLetters must be upper-case letters A-Z only, got ${JSON.stringify(letters)}`);
   }
   if (merged.fontSizeMin > merged.height) {
     throw new RangeError(`render option fontSizeMin (${merged.fontSizeMin}) exceeds height (${merged.height})`);

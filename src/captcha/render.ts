@@ -2,17 +2,19 @@
  * Captcha image renderer: answer + options + random source in, PNG out. Pure: no I/O,
  * no clock, no Math.random, so a seeded RandomSource gives byte-identical images.
  *
- * Model. The threat is a reader trained on unlimited labelled samples (the generator is
- * open source), so the look aims at what such a reader needs many examples to learn
- * while a person reads it at once: each character in one of seven font styles and
- * either case where both forms are unambiguous, rotated, sheared and stretched on its
- * own, glyphs that touch and overlap with jittered spacing along a wavy baseline, a
- * smooth local warp that bends strokes inside each glyph differently, and noise curves,
- * arcs and dots in the same ink as the glyphs so that colour does not tell noise from
- * text. The background is a smooth gradient: texture costs PNG bytes and contrast.
+ * Model. People come first: a login picture that one visitor in four misreads is broken,
+ * whatever it does to bots, and blind panels showed what people misread: touching and
+ * overlapping glyphs, script lower-case forms and noise curves in the glyphs' own ink.
+ * So every answer character stands apart (a clear gap between the boxes its ink can
+ * reach, warp included), upper case, in one of six plain-to-rough fonts, rotated,
+ * sheared, stretched and bent by a smooth local warp on its own; the noise (curves,
+ * arcs, dots and small decoy letters of the same alphabet) is a paler shade of the ink
+ * that never gets darker where strokes cross, so a person tells it from a letter at
+ * once. What a trained reader still has to learn: every font, pose and warp of every
+ * character, and to ignore letter-shaped ink that is paler.
  *
  * Pixels. Everything is ink coverage in one buffer: the noise (noise.ts) first, then the
- * glyphs, sampled from sprites that canvas drew once per font and character, through
+ * decoys and glyphs, sampled from sprites that canvas drew once per font and character, through
  * their transform and the warp in one JavaScript pass (composeIndices), which costs less
  * than cairo drawing transformed images. Canvas then stores the result, through an
  * alpha-only (A8) canvas, as an 8-bit indexed PNG whose palette holds,
@@ -26,7 +28,7 @@
  * fixed order. Options are defined and validated in render-options.ts.
  */
 import { Canvas, createCanvas, type ImageData, type PngConfig } from 'canvas';
-import { COLOUR_BANDS, COVERAGE_LEVELS, PHASE_BITS, TURN, bandColours, glyphMatrix, planCaptcha, type CaptchaPlan, type ColourPlan, type GlyphPlan } from './plan.js';
+import { COLOUR_BANDS, COVERAGE_LEVELS, PHASE_BITS, TURN, bandColours, glyphMatrix, planCaptcha, type CaptchaPlan, type ColourPlan, type GlyphPlan, type WarpPlan } from './plan.js';
 import type { Rgb } from './colour.js';
 import { paintNoise, type InkLayer } from './noise.js';
 import type { RandomSource } from './random.js';
@@ -78,7 +80,7 @@ interface GlyphSampler {
 }
 
 function glyphSampler(glyph: GlyphPlan): GlyphSampler {
-  const sprite = glyphSprite(glyph.family, glyph.drawn);
+  const sprite = glyphSprite(glyph.family, glyph.character);
   const [a, b, c, d] = glyphMatrix(glyph);
   const determinant = a * d - b * c;
   return {
@@ -97,58 +99,65 @@ function glyphSampler(glyph: GlyphPlan): GlyphSampler {
 }
 
 /**
- * Composes the glyphs over the noise in `layer` and writes the image's palette indices
- * to `indices`. Glyphs are not drawn by canvas: each pixel of a glyph's box is moved by
- * the warp, mapped back through the glyph's transform and its sprite sampled there
- * bilinearly, so one step does transform and warp (cheaper than cairo drawing
- * transformed images and a second pass warping them). Coverage from overlapping glyphs
- * and from the noise adds like ink laid on ink (source-over); the last pass turns
- * coverage into palette indices.
+ * Samples one glyph into `layer`. Glyphs are not drawn by canvas: each pixel of the
+ * glyph's box is moved by the warp, mapped back through the glyph's transform and its
+ * sprite sampled there bilinearly, so one step does transform and warp (cheaper than
+ * cairo drawing transformed images and a second pass warping them). An answer glyph
+ * (strength 1) adds to what is under it like ink laid on ink (source-over); a decoy
+ * (strength below 1) is laid like the rest of the noise, never darker than its strength.
  */
-function composeIndices(layer: InkLayer, indices: Uint8ClampedArray, plan: CaptchaPlan): void {
+function sampleGlyph(layer: InkLayer, glyph: GlyphPlan, warp: WarpPlan, strength: number): void {
   const { ink, width, height } = layer;
-  // A plain byte view: stores into a clamped array cost a range check each.
-  const out = new Uint8Array(indices.buffer, indices.byteOffset, indices.length);
-  const { warp } = plan;
   const table = sineTable(warp.amplitude);
   const shift = PHASE_BITS - 8;
   const mask = TURN - 1;
   const stepX = warp.dx.stepX;
   const stepY = warp.dy.stepX;
-  for (const glyph of plan.glyphs) {
-    const { alpha, ia, ib, ic, id, offsetU, offsetV, centreX, centreY, width: spriteWidth, height: spriteHeight } = glyphSampler(glyph);
-    const maxU = spriteWidth - 1;
-    const maxV = spriteHeight - 1;
-    const x0 = Math.max(0, Math.floor(glyph.box.left));
-    const x1 = Math.min(width - 1, Math.ceil(glyph.box.right));
-    const y0 = Math.max(0, Math.floor(glyph.box.top));
-    const y1 = Math.min(height - 1, Math.ceil(glyph.box.bottom));
-    for (let y = y0; y <= y1; y += 1) {
-      let phaseX = (warp.dx.offset + y * warp.dx.stepY + x0 * stepX) & mask;
-      let phaseY = (warp.dy.offset + y * warp.dy.stepY + x0 * stepY) & mask;
-      const oy = y + 0.5 - centreY;
-      for (let x = x0, i = y * width + x0; x <= x1; x += 1, i += 1) {
-        const ox = x + 0.5 + (table[phaseX >> shift] as number) - centreX;
-        const wy = oy + (table[phaseY >> shift] as number);
-        phaseX = (phaseX + stepX) & mask;
-        phaseY = (phaseY + stepY) & mask;
-        const u = ia * ox + ic * wy + offsetU;
-        const v = ib * ox + id * wy + offsetV;
-        if (u < 0 || v < 0 || u >= maxU || v >= maxV) continue;
-        const iu = u | 0;
-        const iv = v | 0;
-        const fu = u - iu;
-        const at = iv * spriteWidth + iu;
-        const a00 = alpha[at] as number;
-        const a01 = alpha[at + spriteWidth] as number;
-        const upper = a00 + ((alpha[at + 1] as number) - a00) * fu;
-        const lower = a01 + ((alpha[at + spriteWidth + 1] as number) - a01) * fu;
-        const sample = upper + (lower - upper) * (v - iv);
-        const under = ink[i] as number;
-        ink[i] = under + sample - (under * sample) / 255;
-      }
+  const pale = strength < 1;
+  const { alpha, ia, ib, ic, id, offsetU, offsetV, centreX, centreY, width: spriteWidth, height: spriteHeight } = glyphSampler(glyph);
+  const maxU = spriteWidth - 1;
+  const maxV = spriteHeight - 1;
+  const x0 = Math.max(0, Math.floor(glyph.box.left));
+  const x1 = Math.min(width - 1, Math.ceil(glyph.box.right));
+  const y0 = Math.max(0, Math.floor(glyph.box.top));
+  const y1 = Math.min(height - 1, Math.ceil(glyph.box.bottom));
+  for (let y = y0; y <= y1; y += 1) {
+    let phaseX = (warp.dx.offset + y * warp.dx.stepY + x0 * stepX) & mask;
+    let phaseY = (warp.dy.offset + y * warp.dy.stepY + x0 * stepY) & mask;
+    const oy = y + 0.5 - centreY;
+    for (let x = x0, i = y * width + x0; x <= x1; x += 1, i += 1) {
+      const ox = x + 0.5 + (table[phaseX >> shift] as number) - centreX;
+      const wy = oy + (table[phaseY >> shift] as number);
+      phaseX = (phaseX + stepX) & mask;
+      phaseY = (phaseY + stepY) & mask;
+      const u = ia * ox + ic * wy + offsetU;
+      const v = ib * ox + id * wy + offsetV;
+      if (u < 0 || v < 0 || u >= maxU || v >= maxV) continue;
+      const iu = u | 0;
+      const iv = v | 0;
+      const fu = u - iu;
+      const at = iv * spriteWidth + iu;
+      const a00 = alpha[at] as number;
+      const a01 = alpha[at + spriteWidth] as number;
+      const upper = a00 + ((alpha[at + 1] as number) - a00) * fu;
+      const lower = a01 + ((alpha[at + spriteWidth + 1] as number) - a01) * fu;
+      const sample = upper + (lower - upper) * (v - iv);
+      const under = ink[i] as number;
+      ink[i] = pale ? Math.max(under, sample * strength) : under + sample - (under * sample) / 255;
     }
   }
+}
+
+/**
+ * Composes decoys and glyphs over the noise in `layer` and writes the image's palette
+ * indices to `indices`: the last pass turns coverage into palette indices.
+ */
+function composeIndices(layer: InkLayer, indices: Uint8ClampedArray, plan: CaptchaPlan, options: RenderOptions): void {
+  const { ink, width, height } = layer;
+  // A plain byte view: stores into a clamped array cost a range check each.
+  const out = new Uint8Array(indices.buffer, indices.byteOffset, indices.length);
+  for (const decoy of plan.decoys) sampleGlyph(layer, decoy, plan.warp, options.noiseInk);
+  for (const glyph of plan.glyphs) sampleGlyph(layer, glyph, plan.warp, 1);
   const starts = bandStarts(width);
   for (let y = 0, i = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1, i += 1) {
@@ -203,7 +212,7 @@ function paintCaptcha(target: PooledCanvas, answer: string, options: RenderOptio
     options,
     random,
   );
-  composeIndices(layer, target.indices.data, plan);
+  composeIndices(layer, target.indices.data, plan, options);
   target.canvas.getContext('2d', { pixelFormat: 'A8' }).putImageData(target.indices, 0, 0);
   return palette(plan);
 }

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { CAPTCHA_ALPHABET, DEFAULT_CODE_OPTIONS, createCodeGenerator, normaliseAnswer, validateCodeOptions } from '../../src/captcha/code.js';
 import { seededRandom } from '../../src/captcha/random.js';
 
-/** Characters that a distorted rendering can turn into another character. */
-const LOOK_ALIKES = '0OoQDd1IlijJ7|2Zz5Ss8B6Gb9gqUuVv';
+/** Characters that a distorted rendering can turn into another (F as E and 4 as A: blind panels). */
+const LOOK_ALIKES = '0OoQDd1IlijJ7|2Zz5Ss8B6Gb9gqUuVvF4';
 /** J is a deliberate exception: it is in the alphabet, while I, 1, l, i and j are not. */
 const ALLOWED_DESPITE_LIST = 'J';
 
@@ -15,6 +15,12 @@ describe('captcha alphabet', () => {
 
   it('is upper case letters and digits only', () => {
     assert.match(CAPTCHA_ALPHABET, /^[A-Z0-9]+$/);
+  });
+
+  it('keeps at least 10^7 possible answers over the default lengths', () => {
+    let answers = 0;
+    for (let length = DEFAULT_CODE_OPTIONS.minLength; length <= DEFAULT_CODE_OPTIONS.maxLength; length += 1) answers += CAPTCHA_ALPHABET.length ** length;
+    assert.ok(answers >= 1e7, `${answers} possible answers`);
   });
 
   it('contains no look-alike characters', () => {

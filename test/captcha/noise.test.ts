@@ -30,6 +30,7 @@ const straight = (y: number, lineWidth: number): Curve => ({
   y2: y,
   y3: y,
   lineWidth,
+  strength: 1,
   rippleAmplitude: 0,
   rippleWavelength: 50,
   ripplePhase: 0,
@@ -51,7 +52,7 @@ describe('strokeCurve', () => {
   it('keeps the stroke width across slopes: each column holds width x sqrt(1 + slope^2) of ink', () => {
     const layer = blankLayer();
     // y = 5 + 30 x / WIDTH plus a ripple: the Bezier's control points on a straight line.
-    const curve: Curve = { y0: 5, y1: 15, y2: 25, y3: 35, lineWidth: 2, rippleAmplitude: 2, rippleWavelength: 60, ripplePhase: 1 };
+    const curve: Curve = { y0: 5, y1: 15, y2: 25, y3: 35, lineWidth: 2, strength: 1, rippleAmplitude: 2, rippleWavelength: 60, ripplePhase: 1 };
     strokeCurve(layer, curve);
     for (let x = 0; x < WIDTH; x += 1) {
       const centre = x + 0.5;
@@ -71,7 +72,7 @@ describe('strokeCurve', () => {
 });
 
 describe('strokeArc', () => {
-  const arc: Arc = { centreX: 100, centreY: 20, radius: 8, start: 0, sweep: Math.PI / 2, lineWidth: 2 };
+  const arc: Arc = { centreX: 100, centreY: 20, radius: 8, start: 0, sweep: Math.PI / 2, lineWidth: 2, strength: 1 };
 
   it('inks the ring between its start and end angles, with round caps, and nothing elsewhere', () => {
     const layer = blankLayer();
@@ -108,11 +109,15 @@ describe('paintNoise', () => {
   const options = validateRenderOptions({ textCurves: 2, arcs: 3, dots: 20 });
   const band = [{ left: 10, right: 260, top: 8, bottom: 32 }];
 
-  it('lays ink over ink without ever exceeding full coverage', () => {
+  it('never lays noise darker than the noise ink, even where strokes cross', () => {
     const layer = blankLayer();
     for (let seed = 0; seed < 20; seed += 1) paintNoise(layer, band, options, seededRandom(seed));
-    assert.ok(Math.max(...layer.ink) <= 255, 'coverage above 255');
+    const strongest = 255 * options.noiseInk;
+    assertClose(Math.max(...layer.ink), strongest, 1e-3, 'strongest noise pixel');
     assert.ok(Math.min(...layer.ink) >= 0, 'negative coverage');
+    const full = blankLayer();
+    paintNoise(full, band, { ...options, noiseInk: 1 }, seededRandom(0));
+    assert.equal(Math.max(...full.ink), 255);
   });
 
   it('draws each curve from edge to edge: with arcs and dots off, no column is left blank', () => {

@@ -70,8 +70,8 @@ function randomAnswer(random: RandomSource, length: number): string {
 }
 
 const options = validateRenderOptions();
-/** Glyphs only: no curves, arcs or dots. */
-const quiet = validateRenderOptions({ textCurves: 0, arcs: 0, dots: 0 });
+/** Glyphs only: no curves, arcs, dots or decoys. */
+const quiet = validateRenderOptions({ textCurves: 0, arcs: 0, dots: 0, decoys: 0 });
 
 before(() => registerCaptchaFonts());
 
@@ -112,27 +112,21 @@ describe('renderCaptcha', () => {
   it('draws each answer character once, in order', () => {
     const plan = planCaptcha('XY34AC', options, seededRandom(5));
     assert.equal(plan.glyphs.map((g) => g.character).join(''), 'XY34AC');
-    for (const glyph of plan.glyphs) assert.equal(glyph.drawn.toUpperCase(), glyph.character);
     const xs = plan.glyphs.map((g) => g.centreX);
     assert.deepEqual([...xs].sort((p, q) => p - q), xs, 'glyphs left to right');
   });
 });
 
 describe('glyph styles', () => {
-  it('draws lower-case forms only of the letters allowed, about as often as asked', () => {
-    let lower = 0;
-    let eligible = 0;
-    for (let seed = 0; seed < 300; seed += 1) {
+  it('draws every glyph in upper case, in one of the configured fonts, and uses them all', () => {
+    const families = new Set<string>();
+    for (let seed = 0; seed < 200; seed += 1) {
       for (const glyph of planCaptcha('AEHMTY34KW', options, seededRandom(seed)).glyphs) {
-        if (glyph.drawn !== glyph.character) {
-          assert.ok(options.lowerCaseLetters.includes(glyph.character), `${glyph.character} drawn as ${glyph.drawn}`);
-          lower += 1;
-        }
-        if (options.lowerCaseLetters.includes(glyph.character)) eligible += 1;
+        assert.ok(options.fontFamilies.includes(glyph.family), glyph.family);
+        families.add(glyph.family);
       }
     }
-    const share = lower / eligible;
-    assert.ok(Math.abs(share - options.lowerCaseShare) < 0.05, `lower-case share ${share.toFixed(3)}`);
+    assert.deepEqual([...families].sort(), [...options.fontFamilies].sort());
   });
 });
 
@@ -142,13 +136,33 @@ describe('layout', () => {
     for (let seed = 0; seed < 1500; seed += 1) {
       const answer = randomAnswer(answers, 3 + (seed % 6));
       const plan = planCaptcha(answer, options, seededRandom(seed));
-      for (const { box, drawn } of plan.glyphs) {
-        const where = `seed ${seed}, ${answer}, glyph ${drawn}: ${JSON.stringify(box)}`;
+      for (const { box, character } of plan.glyphs) {
+        const where = `seed ${seed}, ${answer}, glyph ${character}: ${JSON.stringify(box)}`;
         assert.ok(box.left >= 0 && box.top >= 0, where);
         assert.ok(box.right <= options.width && box.bottom <= options.height, where);
         assert.ok(box.right - box.left > 6 && box.bottom - box.top > 12, `glyph too small: ${where}`);
       }
     }
+  });
+
+  it('keeps a clear gap of at least glyphGapMin between neighbouring glyph boxes', () => {
+    // With ink only inside the boxes (next test), this means two glyphs never touch.
+    const answers = seededRandom(17);
+    let narrowest = Infinity;
+    for (let seed = 0; seed < 1500; seed += 1) {
+      const answer = randomAnswer(answers, 3 + (seed % 6));
+      const { glyphs } = planCaptcha(answer, options, seededRandom(seed));
+      for (let i = 1; i < glyphs.length; i += 1) {
+        const gap = (glyphs[i] as (typeof glyphs)[number]).box.left - (glyphs[i - 1] as (typeof glyphs)[number]).box.right;
+        narrowest = Math.min(narrowest, gap);
+        assert.ok(gap >= options.glyphGapMin - 1e-9, `seed ${seed} ${answer}: glyphs ${i - 1} and ${i} only ${gap.toFixed(2)} px apart`);
+      }
+    }
+    assert.ok(narrowest < options.glyphGapMin + 1, `narrowest gap ${narrowest.toFixed(2)} px: the minimum is never used`);
+  });
+
+  it('refuses a row that cannot fit with its gaps', () => {
+    assert.throws(() => planCaptcha('AAAAAAAA', validateRenderOptions({ width: 60, glyphGapMin: 20, glyphGapMax: 20 }), seededRandom(1)), /cannot fit/);
   });
 
   it('puts glyph ink only inside the planned glyph boxes, warp included', async () => {
@@ -184,6 +198,61 @@ describe('layout', () => {
       for (let y = 0; y < height; y += 1) {
         assert.ok(isBackground(0, y) && isBackground(width - 1, y), `seed ${seed} ${answer}: ink at row ${y} edge`);
       }
+    }
+  });
+});
+
+describe('noise', () => {
+  it('draws decoys smaller than the answer glyphs and never on one of them', () => {
+    const answers = seededRandom(23);
+    let drawn = 0;
+    for (let seed = 0; seed < 500; seed += 1) {
+      const answer = randomAnswer(answers, 5 + (seed % 2));
+      const { decoys, glyphs } = planCaptcha(answer, options, seededRandom(seed));
+      assert.ok(decoys.length <= options.decoys);
+      drawn += decoys.length;
+      for (const decoy of decoys) {
+        assert.ok(CAPTCHA_ALPHABET.includes(decoy.character), decoy.character);
+        assert.ok(decoy.size < 0.81 * options.fontSizeMax, `decoy of ${decoy.size.toFixed(1)} px`);
+        for (const { box, character } of glyphs) {
+          const apart = decoy.box.right <= box.left || decoy.box.left >= box.right;
+          assert.ok(apart, `seed ${seed} ${answer}: decoy ${decoy.character} ${JSON.stringify(decoy.box)} on ${character} ${JSON.stringify(box)}`);
+        }
+      }
+    }
+    // Left out only where the row leaves no room beside it.
+    assert.ok(drawn > 500 * options.decoys * 0.8, `${drawn} decoys in 500 pictures`);
+    assert.equal(planCaptcha('ACE3HK', validateRenderOptions({ decoys: 0 }), seededRandom(1)).decoys.length, 0);
+  });
+
+  it('is a paler shade than the glyph ink everywhere outside the glyphs', async () => {
+    // The decoded colour of each pixel is matched to its column band's ramp in the PNG's
+    // own palette: step 0 is the background, the last step full ink.
+    const palest = Math.round(options.noiseInk * (COVERAGE_LEVELS - 1));
+    const answers = seededRandom(21);
+    for (let seed = 0; seed < 40; seed += 1) {
+      const answer = randomAnswer(answers, 5 + (seed % 2));
+      const png = await renderCaptcha(answer, options, seededRandom(seed));
+      const palette = pngPalette(png).map((c) => c.join());
+      const { width, height, data } = await decodedPixels(png);
+      const { glyphs } = planCaptcha(answer, options, seededRandom(seed));
+      let strongestNoise = 0;
+      let strongestGlyph = 0;
+      for (let y = 0; y < height; y += 1) {
+        for (let x = 0; x < width; x += 1) {
+          const i = (y * width + x) * 4;
+          const colour = `${data[i]},${data[i + 1]},${data[i + 2]}`;
+          const band = Math.floor((x * COLOUR_BANDS) / width);
+          const step = palette.slice(band * COVERAGE_LEVELS, (band + 1) * COVERAGE_LEVELS).indexOf(colour);
+          assert.ok(step >= 0, `seed ${seed}: colour ${colour} at ${x},${y} is not on its band's ramp`);
+          const inGlyph = glyphs.some(({ box }) => x + 1 > box.left && x < box.right && y + 1 > box.top && y < box.bottom);
+          if (inGlyph) strongestGlyph = Math.max(strongestGlyph, step);
+          else strongestNoise = Math.max(strongestNoise, step);
+        }
+      }
+      assert.ok(strongestNoise <= palest, `seed ${seed}: noise at step ${strongestNoise}, above ${palest}`);
+      assert.ok(strongestNoise >= palest - 1, `seed ${seed}: noise only reaches step ${strongestNoise}`);
+      assert.equal(strongestGlyph, COVERAGE_LEVELS - 1, `seed ${seed}: glyphs never reach full ink`);
     }
   });
 });
@@ -256,13 +325,13 @@ describe('validateRenderOptions', () => {
     [{ maxRotationDegrees: 90 }, 'maxRotationDegrees'],
     [{ maxShear: -0.1 }, 'maxShear'],
     [{ baselineWavelengthMin: 300, baselineWavelengthMax: 100 }, 'baselineWavelengthMin'],
-    [{ spacingMin: Number.NaN }, 'spacingMin'],
+    [{ glyphGapMin: Number.NaN }, 'glyphGapMin'],
+    [{ glyphGapMin: 8, glyphGapMax: 4 }, 'glyphGapMin'],
+    [{ noiseInk: 1.5 }, 'noiseInk'],
     [{ dots: -1 }, 'dots'],
     [{ arcs: 1.5 }, 'arcs'],
     [{ pngCompressionLevel: 10 }, 'pngCompressionLevel'],
     [{ fontFamilies: [] }, 'fontFamilies'],
-    [{ lowerCaseLetters: 'ab' }, 'lowerCaseLetters'],
-    [{ lowerCaseShare: 2 }, 'lowerCaseShare'],
     [{ height: 30, fontSizeMin: 31, fontSizeMax: 40 }, 'fontSizeMin'],
   ];
   for (const [options, name] of bad) {
