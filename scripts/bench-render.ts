@@ -2,7 +2,10 @@
  * Render speed and PNG size of the captcha, next to a seed-tutorial-style baseline
  * measured in the same run (so machine load affects both alike).
  *
- *   npx tsx scripts/bench-render.ts [--count N]
+ *   npx tsx scripts/bench-render.ts [--count N] [--options JSON]...
+ *
+ * Each --options (renderer options over the defaults, as the sample commands take them)
+ * adds a row, so the design table's variants are timed in the same run as the default.
  *
  * Everything runs synchronously on the calling thread (draw + PNG encode), which is
  * the per-core cost; the server's async path moves only the encoding off the event loop.
@@ -14,7 +17,8 @@ import { createCodeGenerator } from '../src/captcha/code.js';
 import { CAPTCHA_FONT_FAMILIES, registerCaptchaFonts } from '../src/captcha/fonts.js';
 import { between, seededRandom, type RandomSource } from '../src/captcha/random.js';
 import { renderCaptchaSync } from '../src/captcha/render.js';
-import { DEFAULT_RENDER_OPTIONS } from '../src/captcha/render-options.js';
+import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/captcha/render-options.js';
+import { parseRenderOptions } from '../src/cli/samples.js';
 
 export type RenderFunction = (answer: string, random: RandomSource) => Buffer;
 
@@ -99,15 +103,23 @@ export const renderCanvasFloor: RenderFunction = (_answer, random) => {
 };
 
 function main(): void {
-  const { values } = parseArgs({ options: { count: { type: 'string', default: '2000' } } });
+  const { values } = parseArgs({ options: { count: { type: 'string', default: '2000' }, options: { type: 'string', multiple: true, default: [] } } });
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1) {
     console.error(`bench-render: --count must be a positive integer, got ${values.count}`);
     process.exit(2);
   }
+  let variants: RenderOptions[];
+  try {
+    variants = values.options.map(parseRenderOptions);
+  } catch (error) {
+    console.error(`bench-render: ${(error as Error).message}`);
+    process.exit(2);
+  }
   registerCaptchaFonts();
   const rows: Array<[string, BenchResult]> = [
     ['default design', benchRender({ render: (a, r) => renderCaptchaSync(a, DEFAULT_RENDER_OPTIONS, r), count })],
+    ...variants.map((options, k): [string, BenchResult] => [`--options #${k + 1}`, benchRender({ render: (a, r) => renderCaptchaSync(a, options, r), count })]),
     ['seed-style baseline', benchRender({ render: renderSeedStyle, count })],
     ['canvas floor', benchRender({ render: renderCanvasFloor, count })],
   ];
