@@ -6,7 +6,7 @@
  * variety, but takes the same interface so that a seeded source can make a render
  * reproducible in tests and in the sample generator.
  */
-import { randomInt } from 'node:crypto';
+import { createCipheriv, randomInt } from 'node:crypto';
 
 export interface RandomSource {
   /** A uniformly distributed integer in [0, maxExclusive). */
@@ -34,6 +34,29 @@ export function seededRandom(seed: number): RandomSource {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  return { float, int: (maxExclusive) => Math.floor(float() * maxExclusive) };
+}
+
+/**
+ * A deterministic source keyed by a 128-bit secret: the AES-128-CTR keystream of the key.
+ * The same key always gives the same sequence; without the key it cannot be predicted
+ * or searched for (unlike seededRandom's 32-bit state).
+ */
+export function keyedRandom(key: Buffer): RandomSource {
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  const zeros = Buffer.alloc(4096);
+  const words = new Uint32Array(zeros.length / 4);
+  const wordBytes = Buffer.from(words.buffer);
+  let next = words.length;
+  const next32 = (): number => {
+    if (next === words.length) {
+      cipher.update(zeros).copy(wordBytes);
+      next = 0;
+    }
+    return words[next++] as number;
+  };
+  // 53 random bits, the precision of a double.
+  const float = (): number => (next32() * 2 ** 21 + (next32() >>> 11)) / 2 ** 53;
   return { float, int: (maxExclusive) => Math.floor(float() * maxExclusive) };
 }
 
