@@ -15,6 +15,7 @@ import { createLockout, type FailedLoginStore, type LockoutPolicy } from './auth
 import type { ScryptParams } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
 import type { UserRepository } from './auth/users.js';
+import { loadAudioClips } from './captcha/audio-clips.js';
 import { createCaptcha, type CaptchaOptions } from './captcha/captcha.js';
 import type { SpentChallengeLedger } from './captcha/challenges.js';
 import { createCodeGenerator, type CodeGenerator } from './captcha/code.js';
@@ -68,6 +69,7 @@ export function createApp(deps: AppDeps): Express {
   const captcha = createCaptcha({
     generateCode: deps.generateCode ?? createCodeGenerator({ minLength: deps.captcha?.length, maxLength: deps.captcha?.length }),
     ledger: deps.spentChallenges,
+    audioClips: loadAudioClips(),
     ttlMs: deps.captcha?.ttlMs,
     maxOutstanding: deps.captcha?.maxOutstanding,
     render: deps.captcha?.render,

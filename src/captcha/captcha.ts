@@ -1,26 +1,40 @@
 /**
  * The captcha feature as the app uses it: issue a challenge into a session and draw it,
- * or check a typed answer against the session's challenge for a page.
+ * speak a page's challenge without spending it, or check a typed answer against the
+ * session's challenge for a page.
+ *
+ * The sound of a challenge is mixed with randomness keyed by a hash of its random id:
+ * secret (the id never leaves the server while the challenge is open), fixed for the
+ * challenge's life (so every download is the same bytes) and independent of the answer.
  *
  * Options are validated here, once, when the app is built.
  */
+import { createHash } from 'node:crypto';
 import type { Request } from 'express';
+import type { Locale } from '../i18n/messages.js';
+import { renderCaptchaAudio } from './audio.js';
+import type { ClipSet } from './audio-clips.js';
 import type { CodeGenerator } from './code.js';
 import {
+  findChallenge,
   issueChallenge,
   takeChallenge,
   verifyChallenge,
+  type FindFailure,
   type SpentChallengeLedger,
+  type StoredChallenge,
   type VerifyResult,
 } from './challenges.js';
 import { renderCaptcha } from './render.js';
 import { validateRenderOptions, type RenderOptions } from './render-options.js';
-import { cryptoRandom, type RandomSource } from './random.js';
+import { cryptoRandom, keyedRandom, type RandomSource } from './random.js';
 import { requireInteger } from '../options.js';
 
 export interface CaptchaOptions {
   generateCode: CodeGenerator;
   ledger: SpentChallengeLedger;
+  /** The spoken characters of each page language (audio-clips.ts). */
+  audioClips: Record<Locale, ClipSet>;
   /** How long an image's answer stays valid, in ms. */
   ttlMs?: number;
   /** How many pages (tabs) of one session may each hold a working captcha. */
@@ -36,6 +50,8 @@ export const CAPTCHA_DEFAULTS = { ttlMs: 120_000, maxOutstanding: 5 } as const;
 export interface Captcha {
   /** Puts a fresh challenge for `slot` in the session and returns its PNG. */
   issue(req: Request, slot: string): Promise<Buffer>;
+  /** The WAV of the session's challenge for `slot`, spoken in `locale`; spends nothing. */
+  audio(req: Request, slot: string, locale: Locale): { ok: true; wav: Buffer } | { ok: false; reason: FindFailure };
   /** Spends the session's challenge for `slot` and says whether `typed` answered it. */
   verify(req: Request, slot: string, typed: unknown): Promise<VerifyResult>;
 }
@@ -46,7 +62,7 @@ export function createCaptcha(options: CaptchaOptions): Captcha {
   const renderOptions = validateRenderOptions(options.render);
   const random = options.drawingRandom ?? cryptoRandom;
   const now = options.clock ?? Date.now;
-  const { generateCode, ledger } = options;
+  const { generateCode, ledger, audioClips } = options;
 
   return {
     async issue(req, slot) {
@@ -54,9 +70,19 @@ export function createCaptcha(options: CaptchaOptions): Captcha {
       req.session.captcha = issueChallenge(req.session.captcha, slot, answer, now(), maxOutstanding);
       return renderCaptcha(answer, renderOptions, random);
     },
+    audio(req, slot, locale) {
+      const found = findChallenge(req.session.captcha, slot, now(), ttlMs);
+      if (!found.ok) return found;
+      return { ok: true, wav: renderCaptchaAudio(found.challenge.answer, audioClips[locale], audioRandom(found.challenge)) };
+    },
     async verify(req, slot, typed) {
       const challenge = takeChallenge(req.session.captcha, slot);
       return verifyChallenge({ challenge, typed, now: now(), ttlMs, ledger });
     },
   };
+}
+
+/** The randomness of a challenge's sound: the same for the challenge's whole life. */
+export function audioRandom(challenge: StoredChallenge): RandomSource {
+  return keyedRandom(createHash('sha256').update('captcha-login audio\0').update(challenge.id).digest().subarray(0, 16));
 }

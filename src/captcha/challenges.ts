@@ -9,6 +9,8 @@
  *   so two simultaneous requests may both load a session that still holds the challenge;
  *   only the one whose claim inserts the id may pass;
  * - expiring: an answer older than the TTL fails with its own reason;
+ * - heard, not only seen: its audio (findChallenge) reads it without spending it, so the
+ *   picture and the sound are one challenge under one TTL;
  * - closed by default: no session, no challenge or an empty answer fails;
  * - compared case-insensitively and in constant time.
  */
@@ -64,6 +66,19 @@ export function takeChallenge(slots: ChallengeSlots | undefined, slot: string): 
   return challenge;
 }
 
+const isExpired = (challenge: StoredChallenge, now: number, ttlMs: number) => now - challenge.issuedAt > ttlMs;
+
+export type FindFailure = Exclude<VerifyFailure, 'wrong'>;
+export type FindResult = { ok: true; challenge: StoredChallenge } | { ok: false; reason: FindFailure };
+
+/** The slot's challenge, left in place, if it is there and not expired. */
+export function findChallenge(slots: ChallengeSlots | undefined, slot: string, now: number, ttlMs: number): FindResult {
+  const challenge = slots && Object.hasOwn(slots, slot) ? slots[slot] : undefined;
+  if (!challenge) return { ok: false, reason: 'missing' };
+  if (isExpired(challenge, now, ttlMs)) return { ok: false, reason: 'expired' };
+  return { ok: true, challenge };
+}
+
 export interface VerifyInput {
   challenge: StoredChallenge | undefined;
   typed: unknown;
@@ -76,7 +91,7 @@ export async function verifyChallenge({ challenge, typed, now, ttlMs, ledger }: 
   if (!challenge) return { ok: false, reason: 'missing' };
   const firstUse = await ledger.claim(challenge.id, challenge.issuedAt + ttlMs);
   if (!firstUse) return { ok: false, reason: 'missing' };
-  if (now - challenge.issuedAt > ttlMs) return { ok: false, reason: 'expired' };
+  if (isExpired(challenge, now, ttlMs)) return { ok: false, reason: 'expired' };
   if (typeof typed !== 'string' || normaliseAnswer(typed) === '') return { ok: false, reason: 'wrong' };
   return answersMatch(typed, challenge.answer) ? { ok: true } : { ok: false, reason: 'wrong' };
 }

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Request } from 'express';
+import { renderCaptchaAudio } from '../../src/captcha/audio.js';
+import { loadAudioClips } from '../../src/captcha/audio-clips.js';
+import { audioRandom, createCaptcha } from '../../src/captcha/captcha.js';
+import type { SpentChallengeLedger } from '../../src/captcha/challenges.js';
+
+const clips = loadAudioClips();
+const ledger: SpentChallengeLedger = { claim: async () => true };
+
+test("a page's sound is its picture's answer, mixed with randomness keyed by that challenge", async () => {
+  const answers = ['HKW3N', 'MNPRT'];
+  const captcha = createCaptcha({ generateCode: () => answers.shift() as string, ledger, audioClips: clips });
+  // Only the session is read from the request.
+  const req = { session: {} } as unknown as Request;
+  await captcha.issue(req, 'page');
+  const challenge = req.session.captcha?.page;
+  assert.ok(challenge);
+  for (const locale of ['en', 'zh-CN'] as const) {
+    const audio = captcha.audio(req, 'page', locale);
+    assert.ok(audio.ok);
+    assert.deepEqual(audio.wav, renderCaptchaAudio('HKW3N', clips[locale], audioRandom(challenge)));
+  }
+  await captcha.issue(req, 'page');
+  const next = req.session.captcha?.page;
+  assert.ok(next && next.answer === 'MNPRT' && next.id !== challenge.id);
+  const audio = captcha.audio(req, 'page', 'en');
+  assert.ok(audio.ok);
+  assert.deepEqual(audio.wav, renderCaptchaAudio('MNPRT', clips.en, audioRandom(next)));
+});
+
+test('two challenges with the same answer still sound different', async () => {
+  const captcha = createCaptcha({ generateCode: () => 'HKW3N', ledger, audioClips: clips });
+  const req = { session: {} } as unknown as Request;
+  await captcha.issue(req, 'a');
+  await captcha.issue(req, 'b');
+  const [a, b] = [captcha.audio(req, 'a', 'en'), captcha.audio(req, 'b', 'en')];
+  assert.ok(a.ok && b.ok);
+  assert.notDeepEqual(a.wav, b.wav);
+});
