@@ -1,8 +1,9 @@
 /*
  * The sign-in and sign-up forms: send them as JSON with jQuery (with the page's CSRF
- * token in a header), show the server's message in the live region, and load a new
- * captcha after every failure (the server has spent the old one). The image is tied to
- * this page by data-captcha-id; a picture that fails to load says so in the live region.
+ * token in a header), show the server's message in the live region and move the focus to
+ * it, and load a new captcha after every failure (the server has spent the old one). The
+ * image is tied to this page by data-captcha-id; a picture that fails to load says so in
+ * the live region.
  * On sign-up, the password's strength is shown as a hint while the person types.
  */
 $(function () {
@@ -25,7 +26,9 @@ $(function () {
   }
 
   function showError(message, kind) {
-    $status.empty().append($('<div class="alert alert-danger py-2" role="alert">').addClass(kind || '').text(message));
+    var $alert = $('<div class="alert alert-danger py-2" role="alert" tabindex="-1">').addClass(kind || '').text(message);
+    $status.empty().append($alert);
+    return $alert;
   }
 
   // A picture refused by the server (per-IP limit) or lost on the way would otherwise show
@@ -97,9 +100,8 @@ $(function () {
       })
       .fail(function (xhr) {
         var error = xhr.responseJSON && xhr.responseJSON.error;
-        showError(error && error.message ? error.message : $form.data('network-error'));
+        showError(error && error.message ? error.message : $form.data('network-error')).trigger('focus');
         refreshCaptcha();
-        $captcha.trigger('focus');
         $submit.prop('disabled', false).text(submitLabel);
       });
   });

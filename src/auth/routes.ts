@@ -11,7 +11,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { z } from 'zod';
 import { SLOT_KEY_PATTERN, newSlotKey, type VerifyFailure } from '../captcha/challenges.js';
 import type { Captcha } from '../captcha/captcha.js';
-import { CAPTCHA_IMAGE_PATH } from '../captcha/routes.js';
+import { CAPTCHA_AUDIO_PATH, CAPTCHA_IMAGE_PATH } from '../captcha/routes.js';
 import { HttpError } from '../http/errors.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { ErrorCode } from '../i18n/messages.js';
@@ -155,6 +155,7 @@ function renderForm(req: Request, res: Response, form: 'login' | 'register'): vo
   res.render(form, {
     captchaId,
     captchaImageUrl: `${CAPTCHA_IMAGE_PATH}?id=${captchaId}`,
+    captchaAudioUrl: `${CAPTCHA_AUDIO_PATH}?id=${captchaId}&lang=${req.locale}`,
     usernameRules: form === 'register',
     passwordMinLength: PASSWORD_MIN_LENGTH,
     csrfToken: csrfToken(req),

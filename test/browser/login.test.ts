@@ -5,56 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
-import { ROOT_DIR } from '../../src/paths.js';
-import { build, type TestApp } from '../helpers/build.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-export const SCREENSHOT_DIR = path.join(ROOT_DIR, 'test-output');
-
-async function captchaState(page: Page) {
-  return page.$eval('#captcha-image', (img) => {
-    const image = img as HTMLImageElement;
-    return { src: image.getAttribute('src') ?? '', width: image.naturalWidth, complete: image.complete };
-  });
-}
-
-/** Waits until the captcha image shows a picture other than `previousSrc`. */
-async function waitForNewCaptcha(page: Page, previousSrc: string): Promise<string> {
-  await page.waitForFunction((before) => {
-    const image = document.querySelector<HTMLImageElement>('#captcha-image');
-    return image !== null && image.getAttribute('src') !== before && image.complete && image.naturalWidth === 270;
-  }, previousSrc);
-  return (await captchaState(page)).src;
-}
-
-/** Serves the app on a free port and opens a Chromium page; both close after the test. */
-async function openInBrowser(t: TestContext, app: TestApp, height: number): Promise<{ base: string; page: Page }> {
-  const server = app.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 900, height }, locale: 'en-US' });
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, page };
-}
+import { test } from 'node:test';
+import { build } from '../helpers/build.js';
+import { SCREENSHOT_DIR, captchaState, openInBrowser, waitForCaptcha, waitForNewCaptcha } from '../helpers/browser.js';
 
 test('a person signs in with the captcha and signs out, in a real browser', async (t) => {
   const app = build(t);
   await app.createUser('alice', 'correct horse battery');
-  const { base, page } = await openInBrowser(t, app, 720);
+  const { base, page } = await openInBrowser(t, app);
   const problems: string[] = [];
   page.on('console', (message) => {
     // The failed sign-in below is an expected 400; anything else (a CSP refusal, a
@@ -65,7 +24,7 @@ test('a person signs in with the captcha and signs out, in a real browser', asyn
   page.on('pageerror', (err) => problems.push(err.message));
 
   await page.goto(`${base}/login`);
-  await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#captcha-image')?.naturalWidth === 270);
+  await waitForCaptcha(page);
   const first = await captchaState(page);
   assert.equal(first.width, 270, 'the captcha image loaded');
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -101,10 +60,10 @@ test('a person signs in with the captcha and signs out, in a real browser', asyn
 
 test('a newcomer registers in the browser, guided by the strength hint', async (t) => {
   const app = build(t);
-  const { base, page } = await openInBrowser(t, app, 820);
+  const { base, page } = await openInBrowser(t, app, { height: 820 });
 
   await page.goto(`${base}/register`);
-  await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#captcha-image')?.naturalWidth === 270);
+  await waitForCaptcha(page);
   await page.fill('#username', 'newcomer');
   await page.fill('#password', 'password1');
   await page.waitForSelector('#password-strength.text-danger');
@@ -121,10 +80,10 @@ test('a newcomer registers in the browser, guided by the strength hint', async (
 
 test('a picture refused by the per-IP limit says why instead of showing a broken image', async (t) => {
   const app = build(t, { ipRateLimits: { imagesPerMinute: 1 } });
-  const { base, page } = await openInBrowser(t, app, 720);
+  const { base, page } = await openInBrowser(t, app);
 
   await page.goto(`${base}/login`);
-  await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#captcha-image')?.naturalWidth === 270);
+  await waitForCaptcha(page);
   assert.equal(await page.textContent('#form-status'), '', 'no message while the picture loads');
 
   await page.click('#captcha-refresh'); // the second picture this minute: 429

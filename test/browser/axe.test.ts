@@ -1,0 +1,83 @@
+/// <reference lib="dom" />
+/**
+ * axe-core over every page and state of the app, in English and in Chinese: sign-in,
+ * sign-up (with the strength hint), a sign-in error, a picture that failed to load, the
+ * audio playing and the audio failing, home, and a 404 page. Each must have no violation
+ * of WCAG 2.0, 2.1 and 2.2 A and AA rules. Saves a screenshot of each state to
+ * test-output/a11y/ (the README's pictures come from there).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
+import { build } from '../helpers/build.js';
+import { SCREENSHOT_DIR, openInBrowser, waitForCaptcha } from '../helpers/browser.js';
+
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const A11Y_DIR = path.join(SCREENSHOT_DIR, 'a11y');
+
+/** Runs axe on the page as it is; returns "state: rule (n nodes)" for each violation. */
+async function audit(page: Page, state: string): Promise<string[]> {
+  await page.mouse.move(0, 0); // the state at rest, not under the pointer
+  mkdirSync(A11Y_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(A11Y_DIR, `${state}.png`), fullPage: true });
+  const { violations } = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  return violations.map((v) => `${state}: ${v.id} (${v.nodes.length}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+for (const locale of ['en', 'zh-CN'] as const) {
+  test(`axe finds no WCAG A/AA violation on any page or state, ${locale}`, async (t) => {
+    const app = build(t);
+    await app.createUser('alice', 'correct horse battery');
+    const { base, page } = await openInBrowser(t, app, { locale, height: 820 });
+    const violations: string[] = [];
+    const check = async (state: string) => violations.push(...(await audit(page, `${locale}-${state}`)));
+
+    await page.goto(`${base}/register`);
+    await waitForCaptcha(page);
+    assert.equal(await page.getAttribute('html', 'lang'), locale);
+    await page.fill('#password', 'password1');
+    await page.waitForSelector('#password-strength.text-danger');
+    await check('sign-up');
+
+    await page.goto(`${base}/login`);
+    await waitForCaptcha(page);
+    await check('sign-in');
+
+    await page.click('#captcha-listen');
+    await page.waitForFunction(() => !document.querySelector<HTMLAudioElement>('#captcha-audio')?.paused);
+    await page.waitForSelector('#captcha-audio-status:not(:empty)');
+    await check('audio-playing');
+
+    // The server refuses the next picture and sound, as the per-IP limit would.
+    await page.route('**/get_validCode_*', (route) => route.fulfill({ status: 429, contentType: 'application/json', body: '{}' }));
+    await page.click('#captcha-refresh');
+    await page.waitForSelector('#form-status .captcha-image-error');
+    await check('picture-failed');
+    await page.click('#captcha-listen');
+    await page.waitForSelector('#captcha-audio-status.text-danger');
+    await check('audio-failed');
+    await page.unroute('**/get_validCode_*');
+
+    await page.fill('#username', 'alice');
+    await page.fill('#password', 'correct horse battery');
+    await page.fill('#captcha', 'ZZZZZ');
+    await page.click('#submit');
+    await page.waitForSelector('#form-status .alert-danger:not(.captcha-image-error)');
+    await waitForCaptcha(page);
+    await check('sign-in-error');
+
+    await page.fill('#password', 'correct horse battery');
+    await page.fill('#captcha', app.answers.at(-1) as string);
+    await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
+    await check('home');
+
+    const missing = await page.goto(`${base}/no-such-page`);
+    assert.equal(missing?.status(), 404);
+    await check('not-found');
+
+    assert.deepEqual(violations, []);
+  });
+}

@@ -1,0 +1,70 @@
+/// <reference lib="dom" />
+/**
+ * The browser tests' shared steps: serve a built app on a free port and open it in Debian's
+ * Chromium through playwright-core (both closed when the test ends), and wait for the
+ * captcha picture to show.
+ */
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { chromium, type Page } from 'playwright-core';
+import { ROOT_DIR } from '../../src/paths.js';
+import type { TestApp } from './build.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+export const SCREENSHOT_DIR = path.join(ROOT_DIR, 'test-output');
+
+export interface BrowserOptions {
+  height?: number;
+  /** The browser's language (Accept-Language); en-US unless a test is about another. */
+  locale?: string;
+}
+
+/** Serves the app on a free port and opens a Chromium page; both close after the test. */
+export async function openInBrowser(t: TestContext, app: TestApp, options: BrowserOptions = {}): Promise<{ base: string; page: Page }> {
+  const server = app.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  t.after(() => browser.close());
+  // An explicit context (not browser.newPage()) lets axe open its own frames. Reduced
+  // motion turns Bootstrap's transitions off, so screenshots and contrast checks never
+  // catch a colour half-way.
+  const context = await browser.newContext({
+    viewport: { width: 900, height: options.height ?? 720 },
+    locale: options.locale ?? 'en-US',
+    reducedMotion: 'reduce',
+  });
+  const page = await context.newPage();
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, page };
+}
+
+export async function captchaState(page: Page) {
+  return page.$eval('#captcha-image', (img) => {
+    const image = img as HTMLImageElement;
+    return { src: image.getAttribute('src') ?? '', width: image.naturalWidth, complete: image.complete };
+  });
+}
+
+/** Waits until the captcha picture has loaded. */
+export async function waitForCaptcha(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#captcha-image')?.naturalWidth === 270);
+}
+
+/** Waits until the captcha image shows a picture other than `previousSrc`. */
+export async function waitForNewCaptcha(page: Page, previousSrc: string): Promise<string> {
+  await page.waitForFunction((before) => {
+    const image = document.querySelector<HTMLImageElement>('#captcha-image');
+    return image !== null && image.getAttribute('src') !== before && image.complete && image.naturalWidth === 270;
+  }, previousSrc);
+  return (await captchaState(page)).src;
+}
