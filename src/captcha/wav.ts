@@ -25,8 +25,8 @@ export function encodeWav({ sampleRate, samples }: Pcm): Buffer {
   wav.writeUInt16LE(16, 34); // bits per sample
   wav.write('data', 36, 'latin1');
   wav.writeUInt32LE(dataBytes, 40);
-  const data = wav.subarray(HEADER_BYTES);
-  for (let i = 0; i < samples.length; i += 1) data.writeInt16LE(samples[i] as number, 2 * i);
+  const data = new DataView(wav.buffer, wav.byteOffset + HEADER_BYTES, dataBytes);
+  for (let i = 0; i < samples.length; i += 1) data.setInt16(2 * i, samples[i] as number, true);
   return wav;
 }
 
