@@ -1,9 +1,8 @@
 /*
  * The sign-in and sign-up forms: send them as JSON with jQuery (with the page's CSRF
- * token in a header), show the server's message in the live region and move the focus to
- * it, and load a new captcha after every failure (the server has spent the old one). The
- * image is tied to this page by data-captcha-id; a picture that fails to load says so in
- * the live region.
+ * token in a header), show the server's message in the live region and focus it, then
+ * load a new captcha after every failure (the old one is spent). The image is tied to
+ * this page by data-captcha-id; a picture that fails to load says so in the live region.
  * On sign-up, the password's strength is shown as a hint while the person types.
  */
 $(function () {
