@@ -1,7 +1,7 @@
 /**
  * Audio captcha mixer: answer + recorded characters + random source in, WAV out. Pure:
- * no I/O, no clock, so the same random source gives the same bytes. The server seeds it
- * per challenge (captcha.ts), so downloading one challenge many times and averaging
+ * no I/O, no clock, so the same random source gives the same bytes. The server keys it
+ * per challenge (soundRandom), so downloading one challenge many times and averaging
  * teaches nothing that one download does not.
  *
  * Model, after dchest/captcha's audio.go: the answer's characters are spoken one by one,
@@ -14,9 +14,18 @@
  * Steps: planCaptchaAudio() decides every placement, in a fixed order of draws;
  * mixCaptchaAudio() adds the resampled clips into one buffer and clips to 16 bits.
  */
+import { createHash } from 'node:crypto';
 import { AUDIO_SAMPLE_RATE, type ClipSet } from './audio-clips.js';
-import { between, pick, seededRandom, type RandomSource } from './random.js';
+import { between, keyedRandom, pick, seededRandom, type RandomSource } from './random.js';
 import { encodeWav } from './wav.js';
+
+/**
+ * The randomness of a challenge's sound, keyed by a hash of the challenge's random id: the
+ * same for the challenge's whole life, unknowable without the id, unrelated to the answer.
+ */
+export function soundRandom(challengeId: string): RandomSource {
+  return keyedRandom(createHash('sha256').update('captcha-login audio\0').update(challengeId).digest().subarray(0, 16));
+}
 
 /** The mix's constants; ranges are [min, max). */
 export const AUDIO_MIX = {

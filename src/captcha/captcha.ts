@@ -9,12 +9,11 @@
  *
  * Options are validated here, once, when the app is built.
  */
-import { createHash } from 'node:crypto';
 import type { Request } from 'express';
-import type { Locale } from '../i18n/messages.js';
-import { renderCaptchaAudio } from './audio.js';
-import type { ClipSet } from './audio-clips.js';
 import type { CodeGenerator } from './code.js';
+import type { Locale } from '../i18n/messages.js';
+import { renderCaptchaAudio, soundRandom } from './audio.js';
+import type { ClipSet } from './audio-clips.js';
 import {
   findChallenge,
   issueChallenge,
@@ -22,12 +21,11 @@ import {
   verifyChallenge,
   type FindFailure,
   type SpentChallengeLedger,
-  type StoredChallenge,
   type VerifyResult,
 } from './challenges.js';
 import { renderCaptcha } from './render.js';
 import { validateRenderOptions, type RenderOptions } from './render-options.js';
-import { cryptoRandom, keyedRandom, type RandomSource } from './random.js';
+import { cryptoRandom, type RandomSource } from './random.js';
 import { requireInteger } from '../options.js';
 
 export interface CaptchaOptions {
@@ -73,16 +71,11 @@ export function createCaptcha(options: CaptchaOptions): Captcha {
     audio(req, slot, locale) {
       const found = findChallenge(req.session.captcha, slot, now(), ttlMs);
       if (!found.ok) return found;
-      return { ok: true, wav: renderCaptchaAudio(found.challenge.answer, audioClips[locale], audioRandom(found.challenge)) };
+      return { ok: true, wav: renderCaptchaAudio(found.challenge.answer, audioClips[locale], soundRandom(found.challenge.id)) };
     },
     async verify(req, slot, typed) {
       const challenge = takeChallenge(req.session.captcha, slot);
       return verifyChallenge({ challenge, typed, now: now(), ttlMs, ledger });
     },
   };
-}
-
-/** The randomness of a challenge's sound: the same for the challenge's whole life. */
-export function audioRandom(challenge: StoredChallenge): RandomSource {
-  return keyedRandom(createHash('sha256').update('captcha-login audio\0').update(challenge.id).digest().subarray(0, 16));
 }

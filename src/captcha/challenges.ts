@@ -20,7 +20,7 @@ import { normaliseAnswer } from './code.js';
 export interface StoredChallenge {
   /**
    * Random id, claimed in the spent ledger when the challenge is used. It also keys the
-   * randomness of the challenge's sound (captcha.ts), so it must never reach the client.
+   * randomness of the challenge's sound (audio.ts), so it must never reach the client.
    */
   id: string;
   answer: string;
