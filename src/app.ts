@@ -1,7 +1,8 @@
 /**
  * The app factory: wires the features into an Express app from the dependencies it is
  * given, and does no I/O of its own (server.ts opens stores and listens; tests pass
- * their own stores, clock and code generator).
+ * their own stores, clock and code generator). Options come typed from config.ts (or a
+ * test); what a caller leaves out takes the defaults of the owning module's schema.
  */
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +12,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { createAccounts } from './auth/accounts.js';
-import { createLockout, type FailedLoginStore, type LockoutPolicy } from './auth/lockout.js';
+import { LOCKOUT_DEFAULTS, createLockout, type FailedLoginStore, type LockoutPolicy } from './auth/lockout.js';
 import type { ScryptParams } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
 import type { UserRepository } from './auth/users.js';
@@ -25,7 +26,7 @@ import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { sessionMiddleware } from './session/middleware.js';
-import { enforceSessionTimeouts, validateSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
+import { SESSION_TIMEOUT_DEFAULTS, enforceSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -56,7 +57,7 @@ const JSON_BODY_LIMIT = '16kb';
 export function createApp(deps: AppDeps): Express {
   const secure = deps.secure ?? false;
   const clock = deps.clock ?? Date.now;
-  const timeouts = validateSessionTimeouts(deps.sessionTimeouts);
+  const timeouts = { ...SESSION_TIMEOUT_DEFAULTS, ...deps.sessionTimeouts };
   const limits = ipRateLimits(deps.ipRateLimits ?? {});
   const app = express();
   app.set('trust proxy', deps.trustProxyHops ?? 0);
@@ -74,7 +75,7 @@ export function createApp(deps: AppDeps): Express {
     clock,
   });
   const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency });
-  const lockout = createLockout(deps.failedLogins, deps.lockout, clock);
+  const lockout = createLockout(deps.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
 
   app.use(
     pinoHttp({

@@ -29,13 +29,13 @@ export function composeApp(config: Config, logger: Logger): ComposedApp {
     users: new SqliteUserRepository(db),
     spentChallenges: new SqliteSpentChallengeLedger(db),
     failedLogins: new SqliteFailedLoginStore(db),
-    captcha: { ttlMs: config.captchaTtlMs, length: config.captchaLength },
+    captcha: config.captcha,
     secure: config.env === 'production',
     trustProxyHops: config.trustProxyHops,
     ipRateLimits: config.ipRateLimits,
     lockout: config.lockout,
     sessionTimeouts: config.sessionTimeouts,
-    scryptConcurrency: config.scryptConcurrency,
+    scryptConcurrency: config.accounts.concurrency,
   });
   if (config.ipRateLimits === false) {
     logger.warn('RATE_LIMITS=off: per-IP throttling is DISABLED. Use this only for load tests and benchmarks, never in production.');

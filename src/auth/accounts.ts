@@ -9,7 +9,8 @@
 import pLimit from 'p-limit';
 import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
 import type { User, UserRepository } from './users.js';
-import { requireInteger } from '../options.js';
+import { z } from 'zod';
+import { defaultsOf, envInteger } from '../options.js';
 
 export interface AccountsOptions {
   scryptParams?: ScryptParams;
@@ -17,7 +18,11 @@ export interface AccountsOptions {
   concurrency?: number;
 }
 
-export const ACCOUNTS_DEFAULTS = { concurrency: 2 } as const;
+export const accountsEnv = z
+  .object({ SCRYPT_CONCURRENCY: envInteger(1, 64).default(2) })
+  .transform((env) => ({ concurrency: env.SCRYPT_CONCURRENCY }));
+
+export const ACCOUNTS_DEFAULTS = defaultsOf(accountsEnv);
 
 export interface Accounts {
   register(username: string, password: string): Promise<User>;
@@ -32,9 +37,7 @@ export interface Accounts {
 
 export function createAccounts(users: UserRepository, options: AccountsOptions = {}): Accounts {
   const scryptParams = options.scryptParams ?? OWASP_SCRYPT;
-  const concurrency = options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency;
-  requireInteger('scrypt concurrency', concurrency, 1);
-  const limit = pLimit(concurrency);
+  const limit = pLimit(options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency);
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= limit(() => hashPassword('not a real password', scryptParams)));
 

@@ -7,8 +7,9 @@
  * clears the count, and a count untouched for a day is forgotten. While locked, the
  * route answers exactly as for a wrong password.
  */
+import { z } from 'zod';
 import type { SqliteDatabase } from '../sqlite.js';
-import { requireInteger } from '../options.js';
+import { defaultsOf, envInteger } from '../options.js';
 
 export interface LockoutPolicy {
   afterFailures: number;
@@ -16,7 +17,26 @@ export interface LockoutPolicy {
   maxMs: number;
 }
 
-export const LOCKOUT_DEFAULTS: LockoutPolicy = { afterFailures: 5, baseMs: 60_000, maxMs: 15 * 60_000 };
+export const lockoutEnv = z
+  .object({
+    ACCOUNT_LOCK_AFTER_FAILURES: envInteger(1, 100).default(5),
+    ACCOUNT_LOCK_BASE_SECONDS: envInteger(1, 86_400).default(60),
+    ACCOUNT_LOCK_MAX_SECONDS: envInteger(1, 86_400).default(900),
+  })
+  .superRefine((env, ctx) => {
+    if (env.ACCOUNT_LOCK_MAX_SECONDS < env.ACCOUNT_LOCK_BASE_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['ACCOUNT_LOCK_MAX_SECONDS'], message: 'must not be below ACCOUNT_LOCK_BASE_SECONDS' });
+    }
+  })
+  .transform(
+    (env): LockoutPolicy => ({
+      afterFailures: env.ACCOUNT_LOCK_AFTER_FAILURES,
+      baseMs: env.ACCOUNT_LOCK_BASE_SECONDS * 1000,
+      maxMs: env.ACCOUNT_LOCK_MAX_SECONDS * 1000,
+    }),
+  );
+
+export const LOCKOUT_DEFAULTS: LockoutPolicy = defaultsOf(lockoutEnv);
 const FORGET_AFTER_MS = 24 * 60 * 60_000;
 
 /** Failure counts per key; addFailure must be atomic across processes. */
@@ -26,13 +46,6 @@ export interface FailedLoginStore {
   /** Counts a failure and sets the lock that `lockFor(failures)` asks for. */
   addFailure(key: string, now: number, lockFor: (failures: number) => number): Promise<void>;
   clear(key: string): Promise<void>;
-}
-
-export function validateLockoutPolicy(policy: Partial<LockoutPolicy> = {}): LockoutPolicy {
-  const merged = { ...LOCKOUT_DEFAULTS, ...policy };
-  for (const [name, value] of Object.entries(merged)) requireInteger(`lockout ${name}`, value, 1);
-  if (merged.maxMs < merged.baseMs) throw new RangeError('lockout maxMs must not be below baseMs');
-  return merged;
 }
 
 /** How long to lock after the given number of failures. */
@@ -48,12 +61,11 @@ export interface Lockout {
   recordSuccess(username: string): Promise<void>;
 }
 
-export function createLockout(store: FailedLoginStore, policy: Partial<LockoutPolicy> = {}, clock: () => number = Date.now): Lockout {
-  const checked = validateLockoutPolicy(policy);
+export function createLockout(store: FailedLoginStore, policy: LockoutPolicy, clock: () => number = Date.now): Lockout {
   const key = (username: string) => username.toLowerCase();
   return {
     isLocked: async (username) => (await store.lockedUntil(key(username), clock())) > clock(),
-    recordFailure: (username) => store.addFailure(key(username), clock(), (failures) => lockDuration(checked, failures)),
+    recordFailure: (username) => store.addFailure(key(username), clock(), (failures) => lockDuration(policy, failures)),
     recordSuccess: (username) => store.clear(key(username)),
   };
 }

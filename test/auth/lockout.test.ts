@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { lockDuration, LOCKOUT_DEFAULTS, validateLockoutPolicy } from '../../src/auth/lockout.js';
+import { lockDuration, LOCKOUT_DEFAULTS } from '../../src/auth/lockout.js';
 import { build } from '../helpers/build.js';
 import { assertError, assertSignedInResponse, signIn } from '../helpers/flows.js';
 
@@ -10,8 +10,6 @@ const wrong = { username: 'alice', password: 'not the password' };
 test('the lock grows from 1 minute, doubling, capped at 15 minutes', () => {
   const minutes = [4, 5, 6, 7, 8, 9, 10, 40].map((failures) => lockDuration(LOCKOUT_DEFAULTS, failures) / 60_000);
   assert.deepEqual(minutes, [0, 1, 2, 4, 8, 15, 15, 15]);
-  assert.throws(() => validateLockoutPolicy({ baseMs: 0 }), /baseMs/);
-  assert.throws(() => validateLockoutPolicy({ baseMs: 10_000, maxMs: 5_000 }), /maxMs/);
 });
 
 test('five failures lock the account; a locked account answers exactly like a wrong password', async (t) => {
