@@ -1,7 +1,9 @@
 /**
  * build(t): a real app on a real SQLite file in a temporary folder, torn down when the
  * test ends. The code generator is the production one, wrapped so the test can read the
- * answers it made; the clock is a manual one so expiry needs no sleeping.
+ * answers it made; the clock is a manual one so expiry needs no sleeping. Passwords are
+ * hashed with cheap scrypt parameters (test/auth/passwords.test.ts checks the production
+ * ones), so a sign-in costs about a millisecond instead of a few hundred.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app.js';
 import { createAccounts } from '../../src/auth/accounts.js';
 import { SqliteFailedLoginStore } from '../../src/auth/lockout.js';
+import type { ScryptParams } from '../../src/auth/passwords.js';
 import { SqliteUserRepository } from '../../src/auth/users.js';
 import { createCodeGenerator } from '../../src/captcha/code.js';
 import { SqliteSpentChallengeLedger } from '../../src/captcha/sqlite-ledger.js';
@@ -21,6 +24,8 @@ import { SqliteSessionStore } from '../../src/session/sqlite-store.js';
 import { openDataDirDatabase, type SqliteDatabase } from '../../src/sqlite.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-the-app-000';
+/** scrypt at 1/128 of the production cost (N=2^10): same code path, test-sized work. */
+export const TEST_SCRYPT: ScryptParams = { N: 2 ** 10, r: 8, p: 1, keyLength: 32, saltLength: 16 };
 
 export interface ManualClock {
   now: () => number;
@@ -82,6 +87,7 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     },
     captcha: options.captcha,
     clock: clock.now,
+    scryptParams: TEST_SCRYPT,
     ipRateLimits: options.ipRateLimits ?? false,
     lockout: options.lockout,
     sessionTimeouts: options.sessionTimeouts,
@@ -92,7 +98,7 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     db.close();
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
   });
-  const accounts = createAccounts(users);
+  const accounts = createAccounts(users, { scryptParams: TEST_SCRYPT });
   return {
     app,
     db,
