@@ -16,7 +16,7 @@ import { createApp, type AppDeps } from '../../src/app.js';
 import { createAccounts } from '../../src/auth/accounts.js';
 import { SqliteFailedLoginStore } from '../../src/auth/lockout.js';
 import type { ScryptParams } from '../../src/auth/passwords.js';
-import { SqliteUserRepository } from '../../src/auth/users.js';
+import { SqliteUserRepository, type UserRepository } from '../../src/auth/users.js';
 import { createCodeGenerator } from '../../src/captcha/code.js';
 import { SqliteSpentChallengeLedger } from '../../src/captcha/sqlite-ledger.js';
 import { createLogger } from '../../src/logger.js';
@@ -54,6 +54,8 @@ export interface BuildOptions {
   lockout?: AppDeps['lockout'];
   sessionTimeouts?: AppDeps['sessionTimeouts'];
   trustProxyHops?: number;
+  /** Wraps the real user repository, e.g. to hold a request at a known point. */
+  users?: (real: UserRepository) => UserRepository;
 }
 
 export function build(t: TestContext, options: BuildOptions = {}): TestApp {
@@ -77,7 +79,7 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     logger: createLogger('info', logStream),
     sessionStore,
     sessionSecret: TEST_SECRET,
-    users,
+    users: options.users?.(users) ?? users,
     spentChallenges: new SqliteSpentChallengeLedger(db, clock.now),
     failedLogins: new SqliteFailedLoginStore(db),
     generateCode: () => {
