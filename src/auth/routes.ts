@@ -28,7 +28,7 @@ import {
   plainField,
   usernameSchema,
 } from './credentials.js';
-import type { Lockout } from './lockout.js';
+import { networkOf, type Lockout } from './lockout.js';
 import { passwordStrength } from './password-strength.js';
 import { UsernameTakenError } from './users.js';
 
@@ -85,13 +85,14 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.post('/login', ...limits.posts, ...guardedPost, async (req, res) => {
     const form = await checkForm(req);
-    const locked = await lockout.isLocked(form.username);
+    const network = networkOf(req.ip);
+    const locked = await lockout.isLocked(form.username, network);
     const user = await accounts.authenticate(form.username, form.password, locked);
     if (!user) {
-      if (!locked) await lockout.recordFailure(form.username);
+      if (!locked) await lockout.recordFailure(form.username, network);
       throw new HttpError(401, 'bad_credentials');
     }
-    await lockout.recordSuccess(form.username);
+    await lockout.recordSuccess(form.username, network);
     await signIn(req, user);
     res.json({ ok: true, redirect: '/' });
   });
