@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { createAccounts } from './auth/accounts.js';
 import { LOCKOUT_DEFAULTS, createLockout, type FailedLoginStore, type LockoutPolicy } from './auth/lockout.js';
+import { createStrengthEstimator, type StrengthEstimator } from './auth/password-strength.js';
 import type { ScryptParams } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
 import type { UserRepository } from './auth/users.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
   /** Per-IP limits; false turns them off (RATE_LIMITS=off, for load tests). */
   ipRateLimits?: Partial<IpRateLimitOptions> | false;
   lockout?: Partial<LockoutPolicy>;
+  /** The password-strength estimator (its worker starts on first use); the owner closes it. */
+  strength?: StrengthEstimator;
   sessionTimeouts?: Partial<SessionTimeouts>;
 }
 
@@ -112,7 +115,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(enforceSessionTimeouts(timeouts, clock));
 
   app.use(captchaRoutes(captcha, limits.images));
-  app.use(authRoutes({ accounts, captcha, lockout, limits, timeouts, clock }));
+  const strength = deps.strength ?? createStrengthEstimator();
+  app.use(authRoutes({ accounts, captcha, lockout, strength, limits, timeouts, clock }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

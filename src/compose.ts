@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { SqliteFailedLoginStore } from './auth/lockout.js';
+import { createStrengthEstimator } from './auth/password-strength.js';
 import { SqliteUserRepository } from './auth/users.js';
 import { SqliteSpentChallengeLedger } from './captcha/sqlite-ledger.js';
 import type { Config } from './config.js';
@@ -16,12 +17,13 @@ import { openDataDirDatabase } from './sqlite.js';
 
 export interface ComposedApp {
   app: Express;
-  close: () => void;
+  close: () => Promise<void>;
 }
 
 export function composeApp(config: Config, logger: Logger): ComposedApp {
   const db = openDataDirDatabase(config.dataDir);
   const sessionStore = new SqliteSessionStore({ db });
+  const strength = createStrengthEstimator();
   const app = createApp({
     logger,
     sessionStore,
@@ -34,6 +36,7 @@ export function composeApp(config: Config, logger: Logger): ComposedApp {
     trustProxyHops: config.trustProxyHops,
     ipRateLimits: config.ipRateLimits,
     lockout: config.lockout,
+    strength,
     sessionTimeouts: config.sessionTimeouts,
     scryptConcurrency: config.accounts.concurrency,
   });
@@ -42,9 +45,10 @@ export function composeApp(config: Config, logger: Logger): ComposedApp {
   }
   return {
     app,
-    close: () => {
+    close: async () => {
       sessionStore.close();
       db.close();
+      await strength.close();
     },
   };
 }

@@ -50,8 +50,7 @@ function main(): void {
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
     server.close(() => {
-      close();
-      logger.info('stopped');
+      void close().then(() => logger.info('stopped'));
     });
     server.closeIdleConnections();
   };

@@ -29,7 +29,7 @@ import {
   usernameSchema,
 } from './credentials.js';
 import { networkOf, type Lockout } from './lockout.js';
-import { passwordStrength } from './password-strength.js';
+import { EstimatorBusyError, type StrengthEstimator } from './password-strength.js';
 import { UsernameTakenError } from './users.js';
 
 const formBody = z.object({
@@ -51,6 +51,7 @@ export interface AuthRouteDeps {
   accounts: Accounts;
   captcha: Captcha;
   lockout: Lockout;
+  strength: StrengthEstimator;
   limits: IpRateLimits;
   timeouts: SessionTimeouts;
   clock: () => number;
@@ -67,7 +68,7 @@ const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { accounts, captcha, lockout, limits, timeouts, clock } = deps;
+  const { accounts, captcha, lockout, strength, limits, timeouts, clock } = deps;
   const router = Router();
   const guardedPost = [noStore, requireSameOrigin, requireJson, requireCsrfToken];
 
@@ -101,7 +102,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     const form = await checkForm(req);
     if (!usernameSchema.safeParse(form.username).success) throw new HttpError(400, 'invalid_username');
     if (!newPasswordSchema.safeParse(form.password).success) throw new HttpError(400, 'invalid_password');
-    if (!passwordStrength(form.password, [form.username]).acceptable) throw new HttpError(400, 'weak_password');
+    if (!(await estimate(form.password, [form.username])).acceptable) throw new HttpError(400, 'weak_password');
     try {
       await signIn(req, await accounts.register(form.username, form.password));
     } catch (err) {
@@ -111,12 +112,22 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     res.status(201).json({ ok: true, redirect: '/' });
   });
 
-  router.post('/password-strength', limits.hints, ...guardedPost, (req, res) => {
+  router.post('/password-strength', limits.hints, ...guardedPost, async (req, res) => {
     const parsed = strengthBody.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request');
     const { password, username } = parsed.data;
-    res.json({ ok: true, ...passwordStrength(password, username ? [username] : []) });
+    res.json({ ok: true, ...(await estimate(password, username ? [username] : [])) });
   });
+
+  /** The estimate, or 503 when the estimator is saturated: sign-up then fails closed. */
+  async function estimate(password: string, userInputs: string[]) {
+    try {
+      return await strength.estimate(password, userInputs);
+    } catch (err) {
+      if (err instanceof EstimatorBusyError) throw new HttpError(503, 'busy');
+      throw err;
+    }
+  }
 
   router.post(
     '/logout',

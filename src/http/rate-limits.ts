@@ -18,6 +18,7 @@ export interface IpRateLimitOptions {
   imagesPerMinute: number;
   postsPerMinute: number;
   postsPerHour: number;
+  hintsPerMinute: number;
   /** Makes the counter store for a named limit; memory when absent. */
   store?: (name: string) => Store;
 }
@@ -29,6 +30,7 @@ export const ipRateLimitsEnv = z
     RATE_LIMIT_IMAGES_PER_MINUTE: envInteger(1, 100_000).default(60),
     RATE_LIMIT_POSTS_PER_MINUTE: envInteger(1, 100_000).default(10),
     RATE_LIMIT_POSTS_PER_HOUR: envInteger(1, 1_000_000).default(100),
+    RATE_LIMIT_HINTS_PER_MINUTE: envInteger(1, 100_000).default(20),
   })
   .superRefine((env, ctx) => {
     if (env.RATE_LIMIT_POSTS_PER_HOUR < env.RATE_LIMIT_POSTS_PER_MINUTE) {
@@ -43,6 +45,7 @@ export const ipRateLimitsEnv = z
             imagesPerMinute: env.RATE_LIMIT_IMAGES_PER_MINUTE,
             postsPerMinute: env.RATE_LIMIT_POSTS_PER_MINUTE,
             postsPerHour: env.RATE_LIMIT_POSTS_PER_HOUR,
+            hintsPerMinute: env.RATE_LIMIT_HINTS_PER_MINUTE,
           },
   );
 
@@ -53,7 +56,7 @@ export interface IpRateLimits {
   images: RequestHandler;
   /** Sign-in and sign-up posts: a short and a long window. */
   posts: RequestHandler[];
-  /** The sign-up page's password-strength hints (as many as images). */
+  /** The sign-up page's password-strength hints (each costs an estimate on the worker). */
   hints: RequestHandler;
 }
 
@@ -74,7 +77,7 @@ export function ipRateLimits(options: Partial<IpRateLimitOptions> | false): IpRa
     });
   return {
     images: limiter('images', 60_000, merged.imagesPerMinute),
-    hints: limiter('hints', 60_000, merged.imagesPerMinute),
+    hints: limiter('hints', 60_000, merged.hintsPerMinute),
     posts: [limiter('posts-minute', 60_000, merged.postsPerMinute), limiter('posts-hour', 3_600_000, merged.postsPerHour)],
   };
 }

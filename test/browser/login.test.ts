@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { ROOT_DIR } from '../../src/paths.js';
-import { build, type TestApp } from '../helpers/build.js';
+import { build, serve, type TestApp } from '../helpers/build.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -42,13 +41,11 @@ async function waitForNewCaptcha(page: Page, previousSrc: string): Promise<strin
 
 /** Serves the app on a free port and opens a Chromium page; both close after the test. */
 async function openInBrowser(t: TestContext, app: TestApp, height: number): Promise<{ base: string; page: Page }> {
-  const server = app.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const base = await serve(t, app);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 900, height }, locale: 'en-US' });
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, page };
+  return { base, page };
 }
 
 test('a person signs in with the captcha and signs out, in a real browser', async (t) => {

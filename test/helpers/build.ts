@@ -6,6 +6,7 @@
  * ones), so a sign-in costs about a millisecond instead of a few hundred.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -43,6 +44,14 @@ export interface TestApp {
   logs: () => string;
   agent: () => ReturnType<typeof supertest.agent>;
   createUser: (username: string, password: string) => Promise<void>;
+}
+
+/** Serves the app on a free port of 127.0.0.1 until the test ends; returns its base URL. */
+export async function serve(t: TestContext, testApp: TestApp): Promise<string> {
+  const server = testApp.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 export interface BuildOptions {

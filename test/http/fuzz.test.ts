@@ -5,10 +5,9 @@
  * token). None may get a 5xx, the process must keep serving, and no account may change.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { build } from '../helpers/build.js';
+import { build, serve } from '../helpers/build.js';
 import { assertSignedInResponse, signIn } from '../helpers/flows.js';
 
 const RUNS = 10_000;
@@ -70,10 +69,7 @@ test(`${RUNS} malformed requests: no 5xx, the process serves on, no account chan
   const app = build(t);
   await app.createUser('alice', 'correct horse battery');
   const accountsBefore = JSON.stringify(app.db.prepare('SELECT * FROM users ORDER BY id').all());
-  const server = app.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = await serve(t, app);
 
   let cookie = '';
   let token = '';
