@@ -77,7 +77,8 @@ export function createApp(deps: AppDeps): Express {
     render: deps.captcha?.render,
     clock,
   });
-  const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency });
+  const strength = deps.strength ?? createStrengthEstimator();
+  const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency, strength });
   const lockout = createLockout(deps.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
 
   app.use(
@@ -115,7 +116,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(enforceSessionTimeouts(timeouts, clock));
 
   app.use(captchaRoutes(captcha, limits.images));
-  const strength = deps.strength ?? createStrengthEstimator();
   app.use(authRoutes({ accounts, captcha, lockout, strength, limits, timeouts, clock }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

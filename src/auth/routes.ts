@@ -18,19 +18,10 @@ import type { ErrorCode } from '../i18n/messages.js';
 import { csrfToken, requireCsrfToken, requireSameOrigin } from '../session/csrf.js';
 import { SESSION_COOKIE_NAME } from '../session/middleware.js';
 import { startSignedInSession, type SessionTimeouts } from '../session/timeouts.js';
-import type { Accounts } from './accounts.js';
-import {
-  CAPTCHA_MAX_LENGTH,
-  PASSWORD_MIN_LENGTH,
-  USERNAME_MAX_LENGTH,
-  newPasswordSchema,
-  passwordField,
-  plainField,
-  usernameSchema,
-} from './credentials.js';
+import { AccountRuleError, type Accounts } from './accounts.js';
+import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField } from './credentials.js';
 import { networkOf, type Lockout } from './lockout.js';
 import { EstimatorBusyError, type StrengthEstimator } from './password-strength.js';
-import { UsernameTakenError } from './users.js';
 
 const formBody = z.object({
   username: plainField(USERNAME_MAX_LENGTH),
@@ -100,15 +91,14 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.post('/register', ...limits.posts, ...guardedPost, async (req, res) => {
     const form = await checkForm(req);
-    if (!usernameSchema.safeParse(form.username).success) throw new HttpError(400, 'invalid_username');
-    if (!newPasswordSchema.safeParse(form.password).success) throw new HttpError(400, 'invalid_password');
-    if (!(await estimate(form.password, [form.username])).acceptable) throw new HttpError(400, 'weak_password');
+    let user;
     try {
-      await signIn(req, await accounts.register(form.username, form.password));
+      user = await accounts.register(form.username, form.password);
     } catch (err) {
-      if (err instanceof UsernameTakenError) throw new HttpError(409, 'username_taken');
-      throw err;
+      if (err instanceof AccountRuleError) throw new HttpError(err.rule === 'username_taken' ? 409 : 400, err.rule);
+      throw busyAs503(err);
     }
+    await signIn(req, user);
     res.status(201).json({ ok: true, redirect: '/' });
   });
 
@@ -116,18 +106,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     const parsed = strengthBody.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request');
     const { password, username } = parsed.data;
-    res.json({ ok: true, ...(await estimate(password, username ? [username] : [])) });
+    const estimate = await strength.estimate(password, username ? [username] : []).catch((err: unknown) => {
+      throw busyAs503(err);
+    });
+    res.json({ ok: true, ...estimate });
   });
-
-  /** The estimate, or 503 when the estimator is saturated: sign-up then fails closed. */
-  async function estimate(password: string, userInputs: string[]) {
-    try {
-      return await strength.estimate(password, userInputs);
-    } catch (err) {
-      if (err instanceof EstimatorBusyError) throw new HttpError(503, 'busy');
-      throw err;
-    }
-  }
 
   router.post(
     '/logout',
@@ -160,6 +143,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   }
 
   return router;
+}
+
+/** A saturated strength estimator is a 503 (sign-up then fails closed); anything else stays itself. */
+function busyAs503(err: unknown): unknown {
+  return err instanceof EstimatorBusyError ? new HttpError(503, 'busy') : err;
 }
 
 function renderForm(req: Request, res: Response, form: 'login' | 'register'): void {

@@ -14,9 +14,8 @@ import type { TestContext } from 'node:test';
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app.js';
-import { createAccounts } from '../../src/auth/accounts.js';
 import { SqliteFailedLoginStore } from '../../src/auth/lockout.js';
-import type { ScryptParams } from '../../src/auth/passwords.js';
+import { hashPassword, type ScryptParams } from '../../src/auth/passwords.js';
 import { SqliteUserRepository, type UserRepository } from '../../src/auth/users.js';
 import { createCodeGenerator } from '../../src/captcha/code.js';
 import { SqliteSpentChallengeLedger } from '../../src/captcha/sqlite-ledger.js';
@@ -109,7 +108,6 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     db.close();
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
   });
-  const accounts = createAccounts(users, { scryptParams: TEST_SCRYPT });
   return {
     app,
     db,
@@ -118,8 +116,9 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     answers,
     logs: () => logLines.join(''),
     agent: () => supertest.agent(app),
+    // Seeds the repository directly: test/auth/accounts.test.ts covers the sign-up rules.
     createUser: async (username, password) => {
-      await accounts.register(username, password);
+      await users.create(username, await hashPassword(password, TEST_SCRYPT));
     },
   };
 }
