@@ -22,7 +22,7 @@ import type { SpentChallengeLedger } from './captcha/challenges.js';
 import { createCodeGenerator, type CodeGenerator } from './captcha/code.js';
 import { registerCaptchaFonts } from './captcha/fonts.js';
 import { captchaRoutes } from './captcha/routes.js';
-import { errorHandler, notFound } from './http/errors.js';
+import { errorHandler, notFound, requirePathTarget } from './http/errors.js';
 import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
@@ -108,6 +108,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(localeMiddleware({ secureCookies: secure }));
+  app.use(requirePathTarget);
   app.use('/static/bootstrap', express.static(path.join(NODE_MODULES_DIR, 'bootstrap', 'dist')));
   app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
   app.use('/static', express.static(PUBLIC_DIR));
