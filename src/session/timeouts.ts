@@ -5,8 +5,9 @@
  * their last request, so a flood of cookieless requests leaves rows that expire quickly
  * and are pruned. A signed-in session ends after `idleMs` without a request or
  * `absoluteMs` after sign-in, whichever comes first; the check uses the session's own
- * timestamps, so it holds whatever the cookie says. lastSeenAt is written at most once a
- * minute, to keep requests from each rewriting the session.
+ * timestamps, so it holds whatever the cookie says. Every request of a signed-in session
+ * records its time (the rolling cookie rewrites the row's expiry on each request anyway),
+ * so the idle timeout fires neither early nor late.
  */
 import { promisify } from 'node:util';
 import type { Request, RequestHandler } from 'express';
@@ -44,8 +45,6 @@ export const sessionTimeoutsEnv = z
 
 export const SESSION_TIMEOUT_DEFAULTS: SessionTimeouts = defaultsOf(sessionTimeoutsEnv);
 
-const LAST_SEEN_RESOLUTION_MS = 60_000;
-
 /** Ends expired signed-in sessions before any route sees them. */
 export function enforceSessionTimeouts(timeouts: SessionTimeouts, clock: () => number): RequestHandler {
   return async (req, _res, next) => {
@@ -56,7 +55,7 @@ export function enforceSessionTimeouts(timeouts: SessionTimeouts, clock: () => n
       if (now - user.signedInAt > timeouts.absoluteMs || now - lastSeen > timeouts.idleMs) {
         await promisify(req.session.regenerate.bind(req.session))();
         req.session.cookie.maxAge = timeouts.anonymousMs;
-      } else if (now - lastSeen >= LAST_SEEN_RESOLUTION_MS) {
+      } else {
         req.session.lastSeenAt = now;
       }
     }

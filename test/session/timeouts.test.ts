@@ -46,3 +46,16 @@ test('anonymous sessions get a 10-minute cookie, signed-in ones the idle time', 
   const signedInMs = Date.parse(signedInExpiry ?? '') - Date.parse(String(res.headers.date));
   assert.ok(Math.abs(signedInMs - 30 * MINUTE) <= 2000, `signed-in cookie lasts ${signedInMs} ms`);
 });
+
+test('the idle timeout counts from the last request, to the millisecond', async (t) => {
+  const app = build(t, { sessionTimeouts: { idleMs: MINUTE } });
+  await app.createUser(alice.username, alice.password);
+  const agent = app.agent();
+  assertSignedInResponse(await signIn(app, agent, alice));
+  for (const wait of [20_000, 20_000, 21_000, 59_999]) {
+    app.clock.advance(wait);
+    await assertHomeGreets(agent, 'alice');
+  }
+  app.clock.advance(MINUTE + 1);
+  await assertSignedOut(agent);
+});
