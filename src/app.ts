@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import type session from 'express-session';
 import helmet from 'helmet';
@@ -26,6 +27,7 @@ import { errorHandler, notFound, requirePathTarget } from './http/errors.js';
 import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
+import { createCsrf } from './session/csrf.js';
 import { sessionMiddleware } from './session/middleware.js';
 import { SESSION_TIMEOUT_DEFAULTS, enforceSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
 
@@ -113,11 +115,13 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
   app.use('/static', express.static(PUBLIC_DIR));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
+  app.use(cookieParser(deps.sessionSecret));
   app.use(sessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: secure, timeouts }));
   app.use(enforceSessionTimeouts(timeouts, clock));
 
   app.use(captchaRoutes(captcha, limits.images));
-  app.use(authRoutes({ accounts, captcha, lockout, strength, limits, timeouts, clock }));
+  const csrf = createCsrf({ secureCookies: secure, clock });
+  app.use(authRoutes({ accounts, captcha, lockout, strength, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -15,13 +15,15 @@ import { CAPTCHA_IMAGE_PATH } from '../captcha/routes.js';
 import { HttpError } from '../http/errors.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { ErrorCode } from '../i18n/messages.js';
-import { csrfToken, requireCsrfToken, requireSameOrigin } from '../session/csrf.js';
+import { requireSameOrigin, type Csrf } from '../session/csrf.js';
 import { SESSION_COOKIE_NAME } from '../session/middleware.js';
 import { startSignedInSession, type SessionTimeouts } from '../session/timeouts.js';
 import { AccountRuleError, type Accounts } from './accounts.js';
 import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField } from './credentials.js';
 import { networkOf, type Lockout } from './lockout.js';
 import { EstimatorBusyError, type StrengthEstimator } from './password-strength.js';
+
+export const CSRF_TOKEN_PATH = '/csrf-token';
 
 const formBody = z.object({
   username: plainField(USERNAME_MAX_LENGTH),
@@ -43,6 +45,7 @@ export interface AuthRouteDeps {
   captcha: Captcha;
   lockout: Lockout;
   strength: StrengthEstimator;
+  csrf: Csrf;
   limits: IpRateLimits;
   timeouts: SessionTimeouts;
   clock: () => number;
@@ -59,9 +62,9 @@ const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { accounts, captcha, lockout, strength, limits, timeouts, clock } = deps;
+  const { accounts, captcha, lockout, strength, csrf, limits, timeouts, clock } = deps;
   const router = Router();
-  const guardedPost = [noStore, requireSameOrigin, requireJson, requireCsrfToken];
+  const guardedPost = [noStore, requireSameOrigin, requireJson, csrf.require];
 
   router.get('/', noStore, (req, res) => {
     const user = req.session.user;
@@ -69,11 +72,15 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       res.redirect(303, '/login');
       return;
     }
-    res.render('home', { username: user.username, csrfToken: csrfToken(req) });
+    res.render('home', { username: user.username, csrfToken: csrf.tokenFor(req, res) });
   });
 
-  router.get('/login', noStore, (req, res) => renderForm(req, res, 'login'));
-  router.get('/register', noStore, (req, res) => renderForm(req, res, 'register'));
+  router.get('/login', noStore, (req, res) => renderForm(res, 'login', csrf.tokenFor(req, res)));
+  router.get('/register', noStore, (req, res) => renderForm(res, 'register', csrf.tokenFor(req, res)));
+  // A page whose token went stale (it outlived the page cookie) fetches a fresh one and retries.
+  router.get(CSRF_TOKEN_PATH, noStore, (req, res) => {
+    res.json({ ok: true, token: csrf.tokenFor(req, res) });
+  });
 
   router.post('/login', ...limits.posts, ...guardedPost, async (req, res) => {
     const form = await checkForm(req);
@@ -117,12 +124,14 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     noStore,
     requireSameOrigin,
     express.urlencoded({ extended: false, limit: '2kb' }),
-    requireCsrfToken,
+    // Nobody signed in (signed out in another tab, or timed out): nothing to protect, so
+    // the stale page's sign-out simply lands on /login instead of "page expired".
+    (req, res, next) => (req.session.user ? next() : signedOut(req, res)),
+    csrf.require,
     async (req, res) => {
       await promisify(req.session.destroy.bind(req.session))();
       res.clearCookie(SESSION_COOKIE_NAME, { path: '/' });
-      if (req.accepts(['html', 'json']) === 'json') res.json({ ok: true, redirect: '/login' });
-      else res.redirect(303, '/login');
+      signedOut(req, res);
     },
   );
 
@@ -135,9 +144,14 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     return parsed.data;
   }
 
-  /** A fresh session id at sign-in, so an id planted before sign-in is worthless after. */
+  /**
+   * A fresh session id at sign-in, so an id planted before sign-in is worthless after. The
+   * captchas other tabs are showing move to the new session, so those tabs still work.
+   */
   async function signIn(req: Request, user: { id: number; username: string }): Promise<void> {
+    const otherTabs = req.session.captcha;
     await promisify(req.session.regenerate.bind(req.session))();
+    req.session.captcha = otherTabs;
     startSignedInSession(req, user, timeouts, clock());
     await promisify(req.session.save.bind(req.session))();
   }
@@ -150,13 +164,19 @@ function busyAs503(err: unknown): unknown {
   return err instanceof EstimatorBusyError ? new HttpError(503, 'busy') : err;
 }
 
-function renderForm(req: Request, res: Response, form: 'login' | 'register'): void {
+function signedOut(req: Request, res: Response): void {
+  if (req.accepts(['html', 'json']) === 'json') res.json({ ok: true, redirect: '/login' });
+  else res.redirect(303, '/login');
+}
+
+function renderForm(res: Response, form: 'login' | 'register', csrfToken: string): void {
   const captchaId = newSlotKey();
   res.render(form, {
     captchaId,
     captchaImageUrl: `${CAPTCHA_IMAGE_PATH}?id=${captchaId}`,
     usernameRules: form === 'register',
     passwordMinLength: PASSWORD_MIN_LENGTH,
-    csrfToken: csrfToken(req),
+    csrfToken,
+    csrfTokenPath: CSRF_TOKEN_PATH,
   });
 }
