@@ -14,8 +14,9 @@
  *   a correct password still passes.
  * A success clears its network's count and remembers the network; the account's count
  * stays (the owner signing in must not hand a guessing campaign a fresh allowance), and
- * a count untouched for a day is forgotten. While locked, the route answers exactly as for a wrong password, and a
- * refused attempt does not count (so a lock ends `maxMs` after the last counted failure).
+ * a count untouched for a day is forgotten. While locked, the route answers exactly as
+ * for a wrong password, and a refused attempt does not count (so a lock ends at most
+ * `maxMs` after the last counted failure).
  */
 import { z } from 'zod';
 import type { SqliteDatabase } from '../sqlite.js';

@@ -56,7 +56,10 @@ export function createStrengthEstimator(options: { deadlineMs?: number; queueMax
       try {
         estimate = await pool.run({ password: password.slice(0, ESTIMATE_MAX_CHARS), userInputs }, { signal: AbortSignal.timeout(deadlineMs) });
       } catch (err) {
-        throw new EstimatorBusyError('the password-strength estimate ran past its deadline', { cause: err });
+        if (err instanceof Error && err.name === 'AbortError') {
+          throw new EstimatorBusyError('the password-strength estimate ran past its deadline', { cause: err });
+        }
+        throw err;
       } finally {
         inFlight -= 1;
       }
