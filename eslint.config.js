@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'test-output/'] },
+  { ignores: ['node_modules/', 'data/', 'test-output/', 'dist/'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

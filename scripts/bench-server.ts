@@ -334,7 +334,7 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     server.close(() => {
-      composed.close();
+      void composed.close();
       floor.close();
       rmSync(dataDir, { recursive: true, force: true });
       // Dropping the IPC channel is the last handle; the process then exits by itself.

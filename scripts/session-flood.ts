@@ -1,15 +1,18 @@
 /**
- * Floods the captcha image route with cookieless requests (every one makes an anonymous
- * session) and shows that the session table and the process's memory stay bounded:
- * anonymous sessions expire 10 minutes after their last request and are pruned.
+ * Floods one route with cookieless requests and shows that the session table and the
+ * process's memory stay bounded. On the captcha image route every request makes an
+ * anonymous session, which expires 10 minutes after its last request and is pruned; a
+ * page (--path /login, /register) makes none, since its form token lives in a cookie.
  *
- * Usage: npm run flood -- [--requests N]   (default 100,000; per-IP limits off)
- * The store's clock is advanced by 11 minutes at the end instead of waiting.
+ * Usage: npm run flood -- [--requests N] [--path P]   (default 100,000 requests to
+ * /get_validCode_img; per-IP limits off). The store's clock is advanced by 11 minutes at
+ * the end instead of waiting.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { createApp } from '../src/app.js';
 import { SqliteFailedLoginStore } from '../src/auth/lockout.js';
@@ -21,12 +24,13 @@ import { DATABASE_FILE, openDataDirDatabase } from '../src/sqlite.js';
 
 const MIB = 1024 * 1024;
 
-function parseRequests(argv: string[]): number {
-  const index = argv.indexOf('--requests');
-  if (index === -1) return 100_000;
-  const value = Number(argv[index + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error('--requests takes a positive whole number');
-  return value;
+function parseArguments(argv: string[]): { requests: number; path: string } {
+  const { values } = parseArgs({ args: argv, options: { requests: { type: 'string' }, path: { type: 'string' } } });
+  const requests = Number(values.requests ?? 100_000);
+  if (!Number.isInteger(requests) || requests < 1) throw new Error('--requests takes a positive whole number');
+  const target = values.path ?? '/get_validCode_img';
+  if (!target.startsWith('/')) throw new Error('--path takes a path such as /login');
+  return { requests, path: target };
 }
 
 function memory(): { rssMiB: number; heapMiB: number; externalMiB: number } {
@@ -37,7 +41,7 @@ function memory(): { rssMiB: number; heapMiB: number; externalMiB: number } {
 }
 
 async function main(): Promise<void> {
-  const requests = parseRequests(process.argv.slice(2));
+  const { requests, path: target } = parseArguments(process.argv.slice(2));
   const dataDir = mkdtempSync(path.join(tmpdir(), 'captcha-login-flood-'));
   const db = openDataDirDatabase(dataDir);
   let storeTime = Date.now();
@@ -54,7 +58,8 @@ async function main(): Promise<void> {
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/get_validCode_img`;
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${target}`;
+  console.log(`flooding ${target} with ${requests.toLocaleString('en')} cookieless requests`);
   const sessionRows = () => (db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
   const dbMiB = () => Math.round((statSync(path.join(dataDir, DATABASE_FILE)).size / MIB) * 10) / 10;
 

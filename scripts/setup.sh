@@ -33,3 +33,6 @@ fi
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund
 fi
+
+# Production runs the compiled JavaScript (npm start = node dist/server.js).
+npm run build

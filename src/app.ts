@@ -1,17 +1,20 @@
 /**
  * The app factory: wires the features into an Express app from the dependencies it is
  * given, and does no I/O of its own (server.ts opens stores and listens; tests pass
- * their own stores, clock and code generator).
+ * their own stores, clock and code generator). Options come typed from config.ts (or a
+ * test); what a caller leaves out takes the defaults of the owning module's schema.
  */
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import type session from 'express-session';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { createAccounts } from './auth/accounts.js';
-import { createLockout, type FailedLoginStore, type LockoutPolicy } from './auth/lockout.js';
+import { LOCKOUT_DEFAULTS, createLockout, type FailedLoginStore, type LockoutPolicy } from './auth/lockout.js';
+import { createStrengthEstimator, type StrengthEstimator } from './auth/password-strength.js';
 import type { ScryptParams } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
 import type { UserRepository } from './auth/users.js';
@@ -21,12 +24,13 @@ import type { SpentChallengeLedger } from './captcha/challenges.js';
 import { createCodeGenerator, type CodeGenerator } from './captcha/code.js';
 import { registerCaptchaFonts } from './captcha/fonts.js';
 import { captchaRoutes } from './captcha/routes.js';
-import { errorHandler, notFound } from './http/errors.js';
+import { errorHandler, notFound, requirePathTarget } from './http/errors.js';
 import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
+import { createCsrf } from './session/csrf.js';
 import { sessionMiddleware } from './session/middleware.js';
-import { enforceSessionTimeouts, validateSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
+import { SESSION_TIMEOUT_DEFAULTS, enforceSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -49,6 +53,8 @@ export interface AppDeps {
   /** Per-IP limits; false turns them off (RATE_LIMITS=off, for load tests). */
   ipRateLimits?: Partial<IpRateLimitOptions> | false;
   lockout?: Partial<LockoutPolicy>;
+  /** The password-strength estimator (its worker starts on first use); the owner closes it. */
+  strength?: StrengthEstimator;
   sessionTimeouts?: Partial<SessionTimeouts>;
 }
 
@@ -57,7 +63,7 @@ const JSON_BODY_LIMIT = '16kb';
 export function createApp(deps: AppDeps): Express {
   const secure = deps.secure ?? false;
   const clock = deps.clock ?? Date.now;
-  const timeouts = validateSessionTimeouts(deps.sessionTimeouts);
+  const timeouts = { ...SESSION_TIMEOUT_DEFAULTS, ...deps.sessionTimeouts };
   const limits = ipRateLimits(deps.ipRateLimits ?? {});
   const app = express();
   app.set('trust proxy', deps.trustProxyHops ?? 0);
@@ -75,8 +81,9 @@ export function createApp(deps: AppDeps): Express {
     render: deps.captcha?.render,
     clock,
   });
-  const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency });
-  const lockout = createLockout(deps.failedLogins, deps.lockout, clock);
+  const strength = deps.strength ?? createStrengthEstimator();
+  const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency, strength });
+  const lockout = createLockout(deps.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
 
   app.use(
     pinoHttp({
@@ -105,15 +112,18 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(localeMiddleware({ secureCookies: secure }));
+  app.use(requirePathTarget);
   app.use('/static/bootstrap', express.static(path.join(NODE_MODULES_DIR, 'bootstrap', 'dist')));
   app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
   app.use('/static', express.static(PUBLIC_DIR));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
+  app.use(cookieParser(deps.sessionSecret));
   app.use(sessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: secure, timeouts }));
   app.use(enforceSessionTimeouts(timeouts, clock));
 
   app.use(captchaRoutes(captcha, limits.images));
-  app.use(authRoutes({ accounts, captcha, lockout, limits, timeouts, clock }));
+  const csrf = createCsrf({ secureCookies: secure, clock });
+  app.use(authRoutes({ accounts, captcha, lockout, strength, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { SqliteFailedLoginStore } from './auth/lockout.js';
+import { createStrengthEstimator } from './auth/password-strength.js';
 import { SqliteUserRepository } from './auth/users.js';
 import { SqliteSpentChallengeLedger } from './captcha/sqlite-ledger.js';
 import type { Config } from './config.js';
@@ -16,12 +17,13 @@ import { openDataDirDatabase } from './sqlite.js';
 
 export interface ComposedApp {
   app: Express;
-  close: () => void;
+  close: () => Promise<void>;
 }
 
 export function composeApp(config: Config, logger: Logger): ComposedApp {
   const db = openDataDirDatabase(config.dataDir);
   const sessionStore = new SqliteSessionStore({ db });
+  const strength = createStrengthEstimator();
   const app = createApp({
     logger,
     sessionStore,
@@ -29,22 +31,24 @@ export function composeApp(config: Config, logger: Logger): ComposedApp {
     users: new SqliteUserRepository(db),
     spentChallenges: new SqliteSpentChallengeLedger(db),
     failedLogins: new SqliteFailedLoginStore(db),
-    captcha: { ttlMs: config.captchaTtlMs, length: config.captchaLength },
+    captcha: config.captcha,
     secure: config.env === 'production',
     trustProxyHops: config.trustProxyHops,
     ipRateLimits: config.ipRateLimits,
     lockout: config.lockout,
+    strength,
     sessionTimeouts: config.sessionTimeouts,
-    scryptConcurrency: config.scryptConcurrency,
+    scryptConcurrency: config.accounts.concurrency,
   });
   if (config.ipRateLimits === false) {
     logger.warn('RATE_LIMITS=off: per-IP throttling is DISABLED. Use this only for load tests and benchmarks, never in production.');
   }
   return {
     app,
-    close: () => {
+    close: async () => {
       sessionStore.close();
       db.close();
+      await strength.close();
     },
   };
 }

@@ -3,8 +3,10 @@
  * DATA_DIR, listens, and on SIGTERM/SIGINT stops taking connections, lets requests in
  * flight finish (closing them after a grace period), then closes the database.
  */
+import type { AddressInfo } from 'node:net';
 import { composeApp } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { createHttpServer } from './http/listen.js';
 import { createLogger } from './logger.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -26,12 +28,15 @@ function main(): void {
   const logger = createLogger(config.logLevel);
   const { app, close } = composeApp(config, logger);
 
-  const server = app.listen(config.port, config.host, (err?: Error) => {
-    if (err) {
-      logger.fatal({ err }, 'could not listen');
-      process.exit(1);
-    }
-    logger.info({ url: `http://${config.host}:${config.port}/login`, dataDir: config.dataDir }, 'captcha-login listening');
+  const { host, port } = config.listen;
+  const server = createHttpServer(app, config.listen);
+  server.once('error', (err) => {
+    logger.fatal({ err }, 'could not listen');
+    process.exit(1);
+  });
+  server.listen(port, host, () => {
+    const url = `http://${host}:${(server.address() as AddressInfo).port}/login`;
+    logger.info({ url, dataDir: config.dataDir }, 'captcha-login listening');
   });
 
   let stopping = false;
@@ -45,8 +50,7 @@ function main(): void {
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
     server.close(() => {
-      close();
-      logger.info('stopped');
+      void close().then(() => logger.info('stopped'));
     });
     server.closeIdleConnections();
   };

@@ -14,8 +14,8 @@ function composeWith(t: test.TestContext, env: Record<string, string>) {
   const lines: string[] = [];
   const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }));
   const composed = composeApp(loadConfig({ DATA_DIR: dataDir, ...env }), logger);
-  t.after(() => {
-    composed.close();
+  t.after(async () => {
+    await composed.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
   return { ...composed, logs: () => lines.join('') };

@@ -3,7 +3,10 @@
  * token in a header), show the server's message in the live region and focus it, then
  * load a new captcha after every failure (the old one is spent). The image is tied to
  * this page by data-captcha-id; a picture that fails to load says so in the live region.
- * On sign-up, the password's strength is shown as a hint while the person types.
+ * A post refused because the page's token went stale (the page outlived its token) is
+ * retried once with a fresh token, so the person sees nothing of it; the captcha was not
+ * spent by the refused post. On sign-up, the password's strength is shown as a hint
+ * while the person types.
  */
 $(function () {
   'use strict';
@@ -16,7 +19,10 @@ $(function () {
   var submitLabel = $submit.text();
   var loads = 0;
 
-  $.ajaxSetup({ headers: { 'X-CSRF-Token': $('meta[name="csrf-token"]').attr('content') } });
+  function useToken(token) {
+    $.ajaxSetup({ headers: { 'X-CSRF-Token': token } });
+  }
+  useToken($('meta[name="csrf-token"]').attr('content'));
 
   function refreshCaptcha() {
     loads += 1;
@@ -78,10 +84,14 @@ $(function () {
     });
   }
 
-  $form.on('submit', function (event) {
-    event.preventDefault();
-    $status.empty();
-    $submit.prop('disabled', true).text($form.data('busy-label'));
+  function fail(xhr) {
+    var error = xhr.responseJSON && xhr.responseJSON.error;
+    showError(error && error.message ? error.message : $form.data('network-error')).trigger('focus');
+    refreshCaptcha();
+    $submit.prop('disabled', false).text(submitLabel);
+  }
+
+  function send(retried) {
     $.ajax({
       url: $form.attr('action'),
       method: 'POST',
@@ -99,9 +109,25 @@ $(function () {
       })
       .fail(function (xhr) {
         var error = xhr.responseJSON && xhr.responseJSON.error;
-        showError(error && error.message ? error.message : $form.data('network-error')).trigger('focus');
-        refreshCaptcha();
-        $submit.prop('disabled', false).text(submitLabel);
+        if (retried || !error || error.code !== 'csrf_failed') {
+          fail(xhr);
+          return;
+        }
+        $.ajax({ url: $form.data('csrf-token-path'), dataType: 'json' })
+          .done(function (body) {
+            useToken(body.token);
+            send(true);
+          })
+          .fail(function () {
+            fail(xhr);
+          });
       });
+  }
+
+  $form.on('submit', function (event) {
+    event.preventDefault();
+    $status.empty();
+    $submit.prop('disabled', true).text($form.data('busy-label'));
+    send(false);
   });
 });

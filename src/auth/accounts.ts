@@ -1,5 +1,12 @@
 /**
- * Signing up and signing in, on top of a user repository and the password hasher.
+ * Accounts: the rules an account must meet, signing up and signing in, on top of a user
+ * repository, the password hasher and the strength estimator. The web routes and the CLI
+ * both go through here, so neither can create an account the other would refuse.
+ *
+ * Rules (checked in this order, cheapest first): a username of 3–32 characters from
+ * `A–Z a–z 0–9 . _ -`, unique without regard to case; a password of at least
+ * PASSWORD_MIN_LENGTH characters (any Unicode, no composition rules) that the estimator
+ * rates at least MIN_PASSWORD_SCORE, with the username counted as known to an attacker.
  *
  * Every sign-in attempt costs one scrypt verification, whether the name is unknown or the
  * account is locked (both verify against a dummy hash), so response time reveals neither.
@@ -7,19 +14,42 @@
  * once and the rest wait their turn, instead of a burst exhausting memory.
  */
 import pLimit from 'p-limit';
+import { z } from 'zod';
+import { newPasswordSchema, usernameSchema } from './credentials.js';
+import { createStrengthEstimator, type StrengthEstimator } from './password-strength.js';
 import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
-import type { User, UserRepository } from './users.js';
-import { requireInteger } from '../options.js';
+import { UsernameTakenError, type User, type UserRepository } from './users.js';
+import { defaultsOf, envInteger } from '../options.js';
 
 export interface AccountsOptions {
   scryptParams?: ScryptParams;
   /** How many scrypt computations may run at once. */
   concurrency?: number;
+  /** Rates new passwords; its owner closes it. */
+  strength?: StrengthEstimator;
 }
 
-export const ACCOUNTS_DEFAULTS = { concurrency: 2 } as const;
+export const accountsEnv = z
+  .object({ SCRYPT_CONCURRENCY: envInteger(1, 64).default(2) })
+  .transform((env) => ({ concurrency: env.SCRYPT_CONCURRENCY }));
+
+export const ACCOUNTS_DEFAULTS = defaultsOf(accountsEnv);
+
+/** Which rule a new account broke; the codes are the message catalogue's. */
+export type AccountRule = 'invalid_username' | 'invalid_password' | 'weak_password' | 'username_taken';
+
+export class AccountRuleError extends Error {
+  override name = 'AccountRuleError';
+  constructor(readonly rule: AccountRule) {
+    super(rule);
+  }
+}
 
 export interface Accounts {
+  /**
+   * Creates the account, or throws AccountRuleError naming the broken rule (and
+   * EstimatorBusyError when the strength estimator is saturated: never skipped).
+   */
   register(username: string, password: string): Promise<User>;
   /**
    * The user when the password is right; undefined for a wrong password, an unknown
@@ -32,15 +62,23 @@ export interface Accounts {
 
 export function createAccounts(users: UserRepository, options: AccountsOptions = {}): Accounts {
   const scryptParams = options.scryptParams ?? OWASP_SCRYPT;
-  const concurrency = options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency;
-  requireInteger('scrypt concurrency', concurrency, 1);
-  const limit = pLimit(concurrency);
+  const strength = options.strength ?? createStrengthEstimator();
+  const limit = pLimit(options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency);
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= limit(() => hashPassword('not a real password', scryptParams)));
 
   return {
     async register(username, password) {
-      return users.create(username, await limit(() => hashPassword(password, scryptParams)));
+      if (!usernameSchema.safeParse(username).success) throw new AccountRuleError('invalid_username');
+      if (!newPasswordSchema.safeParse(password).success) throw new AccountRuleError('invalid_password');
+      if (!(await strength.estimate(password, [username])).acceptable) throw new AccountRuleError('weak_password');
+      const hash = await limit(() => hashPassword(password, scryptParams));
+      try {
+        return await users.create(username, hash);
+      } catch (err) {
+        if (err instanceof UsernameTakenError) throw new AccountRuleError('username_taken');
+        throw err;
+      }
     },
     async authenticate(username, password, locked = false) {
       const user = locked ? undefined : await users.findByUsername(username);

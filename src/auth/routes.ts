@@ -15,22 +15,15 @@ import { CAPTCHA_AUDIO_PATH, CAPTCHA_IMAGE_PATH } from '../captcha/routes.js';
 import { HttpError } from '../http/errors.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { ErrorCode } from '../i18n/messages.js';
-import { csrfToken, requireCsrfToken, requireSameOrigin } from '../session/csrf.js';
+import { requireSameOrigin, type Csrf } from '../session/csrf.js';
 import { SESSION_COOKIE_NAME } from '../session/middleware.js';
 import { startSignedInSession, type SessionTimeouts } from '../session/timeouts.js';
-import type { Accounts } from './accounts.js';
-import {
-  CAPTCHA_MAX_LENGTH,
-  PASSWORD_MIN_LENGTH,
-  USERNAME_MAX_LENGTH,
-  newPasswordSchema,
-  passwordField,
-  plainField,
-  usernameSchema,
-} from './credentials.js';
-import type { Lockout } from './lockout.js';
-import { passwordStrength } from './password-strength.js';
-import { UsernameTakenError } from './users.js';
+import { AccountRuleError, type Accounts } from './accounts.js';
+import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField } from './credentials.js';
+import { networkOf, type Lockout } from './lockout.js';
+import { EstimatorBusyError, type StrengthEstimator } from './password-strength.js';
+
+export const CSRF_TOKEN_PATH = '/csrf-token';
 
 const formBody = z.object({
   username: plainField(USERNAME_MAX_LENGTH),
@@ -51,6 +44,8 @@ export interface AuthRouteDeps {
   accounts: Accounts;
   captcha: Captcha;
   lockout: Lockout;
+  strength: StrengthEstimator;
+  csrf: Csrf;
   limits: IpRateLimits;
   timeouts: SessionTimeouts;
   clock: () => number;
@@ -67,9 +62,9 @@ const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { accounts, captcha, lockout, limits, timeouts, clock } = deps;
+  const { accounts, captcha, lockout, strength, csrf, limits, timeouts, clock } = deps;
   const router = Router();
-  const guardedPost = [noStore, requireSameOrigin, requireJson, requireCsrfToken];
+  const guardedPost = [noStore, requireSameOrigin, requireJson, csrf.require];
 
   router.get('/', noStore, (req, res) => {
     const user = req.session.user;
@@ -77,44 +72,51 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       res.redirect(303, '/login');
       return;
     }
-    res.render('home', { username: user.username, csrfToken: csrfToken(req) });
+    res.render('home', { username: user.username, csrfToken: csrf.tokenFor(req, res) });
   });
 
-  router.get('/login', noStore, (req, res) => renderForm(req, res, 'login'));
-  router.get('/register', noStore, (req, res) => renderForm(req, res, 'register'));
+  router.get('/login', noStore, (req, res) => renderForm(req, res, 'login', csrf.tokenFor(req, res)));
+  router.get('/register', noStore, (req, res) => renderForm(req, res, 'register', csrf.tokenFor(req, res)));
+  // A page whose token went stale (it outlived the page cookie) fetches a fresh one and retries.
+  router.get(CSRF_TOKEN_PATH, noStore, (req, res) => {
+    res.json({ ok: true, token: csrf.tokenFor(req, res) });
+  });
 
   router.post('/login', ...limits.posts, ...guardedPost, async (req, res) => {
     const form = await checkForm(req);
-    const locked = await lockout.isLocked(form.username);
+    const network = networkOf(req.ip);
+    const locked = await lockout.isLocked(form.username, network);
     const user = await accounts.authenticate(form.username, form.password, locked);
     if (!user) {
-      if (!locked) await lockout.recordFailure(form.username);
+      if (!locked) await lockout.recordFailure(form.username, network);
       throw new HttpError(401, 'bad_credentials');
     }
-    await lockout.recordSuccess(form.username);
+    await lockout.recordSuccess(form.username, network);
     await signIn(req, user);
     res.json({ ok: true, redirect: '/' });
   });
 
   router.post('/register', ...limits.posts, ...guardedPost, async (req, res) => {
     const form = await checkForm(req);
-    if (!usernameSchema.safeParse(form.username).success) throw new HttpError(400, 'invalid_username');
-    if (!newPasswordSchema.safeParse(form.password).success) throw new HttpError(400, 'invalid_password');
-    if (!passwordStrength(form.password, [form.username]).acceptable) throw new HttpError(400, 'weak_password');
+    let user;
     try {
-      await signIn(req, await accounts.register(form.username, form.password));
+      user = await accounts.register(form.username, form.password);
     } catch (err) {
-      if (err instanceof UsernameTakenError) throw new HttpError(409, 'username_taken');
-      throw err;
+      if (err instanceof AccountRuleError) throw new HttpError(err.rule === 'username_taken' ? 409 : 400, err.rule);
+      throw busyAs503(err);
     }
+    await signIn(req, user);
     res.status(201).json({ ok: true, redirect: '/' });
   });
 
-  router.post('/password-strength', limits.hints, ...guardedPost, (req, res) => {
+  router.post('/password-strength', limits.hints, ...guardedPost, async (req, res) => {
     const parsed = strengthBody.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request');
     const { password, username } = parsed.data;
-    res.json({ ok: true, ...passwordStrength(password, username ? [username] : []) });
+    const estimate = await strength.estimate(password, username ? [username] : []).catch((err: unknown) => {
+      throw busyAs503(err);
+    });
+    res.json({ ok: true, ...estimate });
   });
 
   router.post(
@@ -122,12 +124,14 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     noStore,
     requireSameOrigin,
     express.urlencoded({ extended: false, limit: '2kb' }),
-    requireCsrfToken,
+    // Nobody signed in (signed out in another tab, or timed out): nothing to protect, so
+    // the stale page's sign-out simply lands on /login instead of "page expired".
+    (req, res, next) => (req.session.user ? next() : signedOut(req, res)),
+    csrf.require,
     async (req, res) => {
       await promisify(req.session.destroy.bind(req.session))();
       res.clearCookie(SESSION_COOKIE_NAME, { path: '/' });
-      if (req.accepts(['html', 'json']) === 'json') res.json({ ok: true, redirect: '/login' });
-      else res.redirect(303, '/login');
+      signedOut(req, res);
     },
   );
 
@@ -140,9 +144,14 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     return parsed.data;
   }
 
-  /** A fresh session id at sign-in, so an id planted before sign-in is worthless after. */
+  /**
+   * A fresh session id at sign-in, so an id planted before sign-in is worthless after. The
+   * captchas other tabs are showing move to the new session, so those tabs still work.
+   */
   async function signIn(req: Request, user: { id: number; username: string }): Promise<void> {
+    const otherTabs = req.session.captcha;
     await promisify(req.session.regenerate.bind(req.session))();
+    req.session.captcha = otherTabs;
     startSignedInSession(req, user, timeouts, clock());
     await promisify(req.session.save.bind(req.session))();
   }
@@ -150,7 +159,17 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   return router;
 }
 
-function renderForm(req: Request, res: Response, form: 'login' | 'register'): void {
+/** A saturated strength estimator is a 503 (sign-up then fails closed); anything else stays itself. */
+function busyAs503(err: unknown): unknown {
+  return err instanceof EstimatorBusyError ? new HttpError(503, 'busy') : err;
+}
+
+function signedOut(req: Request, res: Response): void {
+  if (req.accepts(['html', 'json']) === 'json') res.json({ ok: true, redirect: '/login' });
+  else res.redirect(303, '/login');
+}
+
+function renderForm(req: Request, res: Response, form: 'login' | 'register', csrfToken: string): void {
   const captchaId = newSlotKey();
   res.render(form, {
     captchaId,
@@ -158,6 +177,7 @@ function renderForm(req: Request, res: Response, form: 'login' | 'register'): vo
     captchaAudioUrl: `${CAPTCHA_AUDIO_PATH}?id=${captchaId}&lang=${req.locale}`,
     usernameRules: form === 'register',
     passwordMinLength: PASSWORD_MIN_LENGTH,
-    csrfToken: csrfToken(req),
+    csrfToken,
+    csrfTokenPath: CSRF_TOKEN_PATH,
   });
 }

@@ -10,6 +10,7 @@
  * Options are validated here, once, when the app is built.
  */
 import type { Request } from 'express';
+import { z } from 'zod';
 import type { CodeGenerator } from './code.js';
 import type { Locale } from '../i18n/messages.js';
 import { renderCaptchaAudio, soundRandom } from './audio.js';
@@ -26,7 +27,7 @@ import {
 import { renderCaptcha } from './render.js';
 import { validateRenderOptions, type RenderOptions } from './render-options.js';
 import { cryptoRandom, type RandomSource } from './random.js';
-import { requireInteger } from '../options.js';
+import { defaultsOf, envInteger, requireInteger } from '../options.js';
 
 export interface CaptchaOptions {
   generateCode: CodeGenerator;
@@ -43,7 +44,15 @@ export interface CaptchaOptions {
   clock?: () => number;
 }
 
-export const CAPTCHA_DEFAULTS = { ttlMs: 120_000, maxOutstanding: 5 } as const;
+/** What the environment sets: a fixed answer length (else the generator's own range) and the TTL. */
+export const captchaEnv = z
+  .object({
+    CAPTCHA_LENGTH: envInteger(3, 8).optional(),
+    CAPTCHA_TTL_SECONDS: envInteger(10, 3600).default(120),
+  })
+  .transform((env) => ({ length: env.CAPTCHA_LENGTH, ttlMs: env.CAPTCHA_TTL_SECONDS * 1000 }));
+
+export const CAPTCHA_DEFAULTS = { ttlMs: defaultsOf(captchaEnv).ttlMs, maxOutstanding: 5 } as const;
 
 export interface Captcha {
   /** Puts a fresh challenge for `slot` in the session and returns its PNG. */
@@ -55,7 +64,7 @@ export interface Captcha {
 }
 
 export function createCaptcha(options: CaptchaOptions): Captcha {
-  const ttlMs = requireInteger('captcha ttlMs', options.ttlMs ?? CAPTCHA_DEFAULTS.ttlMs, 1000);
+  const ttlMs = options.ttlMs ?? CAPTCHA_DEFAULTS.ttlMs;
   const maxOutstanding = requireInteger('captcha maxOutstanding', options.maxOutstanding ?? CAPTCHA_DEFAULTS.maxOutstanding, 1, 50);
   const renderOptions = validateRenderOptions(options.render);
   const random = options.drawingRandom ?? cryptoRandom;

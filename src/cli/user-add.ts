@@ -3,12 +3,15 @@
  *
  * The password comes from standard input when that is not a terminal (so scripts can
  * pipe it: `printf '%s\n' "$PW" | npm run user:add -- alice`), otherwise from a prompt
- * that does not echo, asked twice. Exit codes: 0 created, 1 refused, 2 usage.
+ * that does not echo, asked twice. The accounts module applies the same rules as sign-up
+ * (username, length, strength). Exit codes: 0 created, 1 refused (a rule, a taken name),
+ * 2 usage.
  */
-import { createAccounts } from '../auth/accounts.js';
-import { PASSWORD_MIN_LENGTH, newPasswordSchema, usernameSchema } from '../auth/credentials.js';
-import { SqliteUserRepository, UsernameTakenError } from '../auth/users.js';
+import { AccountRuleError, createAccounts } from '../auth/accounts.js';
+import { createStrengthEstimator } from '../auth/password-strength.js';
+import { SqliteUserRepository } from '../auth/users.js';
 import { loadConfig } from '../config.js';
+import { errorMessage } from '../i18n/messages.js';
 import { openDataDirDatabase } from '../sqlite.js';
 
 class UsageError extends Error {}
@@ -67,27 +70,23 @@ async function readPassword(): Promise<string> {
 async function main(args: string[]): Promise<number> {
   const [username, ...rest] = args;
   if (username === undefined || rest.length > 0) throw new UsageError('usage: npm run user:add -- <username>');
-  if (!usernameSchema.safeParse(username).success) {
-    throw new UsageError('a username has 3 to 32 characters: letters, digits, dot, dash or underscore');
-  }
   const password = await readPassword();
-  if (!newPasswordSchema.safeParse(password).success) {
-    throw new UsageError(`a password has at least ${PASSWORD_MIN_LENGTH} characters`);
-  }
   const config = loadConfig();
   const db = openDataDirDatabase(config.dataDir);
+  const strength = createStrengthEstimator();
   try {
-    await createAccounts(new SqliteUserRepository(db)).register(username, password);
+    await createAccounts(new SqliteUserRepository(db), { concurrency: config.accounts.concurrency, strength }).register(username, password);
     console.log(`created user ${username}`);
     return 0;
   } catch (err) {
-    if (err instanceof UsernameTakenError) {
-      console.error(`user:add: the username ${username} is taken`);
+    if (err instanceof AccountRuleError) {
+      console.error(`user:add: ${errorMessage('en', err.rule)}`);
       return 1;
     }
     throw err;
   } finally {
     db.close();
+    await strength.close();
   }
 }
 

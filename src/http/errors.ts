@@ -42,6 +42,17 @@ export function sendError(req: Request, res: Response, status: number, code: Err
 
 export const notFound: RequestHandler = (req, res) => sendError(req, res, 404, 'not_found');
 
+/**
+ * Lets through only requests whose target is a path (origin form, or absolute form whose
+ * path is one). `OPTIONS *` and other targets without a path get 400: sessions, routing
+ * and logs all expect a path, and express-session does not even attach a session there.
+ */
+export const requirePathTarget: RequestHandler = (req, _res, next) => {
+  const path: unknown = req.path;
+  if (typeof path !== 'string' || !path.startsWith('/')) throw new HttpError(400, 'invalid_request');
+  next();
+};
+
 /** Codes for the client errors that body-parser raises before any route runs. */
 const BODY_PARSER_CODES: Record<string, ErrorCode> = {
   'entity.parse.failed': 'invalid_json',

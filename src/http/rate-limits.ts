@@ -10,25 +10,53 @@
  */
 import type { RequestHandler } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
+import { z } from 'zod';
 import { sendError } from './errors.js';
-import { requireInteger } from '../options.js';
+import { defaultsOf, envInteger } from '../options.js';
 
 export interface IpRateLimitOptions {
   imagesPerMinute: number;
   postsPerMinute: number;
   postsPerHour: number;
+  hintsPerMinute: number;
   /** Makes the counter store for a named limit; memory when absent. */
   store?: (name: string) => Store;
 }
 
-export const IP_RATE_LIMIT_DEFAULTS = { imagesPerMinute: 60, postsPerMinute: 10, postsPerHour: 100 } as const;
+/** The limits, or false for RATE_LIMITS=off. */
+export const ipRateLimitsEnv = z
+  .object({
+    RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+    RATE_LIMIT_IMAGES_PER_MINUTE: envInteger(1, 100_000).default(60),
+    RATE_LIMIT_POSTS_PER_MINUTE: envInteger(1, 100_000).default(10),
+    RATE_LIMIT_POSTS_PER_HOUR: envInteger(1, 1_000_000).default(100),
+    RATE_LIMIT_HINTS_PER_MINUTE: envInteger(1, 100_000).default(20),
+  })
+  .superRefine((env, ctx) => {
+    if (env.RATE_LIMIT_POSTS_PER_HOUR < env.RATE_LIMIT_POSTS_PER_MINUTE) {
+      ctx.addIssue({ code: 'custom', path: ['RATE_LIMIT_POSTS_PER_HOUR'], message: 'must not be below RATE_LIMIT_POSTS_PER_MINUTE' });
+    }
+  })
+  .transform(
+    (env): IpRateLimitOptions | false =>
+      env.RATE_LIMITS === 'off'
+        ? false
+        : {
+            imagesPerMinute: env.RATE_LIMIT_IMAGES_PER_MINUTE,
+            postsPerMinute: env.RATE_LIMIT_POSTS_PER_MINUTE,
+            postsPerHour: env.RATE_LIMIT_POSTS_PER_HOUR,
+            hintsPerMinute: env.RATE_LIMIT_HINTS_PER_MINUTE,
+          },
+  );
+
+export const IP_RATE_LIMIT_DEFAULTS = defaultsOf(ipRateLimitsEnv) as IpRateLimitOptions;
 
 export interface IpRateLimits {
   /** Captcha images. */
   images: RequestHandler;
   /** Sign-in and sign-up posts: a short and a long window. */
   posts: RequestHandler[];
-  /** The sign-up page's password-strength hints (as many as images). */
+  /** The sign-up page's password-strength hints (each costs an estimate on the worker). */
   hints: RequestHandler;
 }
 
@@ -37,7 +65,6 @@ const passThrough: RequestHandler = (_req, _res, next) => next();
 export function ipRateLimits(options: Partial<IpRateLimitOptions> | false): IpRateLimits {
   if (options === false) return { images: passThrough, posts: [passThrough], hints: passThrough };
   const merged = { ...IP_RATE_LIMIT_DEFAULTS, ...options };
-  for (const name of ['imagesPerMinute', 'postsPerMinute', 'postsPerHour'] as const) requireInteger(`rate limit ${name}`, merged[name], 1);
   const limiter = (name: string, windowMs: number, limit: number) =>
     rateLimit({
       windowMs,
@@ -50,7 +77,7 @@ export function ipRateLimits(options: Partial<IpRateLimitOptions> | false): IpRa
     });
   return {
     images: limiter('images', 60_000, merged.imagesPerMinute),
-    hints: limiter('hints', 60_000, merged.imagesPerMinute),
+    hints: limiter('hints', 60_000, merged.hintsPerMinute),
     posts: [limiter('posts-minute', 60_000, merged.postsPerMinute), limiter('posts-hour', 3_600_000, merged.postsPerHour)],
   };
 }

@@ -68,6 +68,7 @@ const en = {
     csrf_failed: 'This page has expired. Reload it and try again.',
     cross_site_request: 'Requests from other sites are not accepted.',
     not_found: 'There is nothing at this address.',
+    busy: 'The server is busy. Wait a moment, then try again.',
     internal: 'Something went wrong on our side. Please try again.',
   },
 };
@@ -137,6 +138,7 @@ const zhCN: Messages = {
     csrf_failed: '页面已过期，请刷新后重试。',
     cross_site_request: '不接受来自其他网站的请求。',
     not_found: '此地址没有内容。',
+    busy: '服务器繁忙，请稍候再试。',
     internal: '服务器出错了，请稍后重试。',
   },
 };

@@ -1,22 +1,80 @@
 /**
  * Cross-site request forgery defences for the state-changing POSTs.
  *
- * Two independent checks: a synchronizer token kept in the session and echoed by the page
- * (jQuery sends it in the X-CSRF-Token header; the no-script sign-out form in a hidden
- * field), and the browser's own word on where the request comes from (Sec-Fetch-Site,
- * else Origin), which refuses cross-site posts even before the session is read.
+ * Two independent checks: a synchronizer token that the page echoes (jQuery sends it in
+ * the X-CSRF-Token header; the no-script sign-out form in a hidden field), and the
+ * browser's own word on where the request comes from (Sec-Fetch-Site, else Origin),
+ * which refuses cross-site posts even before the token is read.
+ *
+ * Where the token lives:
+ * - signed in: in the session, which exists anyway;
+ * - anonymous (sign-in and sign-up pages): in a signed cookie, `<token>.<issued at>`,
+ *   valid for PAGE_TOKEN_TTL_MS (a double-submit token: another site can neither read
+ *   nor set it). So a page view writes no session row (a flood of page views fills
+ *   nothing), and the token does not change when sign-in in another tab replaces the
+ *   session. Each page view renews the cookie's time but keeps its token, so every
+ *   open tab's token stays good.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { HttpError } from '../http/errors.js';
 
 export const CSRF_HEADER = 'x-csrf-token';
 export const CSRF_FIELD = '_csrf';
+export const CSRF_COOKIE = 'captcha_login.csrf';
+export const PAGE_TOKEN_TTL_MS = 2 * 60 * 60_000;
 
-/** The session's token, created on first use. */
-export function csrfToken(req: Request): string {
-  req.session.csrfToken ??= randomBytes(24).toString('base64url');
-  return req.session.csrfToken;
+export interface CsrfOptions {
+  /** Secure cookies need HTTPS; on in production. */
+  secureCookies: boolean;
+  clock: () => number;
+}
+
+export interface Csrf {
+  /** The token a page must echo: the session's when signed in, else the page cookie's (set or renewed here). */
+  tokenFor(req: Request, res: Response): string;
+  /** Refuses a post whose echoed token matches neither the session's nor a valid page cookie's. */
+  require: RequestHandler;
+}
+
+const newToken = () => randomBytes(24).toString('base64url');
+
+/** Needs cookie-parser (with the session secrets) in front, for req.signedCookies. */
+export function createCsrf({ secureCookies, clock }: CsrfOptions): Csrf {
+  const pageToken = (req: Request): string | undefined => {
+    const value: unknown = (req.signedCookies as Record<string, unknown>)[CSRF_COOKIE];
+    if (typeof value !== 'string') return undefined;
+    const [token, issuedAt] = value.split('.');
+    const age = clock() - Number(issuedAt);
+    return token && age >= 0 && age <= PAGE_TOKEN_TTL_MS ? token : undefined;
+  };
+
+  return {
+    tokenFor(req, res) {
+      if (req.session.user) {
+        req.session.csrfToken ??= newToken();
+        return req.session.csrfToken;
+      }
+      const token = pageToken(req) ?? newToken();
+      res.cookie(CSRF_COOKIE, `${token}.${clock()}`, {
+        signed: true,
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: secureCookies,
+        maxAge: PAGE_TOKEN_TTL_MS,
+        path: '/',
+      });
+      return token;
+    },
+    require(req, _res, next) {
+      const body: unknown = req.body;
+      const field = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[CSRF_FIELD] : undefined;
+      const sent = req.get(CSRF_HEADER) ?? field;
+      const expected = [req.session.csrfToken, pageToken(req)].filter((token) => token !== undefined);
+      if (typeof sent !== 'string' || !expected.some((token) => equal(sent, token))) throw new HttpError(403, 'csrf_failed');
+      next();
+    },
+  };
 }
 
 /** Refuses requests that the browser says come from another site. */
@@ -29,15 +87,6 @@ export const requireSameOrigin: RequestHandler = (req, _res, next) => {
   }
   const origin = req.get('origin');
   if (origin !== undefined && !sameHost(origin, req.get('host'))) throw new HttpError(403, 'cross_site_request');
-  next();
-};
-
-export const requireCsrfToken: RequestHandler = (req, _res, next) => {
-  const expected = req.session.csrfToken;
-  const body: unknown = req.body;
-  const field = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[CSRF_FIELD] : undefined;
-  const sent = req.get(CSRF_HEADER) ?? field;
-  if (expected === undefined || typeof sent !== 'string' || !equal(sent, expected)) throw new HttpError(403, 'csrf_failed');
   next();
 };
 

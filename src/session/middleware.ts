@@ -1,6 +1,7 @@
 /**
  * express-session configured for this app: nothing stored until there is something to
- * keep (an issued captcha, a form's CSRF token or a signed-in user), no rewrite of
+ * keep (an issued captcha or a signed-in user; a form page's CSRF token lives in a
+ * cookie, see csrf.ts), no rewrite of
  * unchanged sessions, and a cookie that scripts cannot read and other sites do not get on
  * sub-requests. The cookie is rolling, so its expiry (and the store row's) follows the
  * last request: anonymous sessions then die quickly, signed-in ones after the idle time.

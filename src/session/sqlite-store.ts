@@ -3,7 +3,13 @@
  *
  * One row per session: the JSON record and its expiry time (from the cookie's expiry, so
  * store and browser agree). Reads ignore expired rows, and a timer deletes them, so the
- * table stays as large as the live sessions. Writes are single upserts through prepared
+ * table stays as large as the live sessions.
+ *
+ * express-session does not lock: a request that loaded a session before sign-out (or
+ * sign-in's regenerate) destroyed it would write its stale copy back when it ends, and
+ * the old cookie would be signed in again. So destroy() leaves a tombstone, and set()
+ * writes nothing for a sid that has one; tombstones outlive any request (a day) and are
+ * pruned with the expired sessions. Writes are single upserts through prepared
  * statements. better-sqlite3 is synchronous, so each call must stay short: expired rows
  * are deleted in batches, yielding to the event loop between them (a flood can leave
  * tens of thousands, which one DELETE would spend hundreds of ms on).
@@ -22,6 +28,7 @@ export interface SqliteSessionStoreOptions {
 }
 
 const DEFAULTS = { pruneIntervalMs: 5 * 60_000, defaultTtlMs: 24 * 60 * 60_000 };
+const TOMBSTONE_MS = 24 * 60 * 60_000;
 export const PRUNE_BATCH = 500;
 
 type Callback = (err?: unknown) => void;
@@ -44,17 +51,30 @@ export class SqliteSessionStore extends session.Store {
       data TEXT NOT NULL,
       expires_at INTEGER NOT NULL
     ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);`);
+    CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
+    CREATE TABLE IF NOT EXISTS destroyed_sessions (
+      sid TEXT PRIMARY KEY,
+      expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;`);
+    const deleteSession = db.prepare<[string]>('DELETE FROM sessions WHERE sid = ?');
+    const addTombstone = db.prepare<[string, number]>('INSERT OR REPLACE INTO destroyed_sessions (sid, expires_at) VALUES (?, ?)');
     this.#statements = {
       get: db.prepare<[string, number], { data: string }>('SELECT data FROM sessions WHERE sid = ? AND expires_at > ?'),
-      set: db.prepare<[string, string, number]>(
-        `INSERT INTO sessions (sid, data, expires_at) VALUES (?, ?, ?)
+      set: db.prepare<[string, string, number, string]>(
+        `INSERT INTO sessions (sid, data, expires_at)
+         SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM destroyed_sessions WHERE sid = ?)
          ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
       ),
       touch: db.prepare<[number, string]>('UPDATE sessions SET expires_at = ? WHERE sid = ?'),
-      destroy: db.prepare<[string]>('DELETE FROM sessions WHERE sid = ?'),
+      destroy: db.transaction((sid: string, tombstoneUntil: number) => {
+        deleteSession.run(sid);
+        addTombstone.run(sid, tombstoneUntil);
+      }),
       prune: db.prepare<[number, number]>(
         'DELETE FROM sessions WHERE sid IN (SELECT sid FROM sessions WHERE expires_at <= ? LIMIT ?)',
+      ),
+      pruneTombstones: db.prepare<[number, number]>(
+        'DELETE FROM destroyed_sessions WHERE sid IN (SELECT sid FROM destroyed_sessions WHERE expires_at <= ? LIMIT ?)',
       ),
       count: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM sessions WHERE expires_at > ?'),
       clear: db.prepare('DELETE FROM sessions'),
@@ -74,7 +94,7 @@ export class SqliteSessionStore extends session.Store {
 
   override set(sid: string, record: SessionData, callback?: Callback): void {
     this.#run(callback, () => {
-      this.#statements.set.run(sid, JSON.stringify(record), this.#expiresAt(record));
+      this.#statements.set.run(sid, JSON.stringify(record), this.#expiresAt(record), sid);
     });
   }
 
@@ -86,7 +106,7 @@ export class SqliteSessionStore extends session.Store {
 
   override destroy(sid: string, callback?: Callback): void {
     this.#run(callback, () => {
-      this.#statements.destroy.run(sid);
+      this.#statements.destroy(sid, this.#now() + TOMBSTONE_MS);
     });
   }
 
@@ -100,13 +120,14 @@ export class SqliteSessionStore extends session.Store {
     });
   }
 
-  /** Deletes up to PRUNE_BATCH expired sessions; returns how many were deleted. */
+  /** Deletes up to PRUNE_BATCH expired sessions and as many old tombstones; returns how many rows went. */
   pruneExpired(): number {
-    return this.#statements.prune.run(this.#now(), PRUNE_BATCH).changes;
+    const now = this.#now();
+    return this.#statements.prune.run(now, PRUNE_BATCH).changes + this.#statements.pruneTombstones.run(now, PRUNE_BATCH).changes;
   }
 
   #pruneInBatches(): void {
-    if (this.pruneExpired() === PRUNE_BATCH) setImmediate(() => this.#pruneInBatches());
+    if (this.pruneExpired() >= PRUNE_BATCH) setImmediate(() => this.#pruneInBatches());
   }
 
   close(): void {

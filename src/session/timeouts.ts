@@ -1,16 +1,18 @@
 /**
  * Session lifetimes, enforced on the server.
  *
- * Anonymous sessions (made by a captcha image or a form page) live `anonymousMs` after
+ * Anonymous sessions (made by a captcha image or a form post) live `anonymousMs` after
  * their last request, so a flood of cookieless requests leaves rows that expire quickly
  * and are pruned. A signed-in session ends after `idleMs` without a request or
  * `absoluteMs` after sign-in, whichever comes first; the check uses the session's own
- * timestamps, so it holds whatever the cookie says. lastSeenAt is written at most once a
- * minute, to keep requests from each rewriting the session.
+ * timestamps, so it holds whatever the cookie says. Every request of a signed-in session
+ * records its time (the rolling cookie rewrites the row's expiry on each request anyway),
+ * so the idle timeout fires neither early nor late.
  */
 import { promisify } from 'node:util';
 import type { Request, RequestHandler } from 'express';
-import { requireInteger } from '../options.js';
+import { z } from 'zod';
+import { defaultsOf, envInteger } from '../options.js';
 
 export interface SessionTimeouts {
   idleMs: number;
@@ -18,20 +20,30 @@ export interface SessionTimeouts {
   anonymousMs: number;
 }
 
-export const SESSION_TIMEOUT_DEFAULTS: SessionTimeouts = {
-  idleMs: 30 * 60_000,
-  absoluteMs: 8 * 60 * 60_000,
-  anonymousMs: 10 * 60_000,
-};
+export const sessionTimeoutsEnv = z
+  .object({
+    SESSION_IDLE_MINUTES: envInteger(1, 1440).default(30),
+    SESSION_ABSOLUTE_HOURS: envInteger(1, 720).default(8),
+    ANONYMOUS_SESSION_MINUTES: envInteger(1, 1440).default(10),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SESSION_IDLE_MINUTES > env.SESSION_ABSOLUTE_HOURS * 60) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_IDLE_MINUTES'],
+        message: `must not exceed SESSION_ABSOLUTE_HOURS (${env.SESSION_IDLE_MINUTES} minutes > ${env.SESSION_ABSOLUTE_HOURS} h)`,
+      });
+    }
+  })
+  .transform(
+    (env): SessionTimeouts => ({
+      idleMs: env.SESSION_IDLE_MINUTES * 60_000,
+      absoluteMs: env.SESSION_ABSOLUTE_HOURS * 3_600_000,
+      anonymousMs: env.ANONYMOUS_SESSION_MINUTES * 60_000,
+    }),
+  );
 
-const LAST_SEEN_RESOLUTION_MS = 60_000;
-
-export function validateSessionTimeouts(options: Partial<SessionTimeouts> = {}): SessionTimeouts {
-  const merged = { ...SESSION_TIMEOUT_DEFAULTS, ...options };
-  for (const [name, value] of Object.entries(merged)) requireInteger(`session timeout ${name} (ms)`, value, 1000);
-  if (merged.idleMs > merged.absoluteMs) throw new RangeError('session timeout idleMs must not exceed absoluteMs');
-  return merged;
-}
+export const SESSION_TIMEOUT_DEFAULTS: SessionTimeouts = defaultsOf(sessionTimeoutsEnv);
 
 /** Ends expired signed-in sessions before any route sees them. */
 export function enforceSessionTimeouts(timeouts: SessionTimeouts, clock: () => number): RequestHandler {
@@ -43,7 +55,7 @@ export function enforceSessionTimeouts(timeouts: SessionTimeouts, clock: () => n
       if (now - user.signedInAt > timeouts.absoluteMs || now - lastSeen > timeouts.idleMs) {
         await promisify(req.session.regenerate.bind(req.session))();
         req.session.cookie.maxAge = timeouts.anonymousMs;
-      } else if (now - lastSeen >= LAST_SEEN_RESOLUTION_MS) {
+      } else {
         req.session.lastSeenAt = now;
       }
     }

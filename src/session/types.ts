@@ -7,7 +7,7 @@ declare module 'express-session' {
   interface SessionData {
     /** Set at sign-in, after the session id was regenerated. */
     user?: { id: number; username: string; signedInAt: number };
-    /** Last request of a signed-in session, at one-minute resolution (idle timeout). */
+    /** Last request of a signed-in session (idle timeout). */
     lastSeenAt?: number;
     /** Outstanding captchas, keyed by the page (tab) that asked for them. */
     captcha?: ChallengeSlots;

@@ -1,22 +1,48 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { createAccounts } from '../../src/auth/accounts.js';
+import { test, type TestContext } from 'node:test';
+import { AccountRuleError, createAccounts, type AccountsOptions } from '../../src/auth/accounts.js';
+import { createStrengthEstimator } from '../../src/auth/password-strength.js';
 import { SqliteUserRepository } from '../../src/auth/users.js';
-import { build } from '../helpers/build.js';
+import { TEST_SCRYPT, build } from '../helpers/build.js';
+
+/** These tests look at scrypt runs in flight, so each must outlast a turn of the event loop (~40 ms). */
+const SLOW_ENOUGH = { ...TEST_SCRYPT, N: 2 ** 14 };
+
+function accountsFor(t: TestContext, options: AccountsOptions) {
+  const app = build(t);
+  const strength = createStrengthEstimator();
+  t.after(() => strength.close());
+  return { app, accounts: createAccounts(new SqliteUserRepository(app.db), { strength, ...options }) };
+}
+
+test('sign-up rules live in the accounts module: name, length, strength, uniqueness', async (t) => {
+  const { app, accounts } = accountsFor(t, { scryptParams: TEST_SCRYPT });
+  for (const [username, password, rule] of [
+    ['a b', 'violet kettle drums', 'invalid_username'],
+    ['x', 'violet kettle drums', 'invalid_username'],
+    ['bob', 'short', 'invalid_password'],
+    ['bob', 'password1', 'weak_password'],
+    ['rosalind1987', 'rosalind1987', 'weak_password'],
+  ] as const) {
+    await assert.rejects(accounts.register(username, password), (err: unknown) => err instanceof AccountRuleError && err.rule === rule, `${username} / ${password}`);
+  }
+  await accounts.register('bob', 'violet kettle drums');
+  await assert.rejects(accounts.register('BOB', 'another fine passphrase'), (err: unknown) => err instanceof AccountRuleError && err.rule === 'username_taken');
+  assert.equal((app.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 1);
+});
 
 test('at most `concurrency` scrypt computations run at once; the rest queue', async (t) => {
-  const app = build(t);
-  const accounts = createAccounts(new SqliteUserRepository(app.db), { concurrency: 2 });
-  const registrations = Array.from({ length: 5 }, (_, i) => accounts.register(`user${i}`, 'a fine passphrase'));
+  const { accounts } = accountsFor(t, { concurrency: 2, scryptParams: SLOW_ENOUGH });
+  await accounts.register('alice', 'correct horse battery');
+  const attempts = Array.from({ length: 5 }, () => accounts.authenticate('alice', 'correct horse battery'));
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(accounts.load, { active: 2, waiting: 3 });
-  await Promise.all(registrations);
+  await Promise.all(attempts);
   assert.deepEqual(accounts.load, { active: 0, waiting: 0 });
 });
 
 test('unknown and locked names cost one scrypt verification like a known one', async (t) => {
-  const app = build(t);
-  const accounts = createAccounts(new SqliteUserRepository(app.db), { concurrency: 1 });
+  const { accounts } = accountsFor(t, { concurrency: 1, scryptParams: SLOW_ENOUGH });
   await accounts.register('alice', 'correct horse battery');
   for (const [name, locked] of [['alice', false], ['nobody', false], ['alice', true]] as const) {
     const attempt = accounts.authenticate(name, 'correct horse battery', locked);
@@ -25,5 +51,4 @@ test('unknown and locked names cost one scrypt verification like a known one', a
     const user = await attempt;
     assert.equal(user?.username, name === 'alice' && !locked ? 'alice' : undefined);
   }
-  assert.throws(() => createAccounts(new SqliteUserRepository(app.db), { concurrency: 0 }), /concurrency/);
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { lockDuration, LOCKOUT_DEFAULTS, validateLockoutPolicy } from '../../src/auth/lockout.js';
-import { build } from '../helpers/build.js';
-import { assertError, assertSignedInResponse, signIn } from '../helpers/flows.js';
+import { lockDuration, LOCKOUT_DEFAULTS, networkOf } from '../../src/auth/lockout.js';
+import { build, type TestApp } from '../helpers/build.js';
+import { assertError, assertSignedInResponse, loadCaptcha, openForm, postForm, signIn, type Credentials } from '../helpers/flows.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
 const wrong = { username: 'alice', password: 'not the password' };
@@ -10,8 +10,6 @@ const wrong = { username: 'alice', password: 'not the password' };
 test('the lock grows from 1 minute, doubling, capped at 15 minutes', () => {
   const minutes = [4, 5, 6, 7, 8, 9, 10, 40].map((failures) => lockDuration(LOCKOUT_DEFAULTS, failures) / 60_000);
   assert.deepEqual(minutes, [0, 1, 2, 4, 8, 15, 15, 15]);
-  assert.throws(() => validateLockoutPolicy({ baseMs: 0 }), /baseMs/);
-  assert.throws(() => validateLockoutPolicy({ baseMs: 10_000, maxMs: 5_000 }), /maxMs/);
 });
 
 test('five failures lock the account; a locked account answers exactly like a wrong password', async (t) => {
@@ -42,15 +40,63 @@ test('the lock doubles with each failure past the threshold, and success clears 
   assertSignedInResponse(await signIn(app, app.agent(), alice));
 });
 
+/** Signs in as a client at `ip` (the app trusts one proxy hop, so X-Forwarded-For is the address). */
+async function signInFrom(app: TestApp, ip: string, credentials: Credentials) {
+  const agent = app.agent();
+  const captchaId = await openForm(agent);
+  const captcha = await loadCaptcha(app, agent, captchaId);
+  return postForm(agent, '/login', { ...credentials, captcha, captchaId }).set('X-Forwarded-For', ip);
+}
+
+test('networks are /24 for IPv4 and /64 for IPv6', () => {
+  assert.equal(networkOf('203.0.113.7'), '203.0.113.0/24');
+  assert.equal(networkOf('::ffff:203.0.113.7'), '203.0.113.0/24');
+  assert.equal(networkOf('2001:db8:0:12:a::1'), '2001:db8:0:12::/64');
+  assert.equal(networkOf('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(networkOf('::1'), '0:0:0:0::/64');
+  assert.equal(networkOf(undefined), 'unknown');
+});
+
+test('one failure each time the lock ends keeps the guesser out, never the owner', async (t) => {
+  const app = build(t, { trustProxyHops: 1 });
+  await app.createUser(alice.username, alice.password);
+  const attacker = '203.0.113.7';
+  const owner = '198.51.100.20';
+  for (let i = 0; i < 5; i += 1) assertError(await signInFrom(app, attacker, wrong), 401, 'bad_credentials');
+  assertError(await signInFrom(app, attacker, alice), 401, 'bad_credentials');
+  for (let round = 0; round < 6; round += 1) {
+    assertSignedInResponse(await signInFrom(app, owner, alice));
+    app.clock.advance(LOCKOUT_DEFAULTS.maxMs + 1);
+    assertError(await signInFrom(app, attacker, wrong), 401, 'bad_credentials');
+  }
+  assertSignedInResponse(await signInFrom(app, '192.0.2.9', alice));
+  assertError(await signInFrom(app, attacker, alice), 401, 'bad_credentials');
+});
+
+test('guessing spread over many networks locks the account, except for networks it signed in from', async (t) => {
+  const app = build(t, { trustProxyHops: 1 });
+  await app.createUser(alice.username, alice.password);
+  const home = '198.51.100.20';
+  assertSignedInResponse(await signInFrom(app, home, alice));
+  for (let i = 0; i < LOCKOUT_DEFAULTS.accountAfterFailures; i += 1) {
+    assertError(await signInFrom(app, `10.${i}.0.1`, wrong), 401, 'bad_credentials');
+  }
+  assertError(await signInFrom(app, '192.0.2.9', alice), 401, 'bad_credentials');
+  assertSignedInResponse(await signInFrom(app, '198.51.100.99', alice));
+  assertError(await signInFrom(app, '192.0.2.9', alice), 401, 'bad_credentials');
+  app.clock.advance(LOCKOUT_DEFAULTS.baseMs + 1);
+  assertSignedInResponse(await signInFrom(app, '192.0.2.9', alice));
+});
+
 test('failures are counted for unknown names too, without regard to case', async (t) => {
   const app = build(t, { lockout: { afterFailures: 2 } });
   await app.createUser(alice.username, alice.password);
   await signIn(app, app.agent(), { username: 'ALICE', password: 'nope nope' });
   await signIn(app, app.agent(), { username: 'Alice', password: 'nope nope' });
   assertError(await signIn(app, app.agent(), alice), 401, 'bad_credentials');
-  const rows = app.db.prepare("SELECT count(*) AS n FROM failed_logins WHERE key = 'ghost'").get() as { n: number };
+  const rows = app.db.prepare("SELECT count(*) AS n FROM failed_logins WHERE key = 'account:ghost'").get() as { n: number };
   assert.equal(rows.n, 0);
   await signIn(app, app.agent(), { username: 'ghost', password: 'nope nope' });
-  const after = app.db.prepare("SELECT failures FROM failed_logins WHERE key = 'ghost'").get() as { failures: number };
+  const after = app.db.prepare("SELECT failures FROM failed_logins WHERE key = 'account:ghost'").get() as { failures: number };
   assert.equal(after.failures, 1);
 });

@@ -113,6 +113,42 @@ test('sign-out is a POST that destroys the session; the home page then sends to 
   assert.equal(rows.n, 0, 'the signed-in session row is gone');
 });
 
+test('a request still running when sign-out destroys the session cannot sign the old cookie back in', async (t) => {
+  let holding = false;
+  let reachedGate!: () => void;
+  let openGate!: () => void;
+  const atGate = new Promise<void>((resolve) => (reachedGate = resolve));
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
+  const app = build(t, {
+    // A slow sign-in post: it has loaded the session and spent its captcha, and waits here.
+    users: (real) => ({
+      findByUsername: async (username) => {
+        if (holding) {
+          reachedGate();
+          await gate;
+        }
+        return real.findByUsername(username);
+      },
+      create: (username, hash) => real.create(username, hash),
+    }),
+  });
+  await app.createUser(alice.username, alice.password);
+  const agent = app.agent();
+  const signedIn = await signIn(app, agent, alice);
+  const oldCookie = sessionCookie(signedIn);
+  assert.ok(oldCookie);
+  const captchaId = await openForm(agent);
+  const captcha = await loadCaptcha(app, agent, captchaId);
+  holding = true;
+  const slow = postForm(agent, '/login', { username: 'alice', password: 'not the password', captcha, captchaId }).then((res) => res);
+  await atGate;
+  await agent.post('/logout').type('form').send({ _csrf: csrfTokenOf(agent) }).expect(303);
+  openGate();
+  assertError(await slow, 401, 'bad_credentials');
+  const home = await app.agent().get('/').set('Cookie', oldCookie).expect(303);
+  assert.equal(home.headers.location, '/login', 'the old cookie stays signed out');
+});
+
 test('a restart keeps users and signed-in sessions', async (t) => {
   const first = build(t);
   await first.createUser(alice.username, alice.password);

@@ -92,3 +92,46 @@ test('a picture refused by the per-IP limit says why instead of showing a broken
   assert.equal(await page.$eval('#captcha-image', (img) => (img as HTMLImageElement).naturalWidth), 0, 'the picture is broken');
   assert.equal(await page.getAttribute('#form-status .alert', 'role'), 'alert', 'announced to screen readers');
 });
+
+test('a tab left open recovers by itself: after sign-in in another tab, and after its token expired', async (t) => {
+  const app = build(t);
+  await app.createUser('alice', 'correct horse battery');
+  await app.createUser('bob', 'violet kettle drums');
+  const { base, page } = await openInBrowser(t, app);
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    // The stale token's refused post is an expected 403, recovered from.
+    if (message.type() === 'error' && !message.text().includes('status of 403')) problems.push(message.text());
+  });
+  page.on('pageerror', (err) => problems.push(err.message));
+
+  const other = await page.context().newPage();
+  for (const tab of [page, other]) {
+    await tab.goto(`${base}/login`);
+    await tab.waitForFunction(() => document.querySelector<HTMLImageElement>('#captcha-image')?.naturalWidth === 270);
+  }
+  const [pageAnswer, otherAnswer] = app.answers.slice(-2) as [string, string];
+  await other.fill('#username', 'alice');
+  await other.fill('#password', 'correct horse battery');
+  await other.fill('#captcha', otherAnswer);
+  await Promise.all([other.waitForURL(`${base}/`), other.click('#submit')]);
+
+  await page.fill('#username', 'bob');
+  await page.fill('#password', 'violet kettle drums');
+  await page.fill('#captcha', pageAnswer);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
+  assert.match(await page.textContent('#greeting') ?? '', /Hello, bob!/, 'the first tab signed in after the other did');
+
+  await page.goto(`${base}/login`);
+  await page.waitForFunction(() => document.querySelector<HTMLImageElement>('#captcha-image')?.naturalWidth === 270);
+  app.clock.advance(2 * 60 * 60_000 + 1); // the page's token has expired; a fresh picture is needed too
+  const before = (await captchaState(page)).src;
+  await page.click('#captcha-refresh');
+  await waitForNewCaptcha(page, before);
+  await page.fill('#username', 'alice');
+  await page.fill('#password', 'correct horse battery');
+  await page.fill('#captcha', app.answers.at(-1) as string);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
+  assert.match(await page.textContent('#greeting') ?? '', /Hello, alice!/, 'signed in without a word about the stale token');
+  assert.deepEqual(problems, []);
+});

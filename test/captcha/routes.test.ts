@@ -81,7 +81,8 @@ test('a replay with the session cookie from before the attempt fails too', async
   const captchaId = await openForm(agent);
   const imageRes = await agent.get(`/get_validCode_img?id=${captchaId}`);
   const captcha = app.answers.at(-1) as string;
-  const cookie = String(imageRes.headers['set-cookie']).split(';')[0] as string;
+  const pageCookie = String((await agent.get('/login')).headers['set-cookie']).split(';')[0] as string;
+  const cookie = `${String(imageRes.headers['set-cookie']).split(';')[0]}; ${pageCookie}`;
   const body = { username: 'alice', password: 'wrong password!', captcha, captchaId };
   assertError(await postForm(agent, '/login', body), 401, 'bad_credentials');
   const replay = await app

@@ -34,16 +34,21 @@ test('user:add reads the password from a pipe and creates a user who can sign in
   assert.match(again.stderr, /taken/);
 });
 
-test('user:add refuses bad usage with exit code 2', (t) => {
+test('user:add applies the sign-up rules: name, length and strength', (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'user-add-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  assert.equal(userAdd(dataDir, [], 'long enough password\n').status, 2, 'no username is a usage error');
   for (const [args, stdin, message] of [
-    [[], 'long enough password\n', /usage/],
-    [['no spaces allowed'], 'long enough password\n', /username/],
-    [['erin'], 'short\n', /at least 8/],
+    [['no spaces allowed'], 'long enough password\n', /username of 3 to 32 characters/],
+    [['erin'], 'short\n', /at least 8 characters/],
+    [['bob'], 'password1\n', /too easy to guess/],
+    [['bob'], 'bob12345\n', /too easy to guess/],
   ] as const) {
     const result = userAdd(dataDir, [...args], stdin);
-    assert.equal(result.status, 2, result.stderr);
+    assert.equal(result.status, 1, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, message);
   }
+  const db = openDataDirDatabase(dataDir);
+  t.after(() => db.close());
+  assert.equal((db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 0, 'no account was created');
 });

@@ -4,12 +4,11 @@
  * Chromium through playwright-core (both closed when the test ends), and wait for the
  * captcha picture to show.
  */
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { ROOT_DIR } from '../../src/paths.js';
-import type { TestApp } from './build.js';
+import { serve, type TestApp } from './build.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -31,9 +30,7 @@ export interface BrowserOptions {
 
 /** Serves the app on a free port and opens a Chromium page; both close after the test. */
 export async function openInBrowser(t: TestContext, app: TestApp, options: BrowserOptions = {}): Promise<{ base: string; page: Page }> {
-  const server = app.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const base = await serve(t, app);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   t.after(() => browser.close());
   // An explicit context (not browser.newPage()) lets axe open its own frames. Reduced
@@ -45,7 +42,7 @@ export async function openInBrowser(t: TestContext, app: TestApp, options: Brows
     reducedMotion: 'reduce',
   });
   const page = await context.newPage();
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, page };
+  return { base, page };
 }
 
 export async function captchaState(page: Page) {

@@ -1,9 +1,12 @@
 /**
  * build(t): a real app on a real SQLite file in a temporary folder, torn down when the
  * test ends. The code generator is the production one, wrapped so the test can read the
- * answers it made; the clock is a manual one so expiry needs no sleeping.
+ * answers it made; the clock is a manual one so expiry needs no sleeping. Passwords are
+ * hashed with cheap scrypt parameters (test/auth/passwords.test.ts checks the production
+ * ones), so a sign-in costs about a millisecond instead of a few hundred.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,9 +14,9 @@ import type { TestContext } from 'node:test';
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app.js';
-import { createAccounts } from '../../src/auth/accounts.js';
 import { SqliteFailedLoginStore } from '../../src/auth/lockout.js';
-import { SqliteUserRepository } from '../../src/auth/users.js';
+import { hashPassword, type ScryptParams } from '../../src/auth/passwords.js';
+import { SqliteUserRepository, type UserRepository } from '../../src/auth/users.js';
 import { createCodeGenerator } from '../../src/captcha/code.js';
 import { SqliteSpentChallengeLedger } from '../../src/captcha/sqlite-ledger.js';
 import { createLogger } from '../../src/logger.js';
@@ -21,6 +24,8 @@ import { SqliteSessionStore } from '../../src/session/sqlite-store.js';
 import { openDataDirDatabase, type SqliteDatabase } from '../../src/sqlite.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-the-app-000';
+/** scrypt at 1/128 of the production cost (N=2^10): same code path, test-sized work. */
+export const TEST_SCRYPT: ScryptParams = { N: 2 ** 10, r: 8, p: 1, keyLength: 32, saltLength: 16 };
 
 export interface ManualClock {
   now: () => number;
@@ -40,6 +45,14 @@ export interface TestApp {
   createUser: (username: string, password: string) => Promise<void>;
 }
 
+/** Serves the app on a free port of 127.0.0.1 until the test ends; returns its base URL. */
+export async function serve(t: TestContext, testApp: TestApp): Promise<string> {
+  const server = testApp.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 export interface BuildOptions {
   /** Reuse a data folder (to test restarts); it is then not deleted by this build. */
   dataDir?: string;
@@ -49,6 +62,8 @@ export interface BuildOptions {
   lockout?: AppDeps['lockout'];
   sessionTimeouts?: AppDeps['sessionTimeouts'];
   trustProxyHops?: number;
+  /** Wraps the real user repository, e.g. to hold a request at a known point. */
+  users?: (real: UserRepository) => UserRepository;
 }
 
 export function build(t: TestContext, options: BuildOptions = {}): TestApp {
@@ -72,7 +87,7 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     logger: createLogger('info', logStream),
     sessionStore,
     sessionSecret: TEST_SECRET,
-    users,
+    users: options.users?.(users) ?? users,
     spentChallenges: new SqliteSpentChallengeLedger(db, clock.now),
     failedLogins: new SqliteFailedLoginStore(db),
     generateCode: () => {
@@ -82,6 +97,7 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     },
     captcha: options.captcha,
     clock: clock.now,
+    scryptParams: TEST_SCRYPT,
     ipRateLimits: options.ipRateLimits ?? false,
     lockout: options.lockout,
     sessionTimeouts: options.sessionTimeouts,
@@ -92,7 +108,6 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     db.close();
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
   });
-  const accounts = createAccounts(users);
   return {
     app,
     db,
@@ -101,8 +116,9 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     answers,
     logs: () => logLines.join(''),
     agent: () => supertest.agent(app),
+    // Seeds the repository directly: test/auth/accounts.test.ts covers the sign-up rules.
     createUser: async (username, password) => {
-      await accounts.register(username, password);
+      await users.create(username, await hashPassword(password, TEST_SCRYPT));
     },
   };
 }

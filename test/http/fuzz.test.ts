@@ -3,12 +3,14 @@
  * generated malformed requests (wrong types, broken JSON, odd content types, control
  * characters, lone surrogates, huge values, with and without a valid session and CSRF
  * token). None may get a 5xx, the process must keep serving, and no account may change.
+ * Then raw request lines over a socket (fetch cannot send `*` or other odd targets): a
+ * fixed list of known oddities and generated ones, none answered with a 5xx.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { build } from '../helpers/build.js';
+import { build, serve } from '../helpers/build.js';
 import { assertSignedInResponse, signIn } from '../helpers/flows.js';
 
 const RUNS = 10_000;
@@ -71,10 +73,7 @@ test(`${RUNS} malformed requests: no 5xx, the process serves on, no account chan
   const app = build(t);
   await app.createUser('alice', 'correct horse battery');
   const accountsBefore = JSON.stringify(app.db.prepare('SELECT * FROM users ORDER BY id').all());
-  const server = app.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = await serve(t, app);
 
   let cookie = '';
   let token = '';
@@ -112,5 +111,44 @@ test(`${RUNS} malformed requests: no 5xx, the process serves on, no account chan
 
   assert.equal(JSON.stringify(app.db.prepare('SELECT * FROM users ORDER BY id').all()), accountsBefore, 'accounts unchanged');
   assertSignedInResponse(await signIn(app, app.agent(), { username: 'alice', password: 'correct horse battery' }));
+  assert.doesNotMatch(app.logs(), /"level":50/, 'no request failed with an error');
+});
+
+/** Sends one raw request and returns the status code of the answer (0 if the connection closed without one). */
+function rawRequest(base: string, method: string, target: string): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname);
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)));
+    socket.end(`${method} ${target} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: application/json\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+/** An answer below 500; CONNECT may also be closed unanswered (Node's server does that without a tunnel handler). */
+const answered = (method: string, status: number) => (status > 0 || method === 'CONNECT') && status < 500;
+
+const METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'DELETE', 'PATCH', 'TRACE', 'CONNECT', 'PROPFIND'];
+const ODD_TARGETS = ['*', '/', '//', '///login', 'login', '?x', 'http://127.0.0.1/login', 'https://example.com/', 'example.com:443', '/%', '/%ff', '/%00', '/..%2f..%2fetc/passwd', '/login?lang=zh-CN&lang=en', '/get_validCode_img?id=a&id=b', '/static/..%2f..%2fpackage.json', '/logout', `/${'a'.repeat(8000)}`];
+
+test('no request line gets a 5xx: `OPTIONS *`, absolute and odd targets, generated ones', async (t) => {
+  const app = build(t);
+  const base = await serve(t, app);
+  assert.equal(await rawRequest(base, 'OPTIONS', '*'), 400, 'OPTIONS * is refused as a bad request');
+  for (const method of METHODS) {
+    for (const target of ODD_TARGETS) {
+      assert.ok(answered(method, await rawRequest(base, method, target)), `${method} ${target.slice(0, 60)}`);
+    }
+  }
+  const targetText = fc.stringMatching(/^[\x21-\x7e]{1,80}$/);
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...METHODS), fc.oneof(targetText, targetText.map((text) => `/${text}`)), async (method, target) => {
+      return answered(method, await rawRequest(base, method, target));
+    }),
+    { numRuns: 500, seed: 20261203 },
+  );
   assert.doesNotMatch(app.logs(), /"level":50/, 'no request failed with an error');
 });

@@ -49,3 +49,17 @@ test('with one trusted proxy hop, the forwarded client address is the key', asyn
   await agent.get('/get_validCode_img').set('X-Forwarded-For', '203.0.113.2').expect(200);
   assertError(await agent.get('/get_validCode_img').set('X-Forwarded-For', '203.0.113.2').set('Accept', 'application/json'), 429, 'rate_limited');
 });
+
+test('password-strength hints have their own, tighter per-IP budget', async (t) => {
+  const app = build(t, { ipRateLimits: { hintsPerMinute: 2, imagesPerMinute: 100 } });
+  const agent = app.agent();
+  await openForm(agent, '/register');
+  for (let i = 0; i < 2; i += 1) await postForm(agent, '/password-strength', { password: `attempt ${i}` }).expect(200);
+  assertError(await postForm(agent, '/password-strength', { password: 'attempt 3' }), 429, 'rate_limited');
+  await agent.get('/get_validCode_img').expect(200);
+});
+
+test('the default hint budget is a third of the picture budget', async () => {
+  const { IP_RATE_LIMIT_DEFAULTS } = await import('../../src/http/rate-limits.js');
+  assert.deepEqual([IP_RATE_LIMIT_DEFAULTS.hintsPerMinute, IP_RATE_LIMIT_DEFAULTS.imagesPerMinute], [20, 60]);
+});

@@ -59,6 +59,20 @@ test('set replaces, touch extends, destroy removes', async (t) => {
   assert.equal(await s.get('a'), null);
 });
 
+test('a destroyed session stays destroyed: a late write of its old copy is ignored', async (t) => {
+  const s = storeFor(t);
+  await s.set('a', s.record(60_000, 'alice'));
+  await s.destroy('a');
+  await s.set('a', s.record(60_000, 'alice'));
+  await s.touch('a', s.record(60_000, 'alice'));
+  assert.equal(await s.get('a'), null, 'a request that loaded the session before destroy() cannot bring it back');
+  await s.set('b', s.record(60_000, 'bob'));
+  assert.equal((await s.get('b'))?.user?.username, 'bob', 'other sessions are written as usual');
+  s.advance(24 * 60 * 60_000 + 1);
+  assert.equal(s.store.pruneExpired(), 2, 'the tombstone is pruned a day later, with the expired session b');
+  assert.equal((s.db.prepare('SELECT count(*) AS n FROM destroyed_sessions').get() as { n: number }).n, 0);
+});
+
 test('pruning deletes expired rows only, in batches, so the table stays bounded', async (t) => {
   const s = storeFor(t);
   const expiring = PRUNE_BATCH + 50;
