@@ -21,8 +21,11 @@ export interface GlyphSprite {
   alpha: Uint8Array;
   /**
    * Corners of the outermost ink pixels of every row, as x, y pairs relative to the
-   * centre of the ink rectangle: the transformed bounds of these points are the exact
-   * bounds of the transformed glyph, much tighter than a rotated rectangle.
+   * centre of the ink rectangle, reduced to their convex hull: the transformed bounds of
+   * these points are the exact bounds of the transformed glyph, much tighter than a
+   * rotated rectangle. A linear map takes its extremes at hull vertices, so the hull
+   * gives the same bounds as all the corners at a fifth of the work (layout measures
+   * every glyph and decoy of every picture).
    */
   edgePoints: Float64Array;
 }
@@ -70,10 +73,10 @@ export function glyphSprite(family: string, drawn: string): GlyphSprite {
   const height = Math.min(SPRITE_SIZE, bottom + 2) - boxTop;
   const centreX = boxLeft + width / 2;
   const centreY = boxTop + height / 2;
-  const edgePoints: number[] = [];
+  const corners: Array<[number, number]> = [];
   for (const [y, first, last] of rows) {
     // One pixel of slack each way for the anti-aliased fringe.
-    for (const x of [first - 1, last + 2]) edgePoints.push(x - centreX, y - 1 - centreY, x - centreX, y + 2 - centreY);
+    for (const x of [first - 1, last + 2]) corners.push([x - centreX, y - 1 - centreY], [x - centreX, y + 2 - centreY]);
   }
   const inkAlpha = new Uint8Array(width * height);
   for (let y = 0; y < height; y += 1) {
@@ -83,8 +86,26 @@ export function glyphSprite(family: string, drawn: string): GlyphSprite {
     alpha: inkAlpha,
     width,
     height,
-    edgePoints: Float64Array.from(edgePoints),
+    edgePoints: Float64Array.from(convexHull(corners).flat()),
   };
   sprites.set(key, sprite);
   return sprite;
+}
+
+/** The corners of the convex hull of `points`, in order (Andrew's monotone chain). */
+function convexHull(points: ReadonlyArray<readonly [number, number]>): Array<readonly [number, number]> {
+  const sorted = [...points].sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+  const cross = (o: readonly [number, number], a: readonly [number, number], b: readonly [number, number]): number =>
+    (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const chain = (list: ReadonlyArray<readonly [number, number]>): Array<readonly [number, number]> => {
+    const hull: Array<readonly [number, number]> = [];
+    for (const point of list) {
+      while (hull.length >= 2 && cross(hull[hull.length - 2] as readonly [number, number], hull[hull.length - 1] as readonly [number, number], point) <= 0) hull.pop();
+      hull.push(point);
+    }
+    return hull;
+  };
+  const lower = chain(sorted);
+  const upper = chain([...sorted].reverse());
+  return [...lower.slice(0, -1), ...upper.slice(0, -1)];
 }
