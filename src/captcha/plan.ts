@@ -5,10 +5,11 @@
  *
  * Colours: a background gradient and an ink gradient, both sampled in COLOUR_BANDS
  * column bands; every ink colour keeps MIN_TEXT_CONTRAST against every background colour
- * (see colour.ts). Layout: per glyph a font, case, size, rotation, shear and stretch;
- * glyphs are measured through their exact transformed outline, spaced to touch or
- * overlap, shrunk (never clipped) to fit, and placed along a wavy baseline, keeping the
- * warp's reach clear of the edges.
+ * (see colour.ts). Layout: per glyph a font, size, rotation, shear and stretch; glyphs
+ * are measured through their exact transformed outline, kept a clear gap apart (boxes
+ * that include the warp's reach, so their inks never meet), shrunk (never clipped) to
+ * fit, and placed along a wavy baseline, keeping the warp's reach clear of the edges.
+ * Decoys (pale, smaller letters) go only where their boxes stay clear of every glyph's.
  */
 import { gradientColours, hslToRgb, MIN_TEXT_CONTRAST, relativeLuminance, worstContrast, type Gradient, type Rgb } from './colour.js';
 import { CAPTCHA_ALPHABET } from './code.js';
