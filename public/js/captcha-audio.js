@@ -48,6 +48,9 @@ $(function () {
     say('ended');
   });
   audio.addEventListener('error', function () {
+    // Forget the failed sound (a 429 from the shared per-IP limit, a lost connection), so
+    // the next Listen fetches it again instead of replaying what never loaded.
+    soundOf = null;
     if (audio.getAttribute('src')) say('error', true);
   });
 

@@ -79,3 +79,22 @@ test('a Chinese page speaks Chinese', async (t) => {
   assert.equal(english.status(), 200);
   assert.notDeepEqual(await english.body(), await sound.body(), 'the Chinese recording, not the English one');
 });
+
+test('a sound that failed to load is fetched again at the next Listen, not replayed', async (t) => {
+  // One picture or sound a minute: the page's picture takes it, so the sound gets a 429.
+  const app = build(t, { ipRateLimits: { imagesPerMinute: 1 } });
+  const { base, page } = await openInBrowser(t, app);
+  await page.goto(`${base}/login`);
+  await waitForCaptcha(page);
+  const refusedSound = async (): Promise<void> => {
+    const [sound] = await Promise.all([
+      page.waitForResponse((res) => new URL(res.url()).pathname === '/get_validCode_audio'),
+      page.click('#captcha-listen'),
+    ]);
+    assert.equal(sound.status(), 429);
+    await page.waitForFunction(() => document.querySelector('#captcha-audio-status')?.classList.contains('text-danger'));
+  };
+  await refusedSound();
+  // Without forgetting the failed sound, this click would replay it and ask for nothing.
+  await refusedSound();
+});
