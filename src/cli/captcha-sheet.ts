@@ -10,7 +10,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCanvas, loadImage } from 'canvas';
 import { formatKey } from './legibility.js';
@@ -44,7 +44,7 @@ function parseSheetArguments(argv: readonly string[]) {
   if (!sheet?.endsWith('.png')) throw new UsageError('--sheet must name a .png file');
   if (key === undefined || key.trim() === '') throw new UsageError('--key is required');
   // The point of a blind sheet is that its answers are kept apart from it.
-  if (dirname(resolve(key)) === dirname(resolve(sheet))) throw new UsageError('--key must be in another folder than --sheet');
+  if (!relative(dirname(resolve(sheet)), resolve(key)).startsWith('..')) throw new UsageError("--key must be outside --sheet's folder");
   return {
     count: parseInteger('count', count, 1, 200),
     seed: seed === undefined ? randomInt(MAX_SEED) : parseInteger('seed', seed, 0, MAX_SEED),

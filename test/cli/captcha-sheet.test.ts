@@ -51,7 +51,10 @@ test('captcha:sheet refuses a key beside the sheet, and bad options, with the us
   try {
     const beside = run('captcha-sheet.ts', ['--count', '2', '--sheet', path.join(dir, 's.png'), '--key', path.join(dir, 's.key')]);
     assert.equal(beside.status, 2);
-    assert.match(beside.stderr, /--key must be in another folder than --sheet\nusage: /);
+    assert.match(beside.stderr, /--key must be outside --sheet's folder\nusage: /);
+    const below = run('captcha-sheet.ts', ['--count', '2', '--sheet', path.join(dir, 's.png'), '--key', path.join(dir, 'keys', 's.key')]);
+    assert.equal(below.status, 2);
+    assert.match(below.stderr, /--key must be outside --sheet's folder/);
     const badOptions = run('captcha-sheet.ts', ['--count', '2', '--sheet', path.join(dir, 'a', 's.png'), '--key', path.join(dir, 'b', 's.key'), '--options', '{"warpAmplitude":99}']);
     assert.equal(badOptions.status, 2);
     assert.match(badOptions.stderr, /--options: render option warpAmplitude must be/);
