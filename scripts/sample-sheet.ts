@@ -1,6 +1,7 @@
 /**
  * A contact sheet of 20 captchas (4 columns x 5 rows, actual size, answer printed under
- * each) for checking legibility by eye and for the docs.
+ * each) for the docs. Not a legibility measurement: the answers are on it (a blind
+ * panel uses npm run captcha:sheet).
  *
  *   npx tsx scripts/sample-sheet.ts OUT.png [--seed S]
  *
@@ -10,11 +11,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCanvas, loadImage } from 'canvas';
-import { createCodeGenerator } from '../src/captcha/code.js';
 import { registerCaptchaFonts } from '../src/captcha/fonts.js';
-import { cryptoRandom, seededRandom } from '../src/captcha/random.js';
-import { renderCaptcha } from '../src/captcha/render.js';
-import { DEFAULT_RENDER_OPTIONS } from '../src/captcha/render-options.js';
+import { DEFAULT_RENDER_OPTIONS, validateRenderOptions } from '../src/captcha/render-options.js';
+import { samples } from '../src/cli/samples.js';
 
 const COLUMNS = 4;
 const ROWS = 5;
@@ -37,10 +36,10 @@ async function main(): Promise<void> {
   if (out === undefined || extra.length > 0) usage('give exactly one output path');
   const seedText = parsed.values.seed;
   if (seedText !== undefined && !/^\d+$/.test(seedText)) usage(`--seed must be a whole number, got ${JSON.stringify(seedText)}`);
-  const answerRandom = seedText === undefined ? cryptoRandom : seededRandom(Number(seedText));
-  const drawRandom = seedText === undefined ? cryptoRandom : seededRandom(Number(seedText) ^ 0x9e3779b9);
-
+  const seed = seedText === undefined ? undefined : Number(seedText);
+  // Before the first canvas: pango reads the fonts once, when a canvas is first made.
   registerCaptchaFonts();
+
   const { width, height } = DEFAULT_RENDER_OPTIONS;
   const cellHeight = height + LABEL_HEIGHT;
   const sheet = createCanvas(GAP + COLUMNS * (width + GAP), GAP + ROWS * (cellHeight + GAP));
@@ -49,15 +48,15 @@ async function main(): Promise<void> {
   ctx.fillRect(0, 0, sheet.width, sheet.height);
   ctx.font = '12px sans-serif';
   ctx.textBaseline = 'top';
-  const nextAnswer = createCodeGenerator({}, answerRandom);
-  for (let i = 0; i < COLUMNS * ROWS; i += 1) {
-    const answer = nextAnswer();
+  let i = 0;
+  for await (const { answer, png } of samples(COLUMNS * ROWS, seed, validateRenderOptions())) {
     const x = GAP + (i % COLUMNS) * (width + GAP);
     const y = GAP + Math.floor(i / COLUMNS) * (cellHeight + GAP);
     // Through the PNG, so the sheet shows exactly what a browser gets.
-    ctx.drawImage(await loadImage(await renderCaptcha(answer, DEFAULT_RENDER_OPTIONS, drawRandom)), x, y);
+    ctx.drawImage(await loadImage(png), x, y);
     ctx.fillStyle = '#333';
     ctx.fillText(answer, x, y + height + 2);
+    i += 1;
   }
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, sheet.toBuffer('image/png'));
