@@ -1,7 +1,7 @@
 /**
- * Starts captcha-login: reads the configuration, builds the app on the SQLite stores in
- * DATA_DIR, listens, and on SIGTERM/SIGINT stops taking connections, lets requests in
- * flight finish (closing them after a grace period), then closes the database.
+ * Starts captcha-login: reads the configuration, builds the app on the stores openStores
+ * picks, listens, and on SIGTERM/SIGINT stops taking connections, lets requests in
+ * flight finish (closing them after a grace period), then closes the stores.
  */
 import type { AddressInfo } from 'node:net';
 import { composeApp } from './compose.js';
@@ -23,10 +23,10 @@ function readConfig(): Config {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
-  const { app, close } = composeApp(config, logger);
+  const { app, close } = await composeApp(config, logger);
 
   const { host, port } = config.listen;
   const server = createHttpServer(app, config.listen);
@@ -58,4 +58,8 @@ function main(): void {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-main();
+main().catch((err: unknown) => {
+  // Before a logger exists (the stores could not be opened): one line, no stack.
+  console.error(`captcha-login could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -9,11 +9,11 @@ import { composeApp } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 
-function composeWith(t: test.TestContext, env: Record<string, string>) {
+async function composeWith(t: test.TestContext, env: Record<string, string>) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'compose-'));
   const lines: string[] = [];
   const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }));
-  const composed = composeApp(loadConfig({ DATA_DIR: dataDir, ...env }), logger);
+  const composed = await composeApp(loadConfig({ DATA_DIR: dataDir, ...env }), logger);
   t.after(async () => {
     await composed.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -22,14 +22,14 @@ function composeWith(t: test.TestContext, env: Record<string, string>) {
 }
 
 test('RATE_LIMITS=off turns the per-IP limits off and says so loudly at start-up', async (t) => {
-  const off = composeWith(t, { RATE_LIMITS: 'off', RATE_LIMIT_IMAGES_PER_MINUTE: '1' });
+  const off = await composeWith(t, { RATE_LIMITS: 'off', RATE_LIMIT_IMAGES_PER_MINUTE: '1' });
   assert.match(off.logs(), /"level":40.*RATE_LIMITS=off/);
   const agent = supertest.agent(off.app);
   for (let i = 0; i < 3; i += 1) await agent.get('/get_validCode_img').expect(200);
 });
 
 test('the production wiring applies the configured limits', async (t) => {
-  const on = composeWith(t, { RATE_LIMIT_IMAGES_PER_MINUTE: '1' });
+  const on = await composeWith(t, { RATE_LIMIT_IMAGES_PER_MINUTE: '1' });
   assert.doesNotMatch(on.logs(), /RATE_LIMITS=off/);
   const agent = supertest.agent(on.app);
   await agent.get('/get_validCode_img').expect(200);

@@ -32,7 +32,7 @@ async function listen(page: Page): Promise<Response> {
 }
 
 test("Listen plays the picture's challenge, and a new picture brings a new sound", async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const { base, page } = await openInBrowser(t, app);
   await page.goto(`${base}/login`);
   await waitForCaptcha(page);
@@ -66,7 +66,7 @@ test("Listen plays the picture's challenge, and a new picture brings a new sound
 });
 
 test('a Chinese page speaks Chinese', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const { base, page } = await openInBrowser(t, app, { locale: 'zh-CN' });
   await page.goto(`${base}/login`);
   await waitForCaptcha(page);
