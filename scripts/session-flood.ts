@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   // The stores read this clock; moving it past the anonymous lifetime stands in for waiting.
   const stores = await openStores({ dataDir, pruneIntervalMs: 0, clock: () => storeTime });
   const { db } = stores;
+  if (!db) throw new Error('flood: openStores gave no SQLite file');
   const app = createApp({
     logger: createLogger('silent'),
     sessionStore: stores.sessionStore,

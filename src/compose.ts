@@ -19,7 +19,8 @@ export interface ComposedApp {
 export async function composeApp(config: Config, logger: Logger): Promise<ComposedApp> {
   const stores = await openStores({
     dataDir: config.dataDir,
-    onPruneError: (err) => logger.error({ err }, 'pruning expired rows failed'),
+    ...config.storage,
+    onError: (err) => logger.error({ err }, 'storage error'),
   });
   const strength = createStrengthEstimator();
   const app = createApp({

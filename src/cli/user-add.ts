@@ -72,7 +72,7 @@ async function main(args: string[]): Promise<number> {
   if (username === undefined || rest.length > 0) throw new UsageError('usage: npm run user:add -- <username>');
   const password = await readPassword();
   const config = loadConfig();
-  const stores = await openStores({ dataDir: config.dataDir, pruneIntervalMs: 0 });
+  const stores = await openStores({ dataDir: config.dataDir, ...config.storage, pruneIntervalMs: 0 });
   const strength = createStrengthEstimator();
   try {
     await createAccounts(stores.users, { concurrency: config.accounts.concurrency, strength }).register(username, password);

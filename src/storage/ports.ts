@@ -75,7 +75,7 @@ export interface Stores {
   /** Shared per-IP counters; absent means each process counts in memory. */
   rateLimitStore?: RateLimitStoreFactory;
   /** Deletes up to one batch of expired rows from each growing table; resolves to how many went. */
-  prune(): Promise<number>;
+  prune: () => Promise<number>;
   /** Stops the pruning timer and closes every connection. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }

@@ -80,7 +80,8 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
   });
   const answers: string[] = [];
   const realGenerator = createCodeGenerator();
-  const { users } = stores;
+  const { users, db } = stores;
+  if (!db) throw new Error('build(): openStores gave no SQLite file');
   const app = createApp({
     logger: createLogger('info', logStream),
     sessionStore: stores.sessionStore,
@@ -107,7 +108,7 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
   });
   return {
     app,
-    db: stores.db,
+    db,
     stores,
     dataDir,
     clock,

@@ -82,7 +82,7 @@ async function storesWithClock(t: TestContext): Promise<{ stores: OpenStores; ad
   return { stores, advance: (ms) => (now += ms) };
 }
 
-const rows = (stores: OpenStores, table: string) => (stores.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const rows = (stores: OpenStores, table: string) => (stores.db!.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
 test('every growing table is pruned once its rows no longer matter, and nothing sooner', async (t) => {
   const { stores, advance } = await storesWithClock(t);
