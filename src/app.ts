@@ -22,6 +22,7 @@ import { createCodeGenerator, type CodeGenerator } from './captcha/code.js';
 import { registerCaptchaFonts } from './captcha/fonts.js';
 import { captchaRoutes } from './captcha/routes.js';
 import { errorHandler, notFound, requirePathTarget } from './http/errors.js';
+import { healthRoutes } from './http/health.js';
 import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   /** The password-strength estimator (its worker starts on first use); the owner closes it. */
   strength?: StrengthEstimator;
   sessionTimeouts?: Partial<SessionTimeouts>;
+  /** Resolves when every store answers (GET /readyz); rejects with StoreUnavailableError. */
+  ready?: () => Promise<void>;
 }
 
 const JSON_BODY_LIMIT = '16kb';
@@ -111,6 +114,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(localeMiddleware({ secureCookies: secure }));
   app.use(requirePathTarget);
+  app.use(healthRoutes(deps.ready ?? (async () => {})));
   app.use('/static/bootstrap', express.static(path.join(NODE_MODULES_DIR, 'bootstrap', 'dist')));
   app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
   app.use('/static', express.static(PUBLIC_DIR));

@@ -20,7 +20,8 @@ export async function composeApp(config: Config, logger: Logger): Promise<Compos
   const stores = await openStores({
     dataDir: config.dataDir,
     ...config.storage,
-    onError: (err) => logger.error({ err }, 'storage error'),
+    // Connection errors repeat while a back-end is down and requests get 503: a warning, not a bug.
+    onError: (err) => logger.warn({ err }, 'storage error'),
   });
   const strength = createStrengthEstimator();
   const app = createApp({
@@ -38,6 +39,7 @@ export async function composeApp(config: Config, logger: Logger): Promise<Compos
     strength,
     sessionTimeouts: config.sessionTimeouts,
     scryptConcurrency: config.accounts.concurrency,
+    ready: stores.ping,
   });
   if (config.ipRateLimits === false) {
     logger.warn('RATE_LIMITS=off: per-IP throttling is DISABLED. Use this only for load tests and benchmarks, never in production.');

@@ -15,6 +15,7 @@
  */
 import { z } from 'zod';
 import { defaultsOf } from '../options.js';
+import { guardPromises, guardRateLimitStores, guardSessionStore } from './guard.js';
 import type { Stores } from './ports.js';
 import { openPostgresStores } from './postgres/index.js';
 import { openRedisStores } from './redis/index.js';
@@ -73,13 +74,16 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
     };
     const prune = sqlite?.prune ?? (async () => 0);
     const stopPruning = startPruning(prune, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, onError);
+    const pings = [redis?.ping, postgres?.ping, sqlite?.ping].filter((ping) => ping !== undefined);
+    const health = guardPromises({ ping: async () => void (await Promise.all(pings.map((ping) => ping()))) }, ['ping']);
     return {
       db: sqlite?.db,
-      users: postgres?.users ?? fromSqlite('users'),
-      sessionStore: redis?.sessionStore ?? fromSqlite('sessionStore'),
-      failedLogins: redis?.failedLogins ?? fromSqlite('failedLogins'),
-      spentChallenges: redis?.spentChallenges ?? fromSqlite('spentChallenges'),
-      rateLimitStore: redis?.rateLimitStore,
+      users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create']),
+      sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore')),
+      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['lockedUntil', 'addFailure', 'clear', 'rememberNetwork', 'knowsNetwork']),
+      spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim']),
+      rateLimitStore: redis && guardRateLimitStores(redis.rateLimitStore),
+      ping: health.ping,
       prune,
       close: async () => {
         stopPruning();

@@ -67,6 +67,17 @@ export type SessionStore = session.Store;
 /** Makes the counter store of one named per-IP limit (express-rate-limit's Store). */
 export type RateLimitStoreFactory = (name: string) => RateLimitStore;
 
+/**
+ * What every store operation throws when its back-end failed (unreachable, timed out):
+ * the request is refused with 503, never let through (openStores wraps every store).
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+  constructor(cause: unknown) {
+    super('a store is unavailable', { cause });
+  }
+}
+
 export interface Stores {
   users: UserRepository;
   failedLogins: FailedLoginStore;
@@ -74,6 +85,8 @@ export interface Stores {
   sessionStore: SessionStore;
   /** Shared per-IP counters; absent means each process counts in memory. */
   rateLimitStore?: RateLimitStoreFactory;
+  /** Resolves when every back-end answers; rejects with StoreUnavailableError otherwise. */
+  ping: () => Promise<void>;
   /** Deletes up to one batch of expired rows from each growing table; resolves to how many went. */
   prune: () => Promise<number>;
   /** Stops the pruning timer and closes every connection. */

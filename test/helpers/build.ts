@@ -17,7 +17,7 @@ import { createApp, type AppDeps } from '../../src/app.js';
 import { hashPassword, type ScryptParams } from '../../src/auth/passwords.js';
 import { createCodeGenerator } from '../../src/captcha/code.js';
 import { createLogger } from '../../src/logger.js';
-import { openStores, type OpenStores } from '../../src/storage/index.js';
+import { openStores, type OpenStores, type StorageConfig } from '../../src/storage/index.js';
 import type { UserRepository } from '../../src/storage/ports.js';
 import type { SqliteDatabase } from '../../src/storage/sqlite/database.js';
 
@@ -61,6 +61,8 @@ export interface BuildOptions {
   lockout?: AppDeps['lockout'];
   sessionTimeouts?: AppDeps['sessionTimeouts'];
   trustProxyHops?: number;
+  /** Shared back-ends (Redis, PostgreSQL) for the stores; SQLite in the data folder otherwise. */
+  storage?: Partial<StorageConfig>;
   /** Wraps the real user repository, e.g. to hold a request at a known point. */
   users?: (real: UserRepository) => UserRepository;
 }
@@ -68,7 +70,7 @@ export interface BuildOptions {
 export async function build(t: TestContext, options: BuildOptions = {}): Promise<TestApp> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'captcha-login-test-'));
-  const stores = await openStores({ dataDir, pruneIntervalMs: 0 });
+  const stores = await openStores({ dataDir, ...options.storage, pruneIntervalMs: 0 });
   let time = Date.UTC(2026, 0, 1);
   const clock: ManualClock = { now: () => time, advance: (ms) => (time += ms) };
   const logLines: string[] = [];
@@ -97,7 +99,8 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
     captcha: options.captcha,
     clock: clock.now,
     scryptParams: TEST_SCRYPT,
-    ipRateLimits: options.ipRateLimits ?? false,
+    ipRateLimits: options.ipRateLimits === undefined ? false : options.ipRateLimits && { ...options.ipRateLimits, store: stores.rateLimitStore },
+    ready: stores.ping,
     lockout: options.lockout,
     sessionTimeouts: options.sessionTimeouts,
     trustProxyHops: options.trustProxyHops,

@@ -4,7 +4,9 @@
  * other's data. CI starts the services (scripts/start-services.sh); TEST_REDIS_URL and
  * TEST_DATABASE_URL (a database the test may create others from) point elsewhere.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { createClient } from 'redis';
@@ -45,4 +47,44 @@ export async function postgresDatabase(t: TestContext): Promise<string> {
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+export interface OwnRedis {
+  url: string;
+  stop: () => Promise<void>;
+  start: () => Promise<void>;
+}
+
+/** A redis-server of this test's own on a free port, which the test may stop and start (never the shared one). */
+export async function ownRedis(t: TestContext): Promise<OwnRedis> {
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child = server;
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      server.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) resolve();
+      });
+      server.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+    });
+  };
+  const stop = async () => {
+    const server = child;
+    child = undefined;
+    if (!server || server.exitCode !== null) return;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  t.after(stop);
+  return { url: `redis://127.0.0.1:${port}`, stop, start };
 }

@@ -9,6 +9,7 @@ import { PostgresUserRepository } from './users.js';
 export interface PostgresStores {
   pool: PgPool;
   users: UserRepository;
+  ping: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -20,5 +21,12 @@ export async function openPostgresStores(url: string, clock: () => number, onErr
     await pool.end();
     throw err;
   }
-  return { pool, users: new PostgresUserRepository(pool, clock), close: () => pool.end() };
+  return {
+    pool,
+    users: new PostgresUserRepository(pool, clock),
+    ping: async () => {
+      await pool.query('SELECT 1');
+    },
+    close: () => pool.end(),
+  };
 }

@@ -17,6 +17,7 @@ export interface RedisStores {
   failedLogins: FailedLoginStore;
   spentChallenges: SpentChallengeLedger;
   rateLimitStore: RateLimitStoreFactory;
+  ping: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -34,6 +35,9 @@ export async function openRedisStores(url: string, prefix: string, onError: (err
     failedLogins: new RedisFailedLoginStore(client, prefix),
     spentChallenges: new RedisSpentChallengeLedger(client, prefix),
     rateLimitStore,
+    ping: async () => {
+      await client.ping();
+    },
     close: async () => {
       // close() lets sent commands finish; a client that is down (reconnecting) is just stopped.
       if (client.isReady) await client.close();

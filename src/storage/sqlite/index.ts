@@ -29,12 +29,16 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
   const sessionStore = new SqliteSessionStore({ db, clock });
   const spentChallenges = new SqliteSpentChallengeLedger(db);
   const failedLogins = new SqliteFailedLoginStore(db);
+  const probe = db.prepare('SELECT 1');
   return {
     db,
     users: new SqliteUserRepository(db, clock),
     failedLogins,
     spentChallenges,
     sessionStore,
+    ping: async () => {
+      probe.get();
+    },
     prune: async () => {
       const now = clock();
       return sessionStore.prune(now, PRUNE_BATCH) + spentChallenges.prune(now, PRUNE_BATCH) + failedLogins.prune(now, PRUNE_BATCH);
