@@ -71,7 +71,9 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'captcha-login-test-'));
   const stores = await openStores({ dataDir, ...options.storage, pruneIntervalMs: 0 });
-  let time = Date.UTC(2026, 0, 1);
+  // Redis expires keys by its own clock at the times the app computes, so on a shared
+  // back-end the manual clock starts at the real time (it still moves only when told).
+  let time = options.storage ? Date.now() : Date.UTC(2026, 0, 1);
   const clock: ManualClock = { now: () => time, advance: (ms) => (time += ms) };
   const logLines: string[] = [];
   const logStream = new Writable({
@@ -82,8 +84,7 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
   });
   const answers: string[] = [];
   const realGenerator = createCodeGenerator();
-  const { users, db } = stores;
-  if (!db) throw new Error('build(): openStores gave no SQLite file');
+  const { users } = stores;
   const app = createApp({
     logger: createLogger('info', logStream),
     sessionStore: stores.sessionStore,
@@ -111,7 +112,11 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
   });
   return {
     app,
-    db,
+    /** The SQLite file; a build on Redis and PostgreSQL has none to look into. */
+    get db() {
+      if (!stores.db) throw new Error('build(): this app keeps nothing in SQLite');
+      return stores.db;
+    },
     stores,
     dataDir,
     clock,
