@@ -1,7 +1,8 @@
 /**
  * Starts captcha-login: reads the configuration, builds the app on the stores openStores
  * picks, listens, and on SIGTERM/SIGINT stops taking connections, lets requests in
- * flight finish (closing them after a grace period), then closes the stores.
+ * flight finish (closing them after an 8 s grace period), then closes the stores; the
+ * process exits by 10 s in any case.
  */
 import type { AddressInfo } from 'node:net';
 import { composeApp } from './compose.js';
@@ -9,7 +10,10 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpServer } from './http/listen.js';
 import { createLogger } from './logger.js';
 
-const SHUTDOWN_GRACE_MS = 10_000;
+/** Requests in flight get this long to finish after SIGTERM; then their connections are closed. */
+const SHUTDOWN_GRACE_MS = 8_000;
+/** The process is gone by then, whatever still holds it (a store that does not close). */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 function readConfig(): Config {
   try {
@@ -49,6 +53,11 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
+    const deadline = setTimeout(() => {
+      logger.error('still not stopped at the shutdown deadline; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
     server.close(() => {
       void close().then(() => logger.info('stopped'));
     });

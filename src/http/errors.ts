@@ -13,7 +13,7 @@ import { errorMessage, type ErrorCode } from '../i18n/messages.js';
 import { StoreUnavailableError } from '../storage/ports.js';
 
 /** What a 503 for an unavailable store tells the client: the back-ends reconnect within seconds. */
-export const STORE_RETRY_AFTER_SECONDS = 5;
+const STORE_RETRY_AFTER_SECONDS = 5;
 
 export class HttpError extends Error {
   override name = 'HttpError';

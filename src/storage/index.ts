@@ -46,7 +46,7 @@ export interface StorageOptions extends Partial<StorageConfig> {
   onError?: (err: unknown) => void;
 }
 
-export const PRUNE_INTERVAL_MS = 5 * 60_000;
+const PRUNE_INTERVAL_MS = 5 * 60_000;
 
 export type OpenStores = Stores & {
   /** The SQLite file, when some store lives there (for tests and scripts that look inside). */

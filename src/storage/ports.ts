@@ -31,7 +31,7 @@ export class UsernameTakenError extends Error {
 
 /** A failure count untouched for this long is forgotten (and may be pruned). */
 export const FAILURE_MEMORY_MS = 24 * 60 * 60_000;
-export const KNOWN_NETWORK_DAYS = 90;
+const KNOWN_NETWORK_DAYS = 90;
 /** A network an account has not signed in from for this long is no longer known (and may be pruned). */
 export const KNOWN_NETWORK_MS = KNOWN_NETWORK_DAYS * 24 * 60 * 60_000;
 

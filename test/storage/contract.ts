@@ -4,6 +4,9 @@
  * same data, as a second process would, so every guarantee is checked across two handles.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
 import { FAILURE_MEMORY_MS, UsernameTakenError, type SessionStore, type Stores } from '../../src/storage/ports.js';
@@ -11,6 +14,13 @@ import { FAILURE_MEMORY_MS, UsernameTakenError, type SessionStore, type Stores }
 export interface ContractBackEnd {
   /** Opens the back-end's stores on this test's data; closed when the test ends. */
   open(): Promise<Stores>;
+}
+
+/** A temporary folder (a data folder for openStores), deleted when the test ends. */
+export function tempDir(t: TestContext, prefix = 'storage-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { openStores, type StorageOptions } from '../../src/storage/index.js';
 import { createPool, migratePostgres } from '../../src/storage/postgres/pool.js';
 import { TEST_REDIS_URL, postgresDatabase, redisPrefix } from '../helpers/services.js';
-import { storageContract } from './contract.js';
+import { storageContract, tempDir } from './contract.js';
 
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'contract-pg-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function opener(t: TestContext, options: StorageOptions) {
   return async () => {

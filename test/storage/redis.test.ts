@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createClient } from 'redis';
 import { openStores } from '../../src/storage/index.js';
 import { TEST_REDIS_URL, redisPrefix } from '../helpers/services.js';
-import { call, storageContract } from './contract.js';
+import { call, storageContract, tempDir } from './contract.js';
 
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'contract-redis-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function openOnRedis(t: TestContext, dataDir: string, prefix: string) {
   const stores = await openStores({ dataDir, redisUrl: TEST_REDIS_URL, redisKeyPrefix: prefix, pruneIntervalMs: 0 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
@@ -10,13 +9,8 @@ import { DATABASE_FILE, migrate, openDataDirDatabase } from '../../src/storage/s
 import { PRUNE_BATCH } from '../../src/storage/sqlite/index.js';
 import { TOMBSTONE_MS } from '../../src/storage/sqlite/session-store.js';
 import { waitUntil } from '../helpers/wait.js';
-import { call, storageContract } from './contract.js';
+import { call, storageContract, tempDir } from './contract.js';
 
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 storageContract('SQLite', async (t) => {
   const dataDir = tempDir(t, 'contract-sqlite-');
