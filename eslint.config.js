@@ -18,6 +18,19 @@ export default tseslint.config(
     },
   },
   {
+    // Feature modules reach storage through src/storage/ports.ts only: no driver, no back-end.
+    files: ['src/auth/**/*.ts', 'src/captcha/**/*.ts', 'src/session/**/*.ts', 'src/http/**/*.ts', 'src/i18n/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['better-sqlite3', 'redis', 'pg', 'connect-redis', 'rate-limit-redis'],
+          patterns: [{ group: ['**/storage/*/**', '**/storage/index.js'], message: 'Import the ports (storage/ports.js); openStores wires the back-ends.' }],
+        },
+      ],
+    },
+  },
+  {
     // node:test's test() returns a promise the runner tracks, and supertest bodies are
     // untyped JSON: those two rules only add noise in tests.
     files: ['test/**/*.ts'],

@@ -9,7 +9,7 @@
  *                                 MemoryStore, the seed-style renderer, synchronous PNG
  *                                 encoding on the event loop;
  *   GET /floor/get_validCode_img  the stack's floor: the app's session middleware on its
- *                                 own SQLite session store, storing a fresh challenge
+ *                                 own SQLite stores (openStores, second folder), storing a fresh challenge
  *                                 and sending one PNG drawn at start, so nothing is drawn;
  *   everything else               the real app from composeApp() on a fresh temporary
  *                                 DATA_DIR (real SQLite session store).
@@ -44,9 +44,9 @@ import { cryptoRandom } from '../src/captcha/random.js';
 import { renderCaptchaSync } from '../src/captcha/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/captcha/render-options.js';
 import { sessionMiddleware } from '../src/session/middleware.js';
-import { SqliteSessionStore } from '../src/session/sqlite-store.js';
 import { SESSION_TIMEOUT_DEFAULTS } from '../src/session/timeouts.js';
-import { openDatabase } from '../src/sqlite.js';
+import { openStores } from '../src/storage/index.js';
+import { SqliteSessionStore } from '../src/storage/sqlite/session-store.js';
 import { renderSeedStyle } from './bench-render.js';
 
 /** What the server saw of one target over all its windows. Per-request division is the parent's. */
@@ -186,12 +186,12 @@ function naiveApp(): express.Express {
 
 /**
  * What every image request pays before any drawing: the app's own session middleware and
- * SQLite store (in a second database file, same settings), a challenge of the real shape
+ * SQLite store (in a second data folder, same settings), a challenge of the real shape
  * stored in the session, and a PNG of the default design drawn once at start.
  */
-function floorApp(dataDir: string): { app: express.Express; close: () => void } {
-  const db = openDatabase(path.join(dataDir, 'floor.sqlite'));
-  const store = new SqliteSessionStore({ db });
+async function floorApp(dataDir: string): Promise<{ app: express.Express; close: () => Promise<void> }> {
+  const stores = await openStores({ dataDir: path.join(dataDir, 'floor') });
+  const store = stores.sessionStore;
   const png = renderCaptchaSync('ACEFH', DEFAULT_RENDER_OPTIONS, cryptoRandom);
   const nextAnswer = createCodeGenerator();
   const floor = express();
@@ -210,10 +210,7 @@ function floorApp(dataDir: string): { app: express.Express; close: () => void } 
   });
   return {
     app: floor,
-    close: () => {
-      store.close();
-      db.close();
-    },
+    close: () => stores.close(),
   };
 }
 
@@ -257,10 +254,10 @@ function loopDelaySampler(): { start: (into: RecordableHistogram) => void; stop:
   };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'captcha-login-bench-'));
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, RATE_LIMITS: 'off', LOG_LEVEL: 'silent' });
-  const composed = composeApp(config, createLogger(config.logLevel));
+  const composed = await composeApp(config, createLogger(config.logLevel));
 
   const outer = express();
   outer.disable('x-powered-by');
@@ -285,7 +282,7 @@ function main(): void {
     res.send('Hello World!');
   });
   outer.use('/naive', naiveApp());
-  const floor = floorApp(dataDir);
+  const floor = await floorApp(dataDir);
   outer.use('/floor', floor.app);
   outer.use(composed.app);
 
@@ -334,11 +331,11 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     server.close(() => {
-      void composed.close();
-      floor.close();
-      rmSync(dataDir, { recursive: true, force: true });
-      // Dropping the IPC channel is the last handle; the process then exits by itself.
-      if (process.connected) process.disconnect();
+      void Promise.all([composed.close(), floor.close()]).then(() => {
+        rmSync(dataDir, { recursive: true, force: true });
+        // Dropping the IPC channel is the last handle; the process then exits by itself.
+        if (process.connected) process.disconnect();
+      });
     });
     server.closeAllConnections();
   };
@@ -347,4 +344,4 @@ function main(): void {
   process.on('disconnect', shutdown);
 }
 
-main();
+await main();

@@ -15,12 +15,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { createApp } from '../src/app.js';
-import { SqliteFailedLoginStore } from '../src/auth/lockout.js';
-import { SqliteUserRepository } from '../src/auth/users.js';
-import { SqliteSpentChallengeLedger } from '../src/captcha/sqlite-ledger.js';
 import { createLogger } from '../src/logger.js';
-import { SqliteSessionStore } from '../src/session/sqlite-store.js';
-import { DATABASE_FILE, openDataDirDatabase } from '../src/sqlite.js';
+import { openStores } from '../src/storage/index.js';
+import { DATABASE_FILE } from '../src/storage/sqlite/database.js';
 
 const MIB = 1024 * 1024;
 
@@ -43,17 +40,18 @@ function memory(): { rssMiB: number; heapMiB: number; externalMiB: number } {
 async function main(): Promise<void> {
   const { requests, path: target } = parseArguments(process.argv.slice(2));
   const dataDir = mkdtempSync(path.join(tmpdir(), 'captcha-login-flood-'));
-  const db = openDataDirDatabase(dataDir);
   let storeTime = Date.now();
-  // The store reads this clock; moving it past the anonymous lifetime stands in for waiting.
-  const sessionStore = new SqliteSessionStore({ db, pruneIntervalMs: 0, clock: () => storeTime });
+  // The stores read this clock; moving it past the anonymous lifetime stands in for waiting.
+  const stores = await openStores({ dataDir, pruneIntervalMs: 0, clock: () => storeTime });
+  const { db } = stores;
+  if (!db) throw new Error('flood: openStores gave no SQLite file');
   const app = createApp({
     logger: createLogger('silent'),
-    sessionStore,
+    sessionStore: stores.sessionStore,
     sessionSecret: 'flood-test-secret-flood-test-secret-0000',
-    users: new SqliteUserRepository(db),
-    spentChallenges: new SqliteSpentChallengeLedger(db),
-    failedLogins: new SqliteFailedLoginStore(db),
+    users: stores.users,
+    spentChallenges: stores.spentChallenges,
+    failedLogins: stores.failedLogins,
     ipRateLimits: false,
   });
   const server = app.listen(0, '127.0.0.1');
@@ -88,12 +86,11 @@ async function main(): Promise<void> {
 
   storeTime = Date.now() + 11 * 60_000;
   let pruned = 0;
-  for (let batch = sessionStore.pruneExpired(); batch > 0; batch = sessionStore.pruneExpired()) pruned += batch;
-  console.log(`11 minutes later: pruned ${pruned} expired anonymous sessions, ${sessionRows()} left`);
+  for (let batch = await stores.prune(); batch > 0; batch = await stores.prune()) pruned += batch;
+  console.log(`11 minutes later: pruned ${pruned} expired rows (anonymous sessions and spent captchas), ${sessionRows()} left`);
 
   server.close();
-  sessionStore.close();
-  db.close();
+  await stores.close();
   rmSync(dataDir, { recursive: true, force: true });
 }
 

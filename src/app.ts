@@ -8,33 +8,32 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
-import type session from 'express-session';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { createAccounts } from './auth/accounts.js';
-import { LOCKOUT_DEFAULTS, createLockout, type FailedLoginStore, type LockoutPolicy } from './auth/lockout.js';
+import { LOCKOUT_DEFAULTS, createLockout, type LockoutPolicy } from './auth/lockout.js';
 import { createStrengthEstimator, type StrengthEstimator } from './auth/password-strength.js';
 import type { ScryptParams } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
-import type { UserRepository } from './auth/users.js';
 import { loadAudioClips } from './captcha/audio-clips.js';
 import { createCaptcha, type CaptchaOptions } from './captcha/captcha.js';
-import type { SpentChallengeLedger } from './captcha/challenges.js';
 import { createCodeGenerator, type CodeGenerator } from './captcha/code.js';
 import { registerCaptchaFonts } from './captcha/fonts.js';
 import { captchaRoutes } from './captcha/routes.js';
 import { errorHandler, notFound, requirePathTarget } from './http/errors.js';
+import { healthRoutes } from './http/health.js';
 import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { createCsrf } from './session/csrf.js';
 import { sessionMiddleware } from './session/middleware.js';
 import { SESSION_TIMEOUT_DEFAULTS, enforceSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
+import type { FailedLoginStore, SessionStore, SpentChallengeLedger, UserRepository } from './storage/ports.js';
 
 export interface AppDeps {
   logger: Logger;
-  sessionStore: session.Store;
+  sessionStore: SessionStore;
   sessionSecret: string | string[];
   users: UserRepository;
   spentChallenges: SpentChallengeLedger;
@@ -56,6 +55,8 @@ export interface AppDeps {
   /** The password-strength estimator (its worker starts on first use); the owner closes it. */
   strength?: StrengthEstimator;
   sessionTimeouts?: Partial<SessionTimeouts>;
+  /** Resolves when every store answers (GET /readyz); rejects with StoreUnavailableError. */
+  ready?: () => Promise<void>;
 }
 
 const JSON_BODY_LIMIT = '16kb';
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(localeMiddleware({ secureCookies: secure }));
   app.use(requirePathTarget);
+  app.use(healthRoutes(deps.ready ?? (async () => {})));
   app.use('/static/bootstrap', express.static(path.join(NODE_MODULES_DIR, 'bootstrap', 'dist')));
   app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
   app.use('/static', express.static(PUBLIC_DIR));

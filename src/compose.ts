@@ -1,44 +1,45 @@
 /**
- * Builds the production app from a configuration: opens the SQLite file in DATA_DIR and
- * hands its stores to createApp. Shared by server.ts and the benchmark's server so that
- * both run exactly the same wiring. close() releases the stores.
+ * Builds the production app from a configuration: opens the stores (openStores) and hands
+ * them to createApp. Shared by server.ts and the benchmark's server so that both run
+ * exactly the same wiring. close() releases the stores.
  */
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
-import { SqliteFailedLoginStore } from './auth/lockout.js';
 import { createStrengthEstimator } from './auth/password-strength.js';
-import { SqliteUserRepository } from './auth/users.js';
-import { SqliteSpentChallengeLedger } from './captcha/sqlite-ledger.js';
 import type { Config } from './config.js';
 import { loadOrCreateDevSecret } from './session/secret.js';
-import { SqliteSessionStore } from './session/sqlite-store.js';
-import { openDataDirDatabase } from './sqlite.js';
+import { openStores } from './storage/index.js';
 
 export interface ComposedApp {
   app: Express;
   close: () => Promise<void>;
 }
 
-export function composeApp(config: Config, logger: Logger): ComposedApp {
-  const db = openDataDirDatabase(config.dataDir);
-  const sessionStore = new SqliteSessionStore({ db });
+export async function composeApp(config: Config, logger: Logger): Promise<ComposedApp> {
+  const stores = await openStores({
+    dataDir: config.dataDir,
+    ...config.storage,
+    // Connection errors repeat while a back-end is down and requests get 503: a warning, not a bug.
+    onError: (err) => logger.warn({ err }, 'storage error'),
+  });
   const strength = createStrengthEstimator();
   const app = createApp({
     logger,
-    sessionStore,
+    sessionStore: stores.sessionStore,
     sessionSecret: config.sessionSecret ?? loadOrCreateDevSecret(config.dataDir),
-    users: new SqliteUserRepository(db),
-    spentChallenges: new SqliteSpentChallengeLedger(db),
-    failedLogins: new SqliteFailedLoginStore(db),
+    users: stores.users,
+    spentChallenges: stores.spentChallenges,
+    failedLogins: stores.failedLogins,
     captcha: config.captcha,
     secure: config.env === 'production',
     trustProxyHops: config.trustProxyHops,
-    ipRateLimits: config.ipRateLimits,
+    ipRateLimits: config.ipRateLimits && { ...config.ipRateLimits, store: stores.rateLimitStore },
     lockout: config.lockout,
     strength,
     sessionTimeouts: config.sessionTimeouts,
     scryptConcurrency: config.accounts.concurrency,
+    ready: stores.ping,
   });
   if (config.ipRateLimits === false) {
     logger.warn('RATE_LIMITS=off: per-IP throttling is DISABLED. Use this only for load tests and benchmarks, never in production.');
@@ -46,8 +47,7 @@ export function composeApp(config: Config, logger: Logger): ComposedApp {
   return {
     app,
     close: async () => {
-      sessionStore.close();
-      db.close();
+      await stores.close();
       await strength.close();
     },
   };

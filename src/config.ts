@@ -16,6 +16,7 @@ import { listenEnv } from './http/listen.js';
 import { ipRateLimitsEnv } from './http/rate-limits.js';
 import { envInteger } from './options.js';
 import { sessionTimeoutsEnv } from './session/timeouts.js';
+import { storageEnv } from './storage/index.js';
 
 const appEnv = z
   .object({
@@ -46,6 +47,7 @@ const sections = {
   lockout: lockoutEnv,
   sessionTimeouts: sessionTimeoutsEnv,
   accounts: accountsEnv,
+  storage: storageEnv,
 };
 
 type Sections = { [K in keyof typeof sections]: z.output<(typeof sections)[K]> };

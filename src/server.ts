@@ -1,7 +1,8 @@
 /**
- * Starts captcha-login: reads the configuration, builds the app on the SQLite stores in
- * DATA_DIR, listens, and on SIGTERM/SIGINT stops taking connections, lets requests in
- * flight finish (closing them after a grace period), then closes the database.
+ * Starts captcha-login: reads the configuration, builds the app on the stores openStores
+ * picks, listens, and on SIGTERM/SIGINT stops taking connections, lets requests in
+ * flight finish (closing them after an 8 s grace period), then closes the stores; the
+ * process exits by 10 s in any case.
  */
 import type { AddressInfo } from 'node:net';
 import { composeApp } from './compose.js';
@@ -9,7 +10,10 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpServer } from './http/listen.js';
 import { createLogger } from './logger.js';
 
-const SHUTDOWN_GRACE_MS = 10_000;
+/** Requests in flight get this long to finish after SIGTERM; then their connections are closed. */
+const SHUTDOWN_GRACE_MS = 8_000;
+/** The process is gone by then, whatever still holds it (a store that does not close). */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 function readConfig(): Config {
   try {
@@ -23,10 +27,10 @@ function readConfig(): Config {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
-  const { app, close } = composeApp(config, logger);
+  const { app, close } = await composeApp(config, logger);
 
   const { host, port } = config.listen;
   const server = createHttpServer(app, config.listen);
@@ -49,6 +53,11 @@ function main(): void {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
+    const deadline = setTimeout(() => {
+      logger.error('still not stopped at the shutdown deadline; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
     server.close(() => {
       void close().then(() => logger.info('stopped'));
     });
@@ -58,4 +67,8 @@ function main(): void {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-main();
+main().catch((err: unknown) => {
+  // Before a logger exists (the stores could not be opened): one line, no stack.
+  console.error(`captcha-login could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

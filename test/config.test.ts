@@ -25,6 +25,7 @@ test('an empty environment gives the documented defaults', () => {
   assert.equal(config.trustProxyHops, 0);
   assert.deepEqual(config.sessionTimeouts, { idleMs: 30 * 60_000, absoluteMs: 8 * 3_600_000, anonymousMs: 10 * 60_000 });
   assert.deepEqual(config.accounts, { concurrency: 2 });
+  assert.deepEqual(config.storage, { redisUrl: undefined, redisKeyPrefix: 'captcha-login:', databaseUrl: undefined });
 });
 
 test('values are parsed from the environment', () => {
@@ -46,6 +47,10 @@ test('a bad value fails fast and names its variable', () => {
     ['SCRYPT_CONCURRENCY', '0'],
     ['HTTP_REQUEST_TIMEOUT_SECONDS', '0'],
     ['RATE_LIMITS', 'maybe'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['REDIS_URL', '127.0.0.1:6379'],
+    ['REDIS_KEY_PREFIX', 'has space'],
+    ['DATABASE_URL', 'mysql://127.0.0.1/app'],
   ]) {
     assert.match(configError({ [name as string]: value as string }), new RegExp(`${name}: `), `${name}=${value}`);
   }

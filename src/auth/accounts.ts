@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { newPasswordSchema, usernameSchema } from './credentials.js';
 import { createStrengthEstimator, type StrengthEstimator } from './password-strength.js';
 import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
-import { UsernameTakenError, type User, type UserRepository } from './users.js';
+import { UsernameTakenError, type User, type UserRepository } from '../storage/ports.js';
 import { defaultsOf, envInteger } from '../options.js';
 
 export interface AccountsOptions {

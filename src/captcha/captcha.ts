@@ -21,9 +21,9 @@ import {
   takeChallenge,
   verifyChallenge,
   type FindFailure,
-  type SpentChallengeLedger,
   type VerifyResult,
 } from './challenges.js';
+import type { SpentChallengeLedger } from '../storage/ports.js';
 import { renderCaptcha } from './render.js';
 import { validateRenderOptions, type RenderOptions } from './render-options.js';
 import { cryptoRandom, type RandomSource } from './random.js';

@@ -15,6 +15,7 @@
  * - compared case-insensitively and in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SpentChallengeLedger } from '../storage/ports.js';
 import { normaliseAnswer } from './code.js';
 
 export interface StoredChallenge {
@@ -29,11 +30,6 @@ export interface StoredChallenge {
 
 export type ChallengeSlots = Record<string, StoredChallenge>;
 
-/** Remembers which challenge ids were used; claim() must be atomic across processes. */
-export interface SpentChallengeLedger {
-  /** True for the first claim of an id, false for every later one. */
-  claim(id: string, expiresAt: number): Promise<boolean>;
-}
 
 export type VerifyFailure = 'missing' | 'expired' | 'wrong';
 export type VerifyResult = { ok: true } | { ok: false; reason: VerifyFailure };

@@ -1,5 +1,6 @@
 /**
- * `npm run user:add -- <username>`: creates an account in DATA_DIR's database.
+ * `npm run user:add -- <username>`: creates an account in the configured account store
+ * (openStores: DATA_DIR's SQLite file by default).
  *
  * The password comes from standard input when that is not a terminal (so scripts can
  * pipe it: `printf '%s\n' "$PW" | npm run user:add -- alice`), otherwise from a prompt
@@ -9,10 +10,9 @@
  */
 import { AccountRuleError, createAccounts } from '../auth/accounts.js';
 import { createStrengthEstimator } from '../auth/password-strength.js';
-import { SqliteUserRepository } from '../auth/users.js';
 import { loadConfig } from '../config.js';
 import { errorMessage } from '../i18n/messages.js';
-import { openDataDirDatabase } from '../sqlite.js';
+import { openStores } from '../storage/index.js';
 
 class UsageError extends Error {}
 
@@ -72,10 +72,10 @@ async function main(args: string[]): Promise<number> {
   if (username === undefined || rest.length > 0) throw new UsageError('usage: npm run user:add -- <username>');
   const password = await readPassword();
   const config = loadConfig();
-  const db = openDataDirDatabase(config.dataDir);
+  const stores = await openStores({ dataDir: config.dataDir, ...config.storage, pruneIntervalMs: 0 });
   const strength = createStrengthEstimator();
   try {
-    await createAccounts(new SqliteUserRepository(db), { concurrency: config.accounts.concurrency, strength }).register(username, password);
+    await createAccounts(stores.users, { concurrency: config.accounts.concurrency, strength }).register(username, password);
     console.log(`created user ${username}`);
     return 0;
   } catch (err) {
@@ -85,7 +85,7 @@ async function main(args: string[]): Promise<number> {
     }
     throw err;
   } finally {
-    db.close();
+    await stores.close();
     await strength.close();
   }
 }

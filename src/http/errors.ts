@@ -3,12 +3,17 @@
  *
  * Routes throw HttpError with a catalogue code; body-parser's own 4xx errors are mapped to
  * codes too. Either way the client gets the status and a message in its language: JSON
- * for API calls, a page for browsers navigating. Anything else is a bug: it is logged
+ * for API calls, a page for browsers navigating. A store that failed (StoreUnavailableError)
+ * is a 503 with Retry-After: the request was refused, not half done. Anything else is a bug: it is logged
  * with the request's context and answered with a generic 500 that reveals nothing.
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { errorMessage, type ErrorCode } from '../i18n/messages.js';
+import { StoreUnavailableError } from '../storage/ports.js';
+
+/** What a 503 for an unavailable store tells the client: the back-ends reconnect within seconds. */
+const STORE_RETRY_AFTER_SECONDS = 5;
 
 export class HttpError extends Error {
   override name = 'HttpError';
@@ -69,6 +74,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (err instanceof HttpError) {
       sendError(req, res, err.status, err.code);
+      return;
+    }
+    if (err instanceof StoreUnavailableError) {
+      logger.warn({ err: err.cause, req: { id: req.id, method: req.method, path: req.path } }, 'store unavailable');
+      res.set('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+      sendError(req, res, 503, 'store_unavailable');
       return;
     }
     const clientError = asClientError(err);

@@ -9,10 +9,11 @@
  * configured number of proxy hops, so a forged X-Forwarded-For changes nothing.
  */
 import type { RequestHandler } from 'express';
-import { rateLimit, type Store } from 'express-rate-limit';
+import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { sendError } from './errors.js';
 import { defaultsOf, envInteger } from '../options.js';
+import type { RateLimitStoreFactory } from '../storage/ports.js';
 
 export interface IpRateLimitOptions {
   imagesPerMinute: number;
@@ -20,7 +21,7 @@ export interface IpRateLimitOptions {
   postsPerHour: number;
   hintsPerMinute: number;
   /** Makes the counter store for a named limit; memory when absent. */
-  store?: (name: string) => Store;
+  store?: RateLimitStoreFactory;
 }
 
 /** The limits, or false for RATE_LIMITS=off. */

@@ -69,6 +69,7 @@ const en = {
     cross_site_request: 'Requests from other sites are not accepted.',
     not_found: 'There is nothing at this address.',
     busy: 'The server is busy. Wait a moment, then try again.',
+    store_unavailable: 'The service is briefly unavailable. Nothing you sent was lost; try again in a few seconds.',
     internal: 'Something went wrong on our side. Please try again.',
   },
 };
@@ -139,6 +140,7 @@ const zhCN: Messages = {
     cross_site_request: '不接受来自其他网站的请求。',
     not_found: '此地址没有内容。',
     busy: '服务器繁忙，请稍候再试。',
+    store_unavailable: '服务暂时不可用，你提交的内容不会丢失，请几秒后再试。',
     internal: '服务器出错了，请稍后重试。',
   },
 };

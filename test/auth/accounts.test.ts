@@ -2,21 +2,20 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { AccountRuleError, createAccounts, type AccountsOptions } from '../../src/auth/accounts.js';
 import { createStrengthEstimator } from '../../src/auth/password-strength.js';
-import { SqliteUserRepository } from '../../src/auth/users.js';
 import { TEST_SCRYPT, build } from '../helpers/build.js';
 
 /** These tests look at scrypt runs in flight, so each must outlast a turn of the event loop (~40 ms). */
 const SLOW_ENOUGH = { ...TEST_SCRYPT, N: 2 ** 14 };
 
-function accountsFor(t: TestContext, options: AccountsOptions) {
-  const app = build(t);
+async function accountsFor(t: TestContext, options: AccountsOptions) {
+  const app = await build(t);
   const strength = createStrengthEstimator();
   t.after(() => strength.close());
-  return { app, accounts: createAccounts(new SqliteUserRepository(app.db), { strength, ...options }) };
+  return { app, accounts: createAccounts(app.stores.users, { strength, ...options }) };
 }
 
 test('sign-up rules live in the accounts module: name, length, strength, uniqueness', async (t) => {
-  const { app, accounts } = accountsFor(t, { scryptParams: TEST_SCRYPT });
+  const { app, accounts } = await accountsFor(t, { scryptParams: TEST_SCRYPT });
   for (const [username, password, rule] of [
     ['a b', 'violet kettle drums', 'invalid_username'],
     ['x', 'violet kettle drums', 'invalid_username'],
@@ -32,7 +31,7 @@ test('sign-up rules live in the accounts module: name, length, strength, uniquen
 });
 
 test('at most `concurrency` scrypt computations run at once; the rest queue', async (t) => {
-  const { accounts } = accountsFor(t, { concurrency: 2, scryptParams: SLOW_ENOUGH });
+  const { accounts } = await accountsFor(t, { concurrency: 2, scryptParams: SLOW_ENOUGH });
   await accounts.register('alice', 'correct horse battery');
   const attempts = Array.from({ length: 5 }, () => accounts.authenticate('alice', 'correct horse battery'));
   await new Promise((resolve) => setImmediate(resolve));
@@ -42,7 +41,7 @@ test('at most `concurrency` scrypt computations run at once; the rest queue', as
 });
 
 test('unknown and locked names cost one scrypt verification like a known one', async (t) => {
-  const { accounts } = accountsFor(t, { concurrency: 1, scryptParams: SLOW_ENOUGH });
+  const { accounts } = await accountsFor(t, { concurrency: 1, scryptParams: SLOW_ENOUGH });
   await accounts.register('alice', 'correct horse battery');
   for (const [name, locked] of [['alice', false], ['nobody', false], ['alice', true]] as const) {
     const attempt = accounts.authenticate(name, 'correct horse battery', locked);

@@ -4,7 +4,7 @@ import { build } from '../helpers/build.js';
 import { assertError, assertHomeGreets, loadCaptcha, openForm, postForm } from '../helpers/flows.js';
 
 test('hostile field values get 400 invalid_request before the captcha is spent', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const agent = app.agent();
   const captchaId = await openForm(agent);
   const captcha = await loadCaptcha(app, agent, captchaId);
@@ -33,7 +33,7 @@ test('hostile field values get 400 invalid_request before the captcha is spent',
 });
 
 test('sign-up accepts long Unicode passphrases and refuses easily guessed passwords', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const agent = app.agent();
   for (const password of ['password1', 'qwertyuiop', 'alice2026!']) {
     const captchaId = await openForm(agent, '/register');
@@ -50,7 +50,7 @@ test('sign-up accepts long Unicode passphrases and refuses easily guessed passwo
 });
 
 test('the sign-up page shows a strength hint fed by the estimator', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const agent = app.agent();
   const page = await agent.get('/register').expect(200);
   assert.match(page.text, /id="password-strength"[^>]*aria-live="polite"/);

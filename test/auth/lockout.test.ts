@@ -13,7 +13,7 @@ test('the lock grows from 1 minute, doubling, capped at 15 minutes', () => {
 });
 
 test('five failures lock the account; a locked account answers exactly like a wrong password', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const wrongAnswers = [];
   for (let i = 0; i < 5; i += 1) wrongAnswers.push((await signIn(app, app.agent(), wrong)).body);
@@ -27,7 +27,7 @@ test('five failures lock the account; a locked account answers exactly like a wr
 });
 
 test('the lock doubles with each failure past the threshold, and success clears the count', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   for (let i = 0; i < 5; i += 1) await signIn(app, app.agent(), wrong);
   app.clock.advance(60_001);
@@ -58,7 +58,7 @@ test('networks are /24 for IPv4 and /64 for IPv6', () => {
 });
 
 test('one failure each time the lock ends keeps the guesser out, never the owner', async (t) => {
-  const app = build(t, { trustProxyHops: 1 });
+  const app = await build(t, { trustProxyHops: 1 });
   await app.createUser(alice.username, alice.password);
   const attacker = '203.0.113.7';
   const owner = '198.51.100.20';
@@ -74,7 +74,7 @@ test('one failure each time the lock ends keeps the guesser out, never the owner
 });
 
 test('guessing spread over many networks locks the account, except for networks it signed in from', async (t) => {
-  const app = build(t, { trustProxyHops: 1 });
+  const app = await build(t, { trustProxyHops: 1 });
   await app.createUser(alice.username, alice.password);
   const home = '198.51.100.20';
   assertSignedInResponse(await signInFrom(app, home, alice));
@@ -89,7 +89,7 @@ test('guessing spread over many networks locks the account, except for networks 
 });
 
 test('failures are counted for unknown names too, without regard to case', async (t) => {
-  const app = build(t, { lockout: { afterFailures: 2 } });
+  const app = await build(t, { lockout: { afterFailures: 2 } });
   await app.createUser(alice.username, alice.password);
   await signIn(app, app.agent(), { username: 'ALICE', password: 'nope nope' });
   await signIn(app, app.agent(), { username: 'Alice', password: 'nope nope' });

@@ -15,7 +15,7 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
 }
 
 test('a flood of slow strength hints does not slow the other routes', async (t) => {
-  const app = build(t); // per-IP limits off: what is tested is the event loop, not the budget
+  const app = await build(t); // per-IP limits off: what is tested is the event loop, not the budget
   const base = await serve(t, app);
   const page = await fetch(`${base}/register`);
   const cookie = page.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');

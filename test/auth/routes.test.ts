@@ -18,7 +18,7 @@ import {
 const alice = { username: 'alice', password: 'correct horse battery' };
 
 test('a newcomer registers in the browser flow and lands signed in', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const agent = app.agent();
   const captchaId = await openForm(agent, '/register');
   const captcha = await loadCaptcha(app, agent, captchaId);
@@ -29,7 +29,7 @@ test('a newcomer registers in the browser flow and lands signed in', async (t) =
 });
 
 test('sign-in with the right captcha and password regenerates the session and greets the user', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const captchaId = await openForm(agent);
@@ -47,7 +47,7 @@ test('sign-in with the right captcha and password regenerates the session and gr
 });
 
 test('the captcha is checked before the password: a wrong captcha with the right password fails', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const captchaId = await openForm(agent);
@@ -58,7 +58,7 @@ test('the captcha is checked before the password: a wrong captcha with the right
 });
 
 test('a wrong password and an unknown user get the same answer', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const wrongPassword = await signIn(app, app.agent(), { username: 'alice', password: 'not the password' });
   const unknownUser = await signIn(app, app.agent(), { username: 'mallory', password: 'not the password' });
@@ -68,7 +68,7 @@ test('a wrong password and an unknown user get the same answer', async (t) => {
 });
 
 test('usernames are matched without regard to case at sign-in and sign-up', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   assertSignedInResponse(await signIn(app, app.agent(), { username: 'ALICE', password: alice.password }));
   const agent = app.agent();
@@ -79,7 +79,7 @@ test('usernames are matched without regard to case at sign-in and sign-up', asyn
 });
 
 test('sign-up states and enforces the username and password rules', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const agent = app.agent();
   const page = await agent.get('/register').expect(200);
   assert.match(page.text, /3 to 32 characters/);
@@ -98,7 +98,7 @@ test('sign-up states and enforces the username and password rules', async (t) =>
 });
 
 test('sign-out is a POST that destroys the session; the home page then sends to /login', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   assertSignedInResponse(await signIn(app, agent, alice));
@@ -119,7 +119,7 @@ test('a request still running when sign-out destroys the session cannot sign the
   let openGate!: () => void;
   const atGate = new Promise<void>((resolve) => (reachedGate = resolve));
   const gate = new Promise<void>((resolve) => (openGate = resolve));
-  const app = build(t, {
+  const app = await build(t, {
     // A slow sign-in post: it has loaded the session and spent its captcha, and waits here.
     users: (real) => ({
       findByUsername: async (username) => {
@@ -150,19 +150,19 @@ test('a request still running when sign-out destroys the session cannot sign the
 });
 
 test('a restart keeps users and signed-in sessions', async (t) => {
-  const first = build(t);
+  const first = await build(t);
   await first.createUser(alice.username, alice.password);
   const agent = first.agent();
   const res = await signIn(first, agent, alice);
   const cookie = sessionCookie(res);
   assert.ok(cookie);
-  const second = build(t, { dataDir: first.dataDir });
+  const second = await build(t, { dataDir: first.dataDir });
   const home = await second.agent().get('/').set('Cookie', cookie).expect(200);
   assert.match(home.text, /Hello, alice!/);
 });
 
 test('malformed bodies get a 4xx JSON error, never a 500', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const agent = app.agent();
   const captchaId = await openForm(agent);
   await loadCaptcha(app, agent, captchaId);
@@ -177,7 +177,7 @@ test('malformed bodies get a 4xx JSON error, never a 500', async (t) => {
 });
 
 test('no password, captcha answer or session id reaches the log', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const res = await signIn(app, agent, alice);

@@ -32,7 +32,7 @@ async function listen(page: Page): Promise<Response> {
 }
 
 test("Listen plays the picture's challenge, and a new picture brings a new sound", async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const { base, page } = await openInBrowser(t, app);
   await page.goto(`${base}/login`);
   await waitForCaptcha(page);
@@ -66,7 +66,7 @@ test("Listen plays the picture's challenge, and a new picture brings a new sound
 });
 
 test('a Chinese page speaks Chinese', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const { base, page } = await openInBrowser(t, app, { locale: 'zh-CN' });
   await page.goto(`${base}/login`);
   await waitForCaptcha(page);
@@ -82,7 +82,7 @@ test('a Chinese page speaks Chinese', async (t) => {
 
 test('a sound that failed to load is fetched again at the next Listen, not replayed', async (t) => {
   // One picture or sound a minute: the page's picture takes it, so the sound gets a 429.
-  const app = build(t, { ipRateLimits: { imagesPerMinute: 1 } });
+  const app = await build(t, { ipRateLimits: { imagesPerMinute: 1 } });
   const { base, page } = await openInBrowser(t, app);
   await page.goto(`${base}/login`);
   await waitForCaptcha(page);

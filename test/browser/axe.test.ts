@@ -29,7 +29,7 @@ async function audit(page: Page, state: string): Promise<string[]> {
 
 for (const locale of ['en', 'zh-CN'] as const) {
   test(`axe finds no WCAG A/AA violation on any page or state, ${locale}`, async (t) => {
-    const app = build(t);
+    const app = await build(t);
     await app.createUser('alice', 'correct horse battery');
     const { base, page } = await openInBrowser(t, app, { locale, height: 820 });
     const violations: string[] = [];

@@ -18,7 +18,7 @@ async function tab(page: Page, key: 'Tab' | 'Shift+Tab', expected: string): Prom
 }
 
 test('a person signs in with the keyboard alone', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser('alice', 'correct horse battery');
   const { base, page } = await openInBrowser(t, app);
   await page.goto(`${base}/login`);

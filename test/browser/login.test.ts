@@ -11,7 +11,7 @@ import { build } from '../helpers/build.js';
 import { SCREENSHOT_DIR, captchaState, openInBrowser, waitForCaptcha, waitForNewCaptcha } from '../helpers/browser.js';
 
 test('a person signs in with the captcha and signs out, in a real browser', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser('alice', 'correct horse battery');
   const { base, page } = await openInBrowser(t, app);
   const problems: string[] = [];
@@ -59,7 +59,7 @@ test('a person signs in with the captcha and signs out, in a real browser', asyn
 });
 
 test('a newcomer registers in the browser, guided by the strength hint', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const { base, page } = await openInBrowser(t, app, { height: 820 });
 
   await page.goto(`${base}/register`);
@@ -79,7 +79,7 @@ test('a newcomer registers in the browser, guided by the strength hint', async (
 });
 
 test('a picture refused by the per-IP limit says why instead of showing a broken image', async (t) => {
-  const app = build(t, { ipRateLimits: { imagesPerMinute: 1 } });
+  const app = await build(t, { ipRateLimits: { imagesPerMinute: 1 } });
   const { base, page } = await openInBrowser(t, app);
 
   await page.goto(`${base}/login`);
@@ -94,7 +94,7 @@ test('a picture refused by the per-IP limit says why instead of showing a broken
 });
 
 test('a tab left open recovers by itself: after sign-in in another tab, and after its token expired', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser('alice', 'correct horse battery');
   await app.createUser('bob', 'violet kettle drums');
   const { base, page } = await openInBrowser(t, app);

@@ -26,7 +26,7 @@ function assertWav(res: Response): Buffer {
 }
 
 test('the audio speaks the page challenge without issuing or spending it, the same bytes every time', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const captchaId = await openForm(agent);
@@ -40,7 +40,7 @@ test('the audio speaks the page challenge without issuing or spending it, the sa
 });
 
 test('the audio follows a new picture and the page language', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const agent = app.agent();
   const captchaId = await openForm(agent);
   await loadCaptcha(app, agent, captchaId);
@@ -53,7 +53,7 @@ test('the audio follows a new picture and the page language', async (t) => {
 });
 
 test('no audio for a spent, expired, unknown or malformed challenge: a 4xx with a JSON error', async (t) => {
-  const app = build(t, { captcha: { ttlMs: 120_000 } });
+  const app = await build(t, { captcha: { ttlMs: 120_000 } });
   const agent = app.agent();
   assertError(await getAudio(agent, 'none'), 404, 'captcha_audio_missing');
   const captchaId = await openForm(agent);
@@ -76,7 +76,7 @@ test('no audio for a spent, expired, unknown or malformed challenge: a 4xx with 
 });
 
 test('audio downloads count against the per-IP picture limit', async (t) => {
-  const app = build(t, { ipRateLimits: { imagesPerMinute: 3 } });
+  const app = await build(t, { ipRateLimits: { imagesPerMinute: 3 } });
   const agent = app.agent();
   const captchaId = await openForm(agent);
   await loadCaptcha(app, agent, captchaId);

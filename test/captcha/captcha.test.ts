@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { renderCaptchaAudio, soundRandom } from '../../src/captcha/audio.js';
 import { loadAudioClips } from '../../src/captcha/audio-clips.js';
 import { createCaptcha } from '../../src/captcha/captcha.js';
-import type { SpentChallengeLedger } from '../../src/captcha/challenges.js';
+import type { SpentChallengeLedger } from '../../src/storage/ports.js';
 
 const clips = loadAudioClips();
 const ledger: SpentChallengeLedger = { claim: async () => true };

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import {
   issueChallenge,
   takeChallenge,
   verifyChallenge,
-  type SpentChallengeLedger,
   type StoredChallenge,
 } from '../../src/captcha/challenges.js';
-import { SqliteSpentChallengeLedger } from '../../src/captcha/sqlite-ledger.js';
-import { openDatabase } from '../../src/sqlite.js';
+import type { SpentChallengeLedger } from '../../src/storage/ports.js';
 
 const TTL = 120_000;
 const NOW = 1_000_000;
@@ -82,19 +77,4 @@ test('issuing keeps at most the newest N slots and replaces a slot in place', ()
   assert.deepEqual(Object.keys(slots).sort(), ['s2', 's3', 's4']);
   assert.equal(slots.s3?.answer, 'CCCCC');
   assert.notEqual(slots.s3?.id, before, 'a new image gets a new challenge id');
-});
-
-test('the SQLite ledger grants each id once, also to concurrent claims', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ledger-'));
-  const db = openDatabase(path.join(dir, 'db.sqlite'));
-  t.after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const ledger = new SqliteSpentChallengeLedger(db);
-  const results = await Promise.all(Array.from({ length: 20 }, () => ledger.claim('same-id', Date.now() + TTL)));
-  assert.equal(results.filter(Boolean).length, 1);
-  assert.equal(await ledger.claim('other-id', Date.now() + TTL), true);
-  const secondHandle = new SqliteSpentChallengeLedger(openDatabase(path.join(dir, 'db.sqlite')));
-  assert.equal(await secondHandle.claim('same-id', Date.now() + TTL), false, 'a second connection sees the claim');
 });

@@ -15,7 +15,7 @@ const alice = { username: 'alice', password: 'correct horse battery' };
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 test('the image is an uncacheable PNG and its answer is nowhere in the response', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const res = await app.agent().get('/get_validCode_img?id=page1&n=1').buffer(true).expect(200);
   assert.equal(res.headers['content-type'], 'image/png');
   assert.equal(res.headers['cache-control'], 'no-store');
@@ -30,7 +30,7 @@ test('the image is an uncacheable PNG and its answer is nowhere in the response'
 });
 
 test('every image request makes a new answer and a new picture', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const agent = app.agent();
   const first = await agent.get('/get_validCode_img?id=p').buffer(true).expect(200);
   const second = await agent.get('/get_validCode_img?id=p').buffer(true).expect(200);
@@ -39,7 +39,7 @@ test('every image request makes a new answer and a new picture', async (t) => {
 });
 
 test('only the newest image of a page counts', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const captchaId = await openForm(agent);
@@ -53,14 +53,14 @@ test('only the newest image of a page counts', async (t) => {
 });
 
 test('a bad image id is a 400, not a new slot', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   assertError(await app.agent().get('/get_validCode_img?id=<script>').set('Accept', 'application/json'), 400, 'invalid_request');
   assertError(await app.agent().get('/get_validCode_img?id=a&id=b').set('Accept', 'application/json'), 400, 'invalid_request');
   assert.equal(app.answers.length, 0);
 });
 
 test('a captcha is one-time: a replay of a once-right answer fails, right or wrong first', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const captchaId = await openForm(agent);
@@ -75,7 +75,7 @@ test('a captcha is one-time: a replay of a once-right answer fails, right or wro
 });
 
 test('a replay with the session cookie from before the attempt fails too', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const captchaId = await openForm(agent);
@@ -95,7 +95,7 @@ test('a replay with the session cookie from before the attempt fails too', async
 });
 
 test('an answer older than the TTL fails with its own code', async (t) => {
-  const app = build(t, { captcha: { ttlMs: 120_000 } });
+  const app = await build(t, { captcha: { ttlMs: 120_000 } });
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const captchaId = await openForm(agent);
@@ -108,7 +108,7 @@ test('an answer older than the TTL fails with its own code', async (t) => {
 });
 
 test('the captcha fails closed: no session, no challenge, empty answer', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   assertError(await postForm(app.agent(), '/login', { ...alice, captcha: 'ABCDE', captchaId: 'x' }), 403, 'csrf_failed');
   const agent = app.agent();
@@ -122,7 +122,7 @@ test('the captcha fails closed: no session, no challenge, empty answer', async (
 });
 
 test('simultaneous posts of one right answer: at most one passes the captcha', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const captchaId = await openForm(agent);
@@ -136,7 +136,7 @@ test('simultaneous posts of one right answer: at most one passes the captcha', a
 });
 
 test('two tabs of one browser each keep a working captcha', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const tabA = await openForm(agent);
@@ -150,7 +150,7 @@ test('two tabs of one browser each keep a working captcha', async (t) => {
 });
 
 test('at most five pages keep a captcha; the oldest is dropped', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const tabs: { id: string; answer: string }[] = [];

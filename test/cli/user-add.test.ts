@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { verifyPassword } from '../../src/auth/passwords.js';
-import { openDataDirDatabase } from '../../src/sqlite.js';
+import { openDataDirDatabase } from '../../src/storage/sqlite/database.js';
 import { ROOT_DIR } from '../../src/paths.js';
 
 function userAdd(dataDir: string, args: string[], stdin: string) {

@@ -1,6 +1,6 @@
 /**
- * build(t): a real app on a real SQLite file in a temporary folder, torn down when the
- * test ends. The code generator is the production one, wrapped so the test can read the
+ * build(t): a real app on real stores from openStores (a SQLite file in a temporary
+ * folder), torn down when the test ends. The code generator is the production one, wrapped so the test can read the
  * answers it made; the clock is a manual one so expiry needs no sleeping. Passwords are
  * hashed with cheap scrypt parameters (test/auth/passwords.test.ts checks the production
  * ones), so a sign-in costs about a millisecond instead of a few hundred.
@@ -14,14 +14,12 @@ import type { TestContext } from 'node:test';
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app.js';
-import { SqliteFailedLoginStore } from '../../src/auth/lockout.js';
 import { hashPassword, type ScryptParams } from '../../src/auth/passwords.js';
-import { SqliteUserRepository, type UserRepository } from '../../src/auth/users.js';
 import { createCodeGenerator } from '../../src/captcha/code.js';
-import { SqliteSpentChallengeLedger } from '../../src/captcha/sqlite-ledger.js';
 import { createLogger } from '../../src/logger.js';
-import { SqliteSessionStore } from '../../src/session/sqlite-store.js';
-import { openDataDirDatabase, type SqliteDatabase } from '../../src/sqlite.js';
+import { openStores, type OpenStores, type StorageConfig } from '../../src/storage/index.js';
+import type { UserRepository } from '../../src/storage/ports.js';
+import type { SqliteDatabase } from '../../src/storage/sqlite/database.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-the-app-000';
 /** scrypt at 1/128 of the production cost (N=2^10): same code path, test-sized work. */
@@ -35,6 +33,7 @@ export interface ManualClock {
 export interface TestApp {
   app: Express;
   db: SqliteDatabase;
+  stores: OpenStores;
   dataDir: string;
   clock: ManualClock;
   /** Every captcha answer the app made, oldest first. */
@@ -62,15 +61,19 @@ export interface BuildOptions {
   lockout?: AppDeps['lockout'];
   sessionTimeouts?: AppDeps['sessionTimeouts'];
   trustProxyHops?: number;
+  /** Shared back-ends (Redis, PostgreSQL) for the stores; SQLite in the data folder otherwise. */
+  storage?: Partial<StorageConfig>;
   /** Wraps the real user repository, e.g. to hold a request at a known point. */
   users?: (real: UserRepository) => UserRepository;
 }
 
-export function build(t: TestContext, options: BuildOptions = {}): TestApp {
+export async function build(t: TestContext, options: BuildOptions = {}): Promise<TestApp> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'captcha-login-test-'));
-  const db = openDataDirDatabase(dataDir);
-  let time = Date.UTC(2026, 0, 1);
+  const stores = await openStores({ dataDir, ...options.storage, pruneIntervalMs: 0 });
+  // Redis expires keys by its own clock at the times the app computes, so on a shared
+  // back-end the manual clock starts at the real time (it still moves only when told).
+  let time = options.storage ? Date.now() : Date.UTC(2026, 0, 1);
   const clock: ManualClock = { now: () => time, advance: (ms) => (time += ms) };
   const logLines: string[] = [];
   const logStream = new Writable({
@@ -81,15 +84,14 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
   });
   const answers: string[] = [];
   const realGenerator = createCodeGenerator();
-  const sessionStore = new SqliteSessionStore({ db, pruneIntervalMs: 0 });
-  const users = new SqliteUserRepository(db);
+  const { users } = stores;
   const app = createApp({
     logger: createLogger('info', logStream),
-    sessionStore,
+    sessionStore: stores.sessionStore,
     sessionSecret: TEST_SECRET,
     users: options.users?.(users) ?? users,
-    spentChallenges: new SqliteSpentChallengeLedger(db, clock.now),
-    failedLogins: new SqliteFailedLoginStore(db),
+    spentChallenges: stores.spentChallenges,
+    failedLogins: stores.failedLogins,
     generateCode: () => {
       const answer = realGenerator();
       answers.push(answer);
@@ -98,19 +100,24 @@ export function build(t: TestContext, options: BuildOptions = {}): TestApp {
     captcha: options.captcha,
     clock: clock.now,
     scryptParams: TEST_SCRYPT,
-    ipRateLimits: options.ipRateLimits ?? false,
+    ipRateLimits: options.ipRateLimits === undefined ? false : options.ipRateLimits && { ...options.ipRateLimits, store: stores.rateLimitStore },
+    ready: stores.ping,
     lockout: options.lockout,
     sessionTimeouts: options.sessionTimeouts,
     trustProxyHops: options.trustProxyHops,
   });
-  t.after(() => {
-    sessionStore.close();
-    db.close();
+  t.after(async () => {
+    await stores.close();
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
   });
   return {
     app,
-    db,
+    /** The SQLite file; a build on Redis and PostgreSQL has none to look into. */
+    get db() {
+      if (!stores.db) throw new Error('build(): this app keeps nothing in SQLite');
+      return stores.db;
+    },
+    stores,
     dataDir,
     clock,
     answers,

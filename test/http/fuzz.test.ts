@@ -70,7 +70,7 @@ const imageRequest = fc.record({
 });
 
 test(`${RUNS} malformed requests: no 5xx, the process serves on, no account changes`, async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser('alice', 'correct horse battery');
   const accountsBefore = JSON.stringify(app.db.prepare('SELECT * FROM users ORDER BY id').all());
   const base = await serve(t, app);
@@ -135,7 +135,7 @@ const METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'DELETE', 'PATCH', 'TR
 const ODD_TARGETS = ['*', '/', '//', '///login', 'login', '?x', 'http://127.0.0.1/login', 'https://example.com/', 'example.com:443', '/%', '/%ff', '/%00', '/..%2f..%2fetc/passwd', '/login?lang=zh-CN&lang=en', '/get_validCode_img?id=a&id=b', '/static/..%2f..%2fpackage.json', '/logout', `/${'a'.repeat(8000)}`];
 
 test('no request line gets a 5xx: `OPTIONS *`, absolute and odd targets, generated ones', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const base = await serve(t, app);
   assert.equal(await rawRequest(base, 'OPTIONS', '*'), 400, 'OPTIONS * is refused as a bad request');
   for (const method of METHODS) {

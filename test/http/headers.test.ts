@@ -4,7 +4,7 @@ import { build } from '../helpers/build.js';
 import { openForm, postForm } from '../helpers/flows.js';
 
 test('form posts are answered with no-store, errors included', async (t) => {
-  const agent = build(t).agent();
+  const agent = (await build(t)).agent();
   const captchaId = await openForm(agent);
   const res = await postForm(agent, '/login', { username: 'a', password: 'b', captcha: 'c', captchaId });
   assert.equal(res.status, 400);
@@ -12,7 +12,7 @@ test('form posts are answered with no-store, errors included', async (t) => {
 });
 
 test('pages carry a strict CSP and are not cached or framed', async (t) => {
-  const res = await build(t).agent().get('/login').expect(200);
+  const res = await (await build(t)).agent().get('/login').expect(200);
   const csp = String(res.headers['content-security-policy']);
   assert.match(csp, /script-src 'self'(;|$)/);
   assert.match(csp, /frame-ancestors 'none'/);
@@ -25,7 +25,7 @@ test('pages carry a strict CSP and are not cached or framed', async (t) => {
 });
 
 test('the session cookie is httpOnly, SameSite=Lax and only set once there is state', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const bare = await app.agent().get('/nothing-here').expect(404);
   assert.equal(bare.headers['set-cookie'], undefined, 'a request that keeps nothing stores no session');
   const image = await app.agent().get('/get_validCode_img').expect(200);

@@ -11,7 +11,7 @@ const TIMEOUTS = { headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, keepAliveTi
 const SLACK_MS = 2_500;
 
 async function listen(t: TestContext): Promise<number> {
-  const server = createHttpServer(build(t).app, TIMEOUTS);
+  const server = createHttpServer((await build(t)).app, TIMEOUTS);
   server.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));

@@ -4,7 +4,7 @@ import { build } from '../helpers/build.js';
 import { assertError, loadCaptcha, openForm, postForm } from '../helpers/flows.js';
 
 test('captcha images are limited per IP with 429, Retry-After and a message', async (t) => {
-  const app = build(t, { ipRateLimits: { imagesPerMinute: 3 } });
+  const app = await build(t, { ipRateLimits: { imagesPerMinute: 3 } });
   const agent = app.agent();
   for (let i = 0; i < 3; i += 1) await agent.get('/get_validCode_img').expect(200);
   const limited = await agent.get('/get_validCode_img').set('Accept', 'application/json');
@@ -15,7 +15,7 @@ test('captcha images are limited per IP with 429, Retry-After and a message', as
 });
 
 test('sign-in posts are limited per IP over a short and a long window', async (t) => {
-  const app = build(t, { ipRateLimits: { postsPerMinute: 2, postsPerHour: 1000 } });
+  const app = await build(t, { ipRateLimits: { postsPerMinute: 2, postsPerHour: 1000 } });
   const agent = app.agent();
   const captchaId = await openForm(agent);
   for (let i = 0; i < 2; i += 1) {
@@ -27,7 +27,7 @@ test('sign-in posts are limited per IP over a short and a long window', async (t
   assertError(limited, 429, 'rate_limited');
   assert.ok(Number(limited.headers['retry-after']) > 0);
 
-  const hourly = build(t, { ipRateLimits: { postsPerMinute: 100, postsPerHour: 1 } });
+  const hourly = await build(t, { ipRateLimits: { postsPerMinute: 100, postsPerHour: 1 } });
   const other = hourly.agent();
   const id = await openForm(other);
   await postForm(other, '/register', { username: 'x', password: 'y', captcha: 'z', captchaId: id });
@@ -35,7 +35,7 @@ test('sign-in posts are limited per IP over a short and a long window', async (t
 });
 
 test('a forged X-Forwarded-For does not change the key when no proxy is trusted', async (t) => {
-  const app = build(t, { ipRateLimits: { imagesPerMinute: 2 } });
+  const app = await build(t, { ipRateLimits: { imagesPerMinute: 2 } });
   const agent = app.agent();
   await agent.get('/get_validCode_img').set('X-Forwarded-For', '203.0.113.1').expect(200);
   await agent.get('/get_validCode_img').set('X-Forwarded-For', '203.0.113.2').expect(200);
@@ -43,7 +43,7 @@ test('a forged X-Forwarded-For does not change the key when no proxy is trusted'
 });
 
 test('with one trusted proxy hop, the forwarded client address is the key', async (t) => {
-  const app = build(t, { ipRateLimits: { imagesPerMinute: 1 }, trustProxyHops: 1 });
+  const app = await build(t, { ipRateLimits: { imagesPerMinute: 1 }, trustProxyHops: 1 });
   const agent = app.agent();
   await agent.get('/get_validCode_img').set('X-Forwarded-For', '203.0.113.1').expect(200);
   await agent.get('/get_validCode_img').set('X-Forwarded-For', '203.0.113.2').expect(200);
@@ -51,7 +51,7 @@ test('with one trusted proxy hop, the forwarded client address is the key', asyn
 });
 
 test('password-strength hints have their own, tighter per-IP budget', async (t) => {
-  const app = build(t, { ipRateLimits: { hintsPerMinute: 2, imagesPerMinute: 100 } });
+  const app = await build(t, { ipRateLimits: { hintsPerMinute: 2, imagesPerMinute: 100 } });
   const agent = app.agent();
   await openForm(agent, '/register');
   for (let i = 0; i < 2; i += 1) await postForm(agent, '/password-strength', { password: `attempt ${i}` }).expect(200);

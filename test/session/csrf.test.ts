@@ -16,7 +16,7 @@ import {
 const alice = { username: 'alice', password: 'correct horse battery' };
 
 test('login, register and logout posts without the session token are refused with 403', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const captchaId = await openForm(agent);
@@ -36,7 +36,7 @@ test('login, register and logout posts without the session token are refused wit
 });
 
 test('cross-site posts are refused by Sec-Fetch-Site or Origin, same-origin ones pass', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const agent = app.agent();
   const captchaId = await openForm(agent);
   const body = { username: 'a', password: 'b', captcha: 'c', captchaId };
@@ -49,7 +49,7 @@ test('cross-site posts are refused by Sec-Fetch-Site or Origin, same-origin ones
 });
 
 test('sign-in issues a new CSRF token with the new session', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const before = (await openForm(agent), csrfTokenOf(agent));
@@ -59,7 +59,7 @@ test('sign-in issues a new CSRF token with the new session', async (t) => {
 });
 
 test('page views write no session row: the form token lives in a signed page cookie until a post needs a session', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const sessionRows = () => (app.db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
   for (let i = 0; i < 100; i += 1) {
     await app.agent().get('/login').expect(200);
@@ -77,7 +77,7 @@ test('page views write no session row: the form token lives in a signed page coo
 });
 
 test('a forged or expired page cookie is refused', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   const agent = app.agent();
   const captchaId = await openForm(agent);
   const token = csrfTokenOf(agent);
@@ -91,7 +91,7 @@ test('a forged or expired page cookie is refused', async (t) => {
 });
 
 test('other tabs keep working after one tab signs in: same token, their captchas move to the new session', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   await app.createUser('bob', 'violet kettle drums');
   const agent = app.agent();
@@ -105,7 +105,7 @@ test('other tabs keep working after one tab signs in: same token, their captchas
 });
 
 test('sign-out from a page left open after signing out elsewhere lands on /login', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   assertSignedInResponse(await signIn(app, agent, alice));

@@ -7,7 +7,7 @@ const alice = { username: 'alice', password: 'correct horse battery' };
 const MINUTE = 60_000;
 
 test('a signed-in session ends after 30 idle minutes', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   assertSignedInResponse(await signIn(app, agent, alice));
@@ -20,7 +20,7 @@ test('a signed-in session ends after 30 idle minutes', async (t) => {
 });
 
 test('a signed-in session ends 8 hours after sign-in however active', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   assertSignedInResponse(await signIn(app, agent, alice));
@@ -33,7 +33,7 @@ test('a signed-in session ends 8 hours after sign-in however active', async (t) 
 });
 
 test('anonymous sessions get a 10-minute cookie, signed-in ones the idle time', async (t) => {
-  const app = build(t);
+  const app = await build(t);
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   const image = await agent.get('/get_validCode_img').expect(200);
@@ -48,7 +48,7 @@ test('anonymous sessions get a 10-minute cookie, signed-in ones the idle time', 
 });
 
 test('the idle timeout counts from the last request, to the millisecond', async (t) => {
-  const app = build(t, { sessionTimeouts: { idleMs: MINUTE } });
+  const app = await build(t, { sessionTimeouts: { idleMs: MINUTE } });
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();
   assertSignedInResponse(await signIn(app, agent, alice));

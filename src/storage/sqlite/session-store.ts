@@ -2,60 +2,42 @@
  * An express-session Store kept in the app's SQLite file.
  *
  * One row per session: the JSON record and its expiry time (from the cookie's expiry, so
- * store and browser agree). Reads ignore expired rows, and a timer deletes them, so the
+ * store and browser agree). Reads ignore expired rows, and prune() deletes them, so the
  * table stays as large as the live sessions.
  *
  * express-session does not lock: a request that loaded a session before sign-out (or
  * sign-in's regenerate) destroyed it would write its stale copy back when it ends, and
  * the old cookie would be signed in again. So destroy() leaves a tombstone, and set()
- * writes nothing for a sid that has one; tombstones outlive any request (a day) and are
- * pruned with the expired sessions. Writes are single upserts through prepared
- * statements. better-sqlite3 is synchronous, so each call must stay short: expired rows
- * are deleted in batches, yielding to the event loop between them (a flood can leave
- * tens of thousands, which one DELETE would spend hundreds of ms on).
+ * writes nothing for a sid that has one (one INSERT … WHERE NOT EXISTS); tombstones
+ * outlive any request (a day) and are pruned with the expired sessions. better-sqlite3 is
+ * synchronous, so each call stays short: pruning deletes in batches.
  */
 import session, { type SessionData } from 'express-session';
-import type { SqliteDatabase } from '../sqlite.js';
-import { requireInteger } from '../options.js';
+import { requireInteger } from '../../options.js';
+import type { SqliteDatabase } from './database.js';
 
 export interface SqliteSessionStoreOptions {
   db: SqliteDatabase;
-  /** How often expired rows are deleted, in ms (0 disables the timer). */
-  pruneIntervalMs?: number;
   /** Lifetime of a session whose cookie has no expiry, in ms. */
   defaultTtlMs?: number;
   clock?: () => number;
 }
 
-const DEFAULTS = { pruneIntervalMs: 5 * 60_000, defaultTtlMs: 24 * 60 * 60_000 };
-const TOMBSTONE_MS = 24 * 60 * 60_000;
-export const PRUNE_BATCH = 500;
+const DEFAULT_TTL_MS = 24 * 60 * 60_000;
+export const TOMBSTONE_MS = 24 * 60 * 60_000;
 
 type Callback = (err?: unknown) => void;
 
 export class SqliteSessionStore extends session.Store {
   readonly #now: () => number;
   readonly #defaultTtlMs: number;
-  readonly #timer: NodeJS.Timeout | undefined;
   readonly #statements;
 
   constructor(options: SqliteSessionStoreOptions) {
     super();
-    const pruneIntervalMs = requireInteger('pruneIntervalMs', options.pruneIntervalMs ?? DEFAULTS.pruneIntervalMs, 0);
-    const defaultTtlMs = requireInteger('defaultTtlMs', options.defaultTtlMs ?? DEFAULTS.defaultTtlMs, 1);
+    this.#defaultTtlMs = requireInteger('defaultTtlMs', options.defaultTtlMs ?? DEFAULT_TTL_MS, 1);
     this.#now = options.clock ?? Date.now;
-    this.#defaultTtlMs = defaultTtlMs;
     const { db } = options;
-    db.exec(`CREATE TABLE IF NOT EXISTS sessions (
-      sid TEXT PRIMARY KEY,
-      data TEXT NOT NULL,
-      expires_at INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
-    CREATE TABLE IF NOT EXISTS destroyed_sessions (
-      sid TEXT PRIMARY KEY,
-      expires_at INTEGER NOT NULL
-    ) WITHOUT ROWID;`);
     const deleteSession = db.prepare<[string]>('DELETE FROM sessions WHERE sid = ?');
     const addTombstone = db.prepare<[string, number]>('INSERT OR REPLACE INTO destroyed_sessions (sid, expires_at) VALUES (?, ?)');
     this.#statements = {
@@ -79,10 +61,6 @@ export class SqliteSessionStore extends session.Store {
       count: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM sessions WHERE expires_at > ?'),
       clear: db.prepare('DELETE FROM sessions'),
     };
-    if (pruneIntervalMs > 0) {
-      this.#timer = setInterval(() => this.#pruneInBatches(), pruneIntervalMs);
-      this.#timer.unref();
-    }
   }
 
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
@@ -120,18 +98,9 @@ export class SqliteSessionStore extends session.Store {
     });
   }
 
-  /** Deletes up to PRUNE_BATCH expired sessions and as many old tombstones; returns how many rows went. */
-  pruneExpired(): number {
-    const now = this.#now();
-    return this.#statements.prune.run(now, PRUNE_BATCH).changes + this.#statements.pruneTombstones.run(now, PRUNE_BATCH).changes;
-  }
-
-  #pruneInBatches(): void {
-    if (this.pruneExpired() >= PRUNE_BATCH) setImmediate(() => this.#pruneInBatches());
-  }
-
-  close(): void {
-    clearInterval(this.#timer);
+  /** Deletes up to `limit` expired sessions and as many old tombstones; returns how many rows went. */
+  prune(now: number, limit: number): number {
+    return this.#statements.prune.run(now, limit).changes + this.#statements.pruneTombstones.run(now, limit).changes;
   }
 
   #expiresAt(record: SessionData): number {

@@ -1,27 +1,9 @@
 /**
- * The user repository: the only code that knows where accounts are kept.
- *
- * Usernames are unique without regard to case (Alice and alice are one account), which
- * SQLite enforces with a NOCASE unique column, so two racing sign-ups cannot both win.
+ * Accounts in SQLite. The NOCASE unique column makes usernames unique without regard to
+ * case, so two racing sign-ups cannot both win.
  */
-import type { SqliteDatabase } from '../sqlite.js';
-
-export interface User {
-  id: number;
-  username: string;
-  passwordHash: string;
-  createdAt: number;
-}
-
-export interface UserRepository {
-  findByUsername(username: string): Promise<User | undefined>;
-  /** Throws UsernameTakenError when the name (in any case) exists. */
-  create(username: string, passwordHash: string): Promise<User>;
-}
-
-export class UsernameTakenError extends Error {
-  override name = 'UsernameTakenError';
-}
+import { UsernameTakenError, type User, type UserRepository } from '../ports.js';
+import type { SqliteDatabase } from './database.js';
 
 interface UserRow {
   id: number;
@@ -36,12 +18,6 @@ export class SqliteUserRepository implements UserRepository {
   readonly #now: () => number;
 
   constructor(db: SqliteDatabase, clock: () => number = Date.now) {
-    db.exec(`CREATE TABLE IF NOT EXISTS users (
-      id INTEGER PRIMARY KEY,
-      username TEXT NOT NULL UNIQUE COLLATE NOCASE,
-      password_hash TEXT NOT NULL,
-      created_at INTEGER NOT NULL
-    )`);
     this.#find = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?');
     this.#insert = db.prepare<[string, string, number], UserRow>(
       'INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) RETURNING *',

@@ -3,7 +3,9 @@
  *
  * WAL lets readers run beside the single writer, and NORMAL synchronous is durable across
  * process crashes (the only loss window is an OS crash), which suits session data.
- * Each store creates its own tables, so this module knows nothing about features.
+ * The schema comes from the versioned files in migrations/sqlite/, applied at open by
+ * migrate() in the one transaction that also records them, so two processes opening the
+ * same file cannot both apply a version.
  *
  * The file holds password hashes, sessions and captcha answers, so it is readable by
  * its owner only: the data folder is created 0700, the database 0600 (SQLite gives its
@@ -12,6 +14,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { migrationsDir, readMigrations } from '../migration-files.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -41,4 +44,27 @@ export function openDataDirDatabase(dataDir: string): SqliteDatabase {
     }
   }
   return openDatabase(file);
+}
+
+/** Applies the migrations the database has not had yet, oldest first; returns the versions applied. */
+export function migrate(db: SqliteDatabase, dir = migrationsDir('sqlite')): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const applied = db.prepare<[], { version: number }>('SELECT version FROM schema_migrations');
+  const record = db.prepare<[number, string, number]>('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  // IMMEDIATE takes the write lock before reading what was applied: a second process waits, then sees it.
+  return db
+    .transaction(() => {
+      const done = new Set(applied.all().map((row) => row.version));
+      const pending = readMigrations(dir).filter((migration) => !done.has(migration.version));
+      for (const migration of pending) {
+        db.exec(migration.sql);
+        record.run(migration.version, migration.name, Date.now());
+      }
+      return pending.map((migration) => migration.version);
+    })
+    .immediate();
 }

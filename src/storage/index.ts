@@ -1,0 +1,120 @@
+/**
+ * openStores(options): the one place that picks the storage back-ends and wires them.
+ * The server, the CLI, the tests and the scripts all get their stores here.
+ *
+ * SQLite (in DATA_DIR) is the default for everything. REDIS_URL moves what several
+ * processes must share at once and what expires by itself to Redis: sessions, the per-IP
+ * counters, the lockout's counts and sign-in networks, and the spent-challenge ledger.
+ * DATABASE_URL moves the accounts to PostgreSQL. The SQLite file is opened only while
+ * some store still lives there.
+ *
+ * It also runs the one pruning loop: every `pruneIntervalMs` the SQLite back-end deletes
+ * what has expired in batches (yielding between them), so every growing table stays the
+ * size of what is live; Redis keys carry their own expiry, and PostgreSQL keeps only
+ * accounts, which do not expire.
+ */
+import { z } from 'zod';
+import { defaultsOf } from '../options.js';
+import { guardPromises, guardRateLimitStores, guardSessionStore } from './guard.js';
+import type { Stores } from './ports.js';
+import { openPostgresStores } from './postgres/index.js';
+import { openRedisStores } from './redis/index.js';
+import type { SqliteDatabase } from './sqlite/database.js';
+import { openSqliteStores, type SqliteStores } from './sqlite/index.js';
+
+export const storageEnv = z
+  .object({
+    REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 : _ . -')
+      .default('captcha-login:'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// or postgresql:// URL' }).optional(),
+  })
+  .transform((env) => ({ redisUrl: env.REDIS_URL, redisKeyPrefix: env.REDIS_KEY_PREFIX, databaseUrl: env.DATABASE_URL }));
+
+export type StorageConfig = z.output<typeof storageEnv>;
+const STORAGE_DEFAULTS: StorageConfig = defaultsOf(storageEnv);
+
+export interface StorageOptions extends Partial<StorageConfig> {
+  /** Folder of the SQLite file. */
+  dataDir: string;
+  clock?: () => number;
+  /** How often expired rows are pruned, in ms; 0 leaves it to explicit prune() calls. */
+  pruneIntervalMs?: number;
+  /** Told about a failed pruning run (the next one tries again) and about connection errors. */
+  onError?: (err: unknown) => void;
+}
+
+const PRUNE_INTERVAL_MS = 5 * 60_000;
+
+export type OpenStores = Stores & {
+  /** The SQLite file, when some store lives there (for tests and scripts that look inside). */
+  db?: SqliteDatabase;
+};
+
+export async function openStores(options: StorageOptions): Promise<OpenStores> {
+  const onError = options.onError ?? (() => {});
+  const clock = options.clock ?? Date.now;
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    await Promise.all(closers.splice(0).map((close) => close()));
+  };
+  try {
+    const redis = options.redisUrl === undefined ? undefined : await openRedisStores(options.redisUrl, options.redisKeyPrefix ?? STORAGE_DEFAULTS.redisKeyPrefix, onError);
+    if (redis) closers.push(redis.close);
+    const postgres = options.databaseUrl === undefined ? undefined : await openPostgresStores(options.databaseUrl, clock, onError);
+    if (postgres) closers.push(postgres.close);
+    const sqlite = redis && postgres ? undefined : openSqliteStores(options.dataDir, clock);
+    if (sqlite) closers.push(sqlite.close);
+    // SQLite is open whenever Redis or PostgreSQL is not, so it holds whatever they do not.
+    const fromSqlite = <K extends keyof SqliteStores>(key: K): SqliteStores[K] => {
+      if (!sqlite) throw new Error(`openStores: no back-end for ${key}`);
+      return sqlite[key];
+    };
+    const prune = sqlite?.prune ?? (async () => 0);
+    const stopPruning = startPruning(prune, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, onError);
+    const pings = [redis?.ping, postgres?.ping, sqlite?.ping].filter((ping) => ping !== undefined);
+    const health = guardPromises({ ping: async () => void (await Promise.all(pings.map((ping) => ping()))) }, ['ping']);
+    return {
+      db: sqlite?.db,
+      users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create']),
+      sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore')),
+      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['lockedUntil', 'addFailure', 'clear', 'rememberNetwork', 'knowsNetwork']),
+      spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim']),
+      rateLimitStore: redis && guardRateLimitStores(redis.rateLimitStore),
+      ping: health.ping,
+      prune,
+      close: async () => {
+        stopPruning();
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+function startPruning(prune: () => Promise<number>, intervalMs: number, onError: (err: unknown) => void): () => void {
+  if (intervalMs <= 0) return () => {};
+  let running = false;
+  let stopped = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    try {
+      while (!stopped && (await prune()) > 0) await new Promise((resolve) => setImmediate(resolve));
+    } catch (err) {
+      onError(err);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void run(), intervalMs);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The Redis back-end (REDIS_URL): what many processes must share at once and what
+ * expires by itself: sessions, the per-IP counters, the lockout's counts and sign-in
+ * networks, and the spent-challenge ledger. Every key starts with the configured prefix
+ * and carries its expiry, so Redis prunes them all.
+ */
+import { RedisStore as RateLimitRedisStore, type RedisReply } from 'rate-limit-redis';
+import type { FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger } from '../ports.js';
+import { connectRedis, type RedisClient } from './client.js';
+import { RedisFailedLoginStore } from './failed-logins.js';
+import { RedisSessionStore } from './session-store.js';
+import { RedisSpentChallengeLedger } from './spent-challenges.js';
+
+export interface RedisStores {
+  client: RedisClient;
+  sessionStore: SessionStore;
+  failedLogins: FailedLoginStore;
+  spentChallenges: SpentChallengeLedger;
+  rateLimitStore: RateLimitStoreFactory;
+  ping: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+export async function openRedisStores(url: string, prefix: string, onError: (err: unknown) => void): Promise<RedisStores> {
+  const client = await connectRedis(url, onError);
+  // One store and one prefix per limiter: express-rate-limit refuses a shared store.
+  const rateLimitStore: RateLimitStoreFactory = (name) =>
+    new RateLimitRedisStore({
+      sendCommand: (...args: string[]) => client.sendCommand<RedisReply>(args),
+      prefix: `${prefix}rl:${name}:`,
+    });
+  return {
+    client,
+    sessionStore: new RedisSessionStore(client, prefix),
+    failedLogins: new RedisFailedLoginStore(client, prefix),
+    spentChallenges: new RedisSpentChallengeLedger(client, prefix),
+    rateLimitStore,
+    ping: async () => {
+      await client.ping();
+    },
+    close: async () => {
+      // close() lets sent commands finish; a client that is down (reconnecting) is just stopped.
+      if (client.isReady) await client.close();
+      else if (client.isOpen) client.destroy();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The SQLite back-end: every store in one file in DATA_DIR, the zero-setup default. One
+ * process owns the file's per-IP counters (express-rate-limit's memory store), so this
+ * back-end does not serve several processes.
+ */
+import type { Stores } from '../ports.js';
+import { migrate, openDataDirDatabase, type SqliteDatabase } from './database.js';
+import { SqliteFailedLoginStore } from './failed-logins.js';
+import { SqliteSessionStore } from './session-store.js';
+import { SqliteSpentChallengeLedger } from './spent-challenges.js';
+import { SqliteUserRepository } from './users.js';
+
+/** Rows each table loses per prune() call: short enough not to hold the event loop. */
+export const PRUNE_BATCH = 500;
+
+export type SqliteStores = Omit<Stores, 'rateLimitStore'> & {
+  /** The open file, for tests and scripts that look inside it. */
+  db: SqliteDatabase;
+};
+
+export function openSqliteStores(dataDir: string, clock: () => number): SqliteStores {
+  const db = openDataDirDatabase(dataDir);
+  try {
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const sessionStore = new SqliteSessionStore({ db, clock });
+  const spentChallenges = new SqliteSpentChallengeLedger(db);
+  const failedLogins = new SqliteFailedLoginStore(db);
+  const probe = db.prepare('SELECT 1');
+  return {
+    db,
+    users: new SqliteUserRepository(db, clock),
+    failedLogins,
+    spentChallenges,
+    sessionStore,
+    ping: async () => {
+      probe.get();
+    },
+    prune: async () => {
+      const now = clock();
+      return sessionStore.prune(now, PRUNE_BATCH) + spentChallenges.prune(now, PRUNE_BATCH) + failedLogins.prune(now, PRUNE_BATCH);
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+}

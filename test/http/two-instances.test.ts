@@ -1,0 +1,136 @@
+/**
+ * Two instances of the app on two ports, sharing the machine's Redis (a key prefix of
+ * their own) and PostgreSQL (a database of their own), driven over real HTTP by one
+ * "browser" whose cookies go to both, as behind a load balancer.
+ */
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { build, serve, type BuildOptions, type TestApp } from '../helpers/build.js';
+import { TEST_REDIS_URL, postgresDatabase, redisPrefix } from '../helpers/services.js';
+
+const alice = { username: 'alice', password: 'correct horse battery staple' };
+
+/** A cookie jar over fetch, with the page's form token, as the page script keeps it. */
+class Browser {
+  readonly #cookies = new Map<string, string>();
+  #csrf = '';
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.#cookies.size > 0) headers.set('cookie', [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; '));
+    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair = ''] = cookie.split(';');
+      const name = pair.slice(0, pair.indexOf('='));
+      const value = pair.slice(pair.indexOf('=') + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(cookie)) this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+    return res;
+  }
+
+  /** Opens a page; returns its captcha id when it has one. */
+  async open(url: string): Promise<string | undefined> {
+    const res = await this.fetch(url);
+    assert.equal(res.status, 200, url);
+    const html = await res.text();
+    this.#csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(html)?.[1] ?? this.#csrf;
+    return /data-captcha-id="([^"]+)"/.exec(html)?.[1];
+  }
+
+  /** Loads the picture for `captchaId` at `base`; returns the answer that instance made. */
+  async picture(instance: TestApp, base: string, captchaId: string): Promise<string> {
+    const before = instance.answers.length;
+    const res = await this.fetch(`${base}/get_validCode_img?id=${captchaId}`);
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    assert.equal(instance.answers.length, before + 1);
+    return instance.answers.at(-1) as string;
+  }
+
+  async signIn(base: string, body: Record<string, string>): Promise<{ status: number; body: { ok: boolean; error?: { code: string } } }> {
+    const res = await this.fetch(`${base}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': this.#csrf },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { ok: boolean; error?: { code: string } } };
+  }
+
+  async signOut(base: string): Promise<number> {
+    const res = await this.fetch(`${base}/logout`, { method: 'POST', body: new URLSearchParams({ _csrf: this.#csrf }) });
+    return res.status;
+  }
+
+  /** Who the home page greets, or undefined when it sends the browser to sign in. */
+  async signedInAs(base: string): Promise<string | undefined> {
+    const res = await this.fetch(`${base}/`);
+    if (res.status === 303) return undefined;
+    return /Hello, ([^!]+)!/.exec(await res.text())?.[1];
+  }
+}
+
+async function twoInstances(t: TestContext, options: BuildOptions = {}) {
+  const storage = { redisUrl: TEST_REDIS_URL, redisKeyPrefix: redisPrefix(t), databaseUrl: await postgresDatabase(t) };
+  const a = await build(t, { ...options, storage });
+  const b = await build(t, { ...options, storage });
+  await a.createUser(alice.username, alice.password);
+  return { a, b, urlA: await serve(t, a), urlB: await serve(t, b) };
+}
+
+test('two instances: a picture fetched at A is answered at B, and replaying the answer at A fails', async (t) => {
+  const { a, urlA, urlB } = await twoInstances(t);
+  const browser = new Browser();
+  const captchaId = (await browser.open(`${urlA}/login`)) as string;
+  const captcha = await browser.picture(a, urlA, captchaId);
+  const first = await browser.signIn(urlB, { ...alice, captcha, captchaId });
+  assert.deepEqual(first.body, { ok: true, redirect: '/' });
+
+  const thief = new Browser();
+  const id = (await thief.open(`${urlA}/login`)) as string;
+  const answer = await thief.picture(a, urlA, id);
+  assert.equal((await thief.signIn(urlB, { username: 'alice', password: 'wrong password here', captcha: answer, captchaId: id })).status, 401);
+  const replay = await thief.signIn(urlA, { ...alice, captcha: answer, captchaId: id });
+  assert.equal(replay.body.error?.code, 'captcha_missing', 'the challenge was spent at B');
+});
+
+test('two instances: of three simultaneous right answers over A and B exactly one passes', async (t) => {
+  const { a, urlA, urlB } = await twoInstances(t);
+  const browser = new Browser();
+  const captchaId = (await browser.open(`${urlA}/login`)) as string;
+  const captcha = await browser.picture(a, urlA, captchaId);
+  const results = await Promise.all([urlA, urlB, urlA].map((base) => browser.signIn(base, { ...alice, captcha, captchaId })));
+  assert.equal(results.filter((result) => result.body.ok).length, 1, JSON.stringify(results));
+});
+
+test('two instances: the lockout count and the per-IP post limit are shared', async (t) => {
+  const { a, b, urlA, urlB } = await twoInstances(t, {
+    lockout: { afterFailures: 2 },
+    ipRateLimits: { postsPerMinute: 4, postsPerHour: 100, imagesPerMinute: 1_000, hintsPerMinute: 100 },
+  });
+  const attempt = async (instance: TestApp, base: string, password: string) => {
+    const browser = new Browser();
+    const captchaId = (await browser.open(`${base}/login`)) as string;
+    const captcha = await browser.picture(instance, base, captchaId);
+    return browser.signIn(base, { username: 'alice', password, captcha, captchaId });
+  };
+  assert.equal((await attempt(a, urlA, 'wrong password one')).status, 401);
+  assert.equal((await attempt(b, urlB, 'wrong password two')).status, 401);
+  const locked = await attempt(a, urlA, alice.password);
+  assert.equal(locked.body.error?.code, 'bad_credentials', 'two failures over A and B locked the account at A');
+  assert.equal((await attempt(b, urlB, alice.password)).status, 401, 'and at B');
+  const limited = await attempt(a, urlA, alice.password);
+  assert.equal(limited.status, 429, 'the fifth post from this address, over A and B, is over the limit of 4');
+});
+
+test('two instances: a session made at A is signed in at B, and signing out at A ends it at B', async (t) => {
+  const { a, urlA, urlB } = await twoInstances(t);
+  const browser = new Browser();
+  const captchaId = (await browser.open(`${urlA}/login`)) as string;
+  const captcha = await browser.picture(a, urlA, captchaId);
+  assert.equal((await browser.signIn(urlA, { ...alice, captcha, captchaId })).body.ok, true);
+  assert.equal(await browser.signedInAs(urlB), 'alice');
+  await browser.open(`${urlA}/`);
+  assert.equal(await browser.signOut(urlA), 303);
+  assert.equal(await browser.signedInAs(urlB), undefined);
+});

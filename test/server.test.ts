@@ -1,0 +1,62 @@
+/**
+ * SIGTERM on the real server process: it stops accepting connections at once, lets a
+ * request in flight finish, closes the stores and exits with code 0, well within 10 s.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ROOT_DIR } from '../src/paths.js';
+
+test('SIGTERM: no new connections, the request in flight is answered, exit 0 within 10 s', async (t) => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sigterm-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const server = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT_DIR, 'src/server.ts')], {
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => server.kill('SIGKILL'));
+  const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    server.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /"url":"http:\/\/127\.0\.0\.1:(\d+)\/login"/.exec(output);
+      if (url) resolve(Number(url[1]));
+    });
+    server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+
+  // A request in flight: its headers are in, its body is not yet.
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const body = JSON.stringify({ text: 'correct horse' });
+  socket.write(`POST /password-strength HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+  let response = '';
+  socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+
+  const signalled = Date.now();
+  server.kill('SIGTERM');
+  // The listening socket closes at once: a new connection is refused.
+  await assert.rejects(
+    async () => {
+      for (;;) {
+        await new Promise<void>((resolve, reject) => {
+          const probe = net.connect(port, '127.0.0.1', () => (probe.destroy(), resolve()));
+          probe.once('error', reject);
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    { code: 'ECONNREFUSED' },
+  );
+  socket.end(body);
+  await closed;
+  assert.match(response, /^HTTP\/1\.1 \d{3} /, 'the request in flight got its answer');
+  assert.equal(await exited, 0);
+  assert.ok(Date.now() - signalled < 10_000, `exited ${Date.now() - signalled} ms after SIGTERM`);
+});

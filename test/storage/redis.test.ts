@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { createClient } from 'redis';
+import { openStores } from '../../src/storage/index.js';
+import { TEST_REDIS_URL, redisPrefix } from '../helpers/services.js';
+import { call, storageContract, tempDir } from './contract.js';
+
+
+async function openOnRedis(t: TestContext, dataDir: string, prefix: string) {
+  const stores = await openStores({ dataDir, redisUrl: TEST_REDIS_URL, redisKeyPrefix: prefix, pruneIntervalMs: 0 });
+  t.after(() => stores.close());
+  return stores;
+}
+
+storageContract('Redis', async (t) => {
+  const dataDir = tempDir(t);
+  const prefix = redisPrefix(t);
+  return { open: () => openOnRedis(t, dataDir, prefix) };
+});
+
+test('Redis: every key lives under the prefix and expires by itself', async (t) => {
+  const prefix = redisPrefix(t);
+  const stores = await openOnRedis(t, tempDir(t), prefix);
+  const now = Date.now();
+  await stores.spentChallenges.claim('id', now + 120_000);
+  await stores.failedLogins.addFailure('account:alice', now, () => 60_000);
+  await stores.failedLogins.rememberNetwork('alice', '192.0.2.0/24', now);
+  await call((cb) => stores.sessionStore.set('sid', { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 } }, cb));
+  await call((cb) => stores.sessionStore.destroy('sid', cb));
+  await call((cb) => stores.sessionStore.set('kept', { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 } }, cb));
+  const limiter = stores.rateLimitStore?.('images');
+  await limiter?.init?.({ windowMs: 60_000 } as never);
+  await limiter?.increment('192.0.2.1');
+
+  const client = createClient({ url: TEST_REDIS_URL });
+  await client.connect();
+  t.after(() => client.close());
+  const keys = [];
+  for await (const batch of client.scanIterator({ MATCH: `${prefix}*` })) keys.push(...batch);
+  assert.deepEqual(
+    keys.map((key) => key.slice(prefix.length).replace(/:.*/, ':')).sort(),
+    ['failures:', 'network:', 'rl:', 'sess-destroyed:', 'sess:', 'spent:'],
+    'one key of each kind, all under the prefix',
+  );
+  for (const key of keys) assert.ok((await client.pTTL(key)) > 0, `${key} expires`);
+});
