@@ -4,9 +4,10 @@
  *
  * Model. Absolute figures on a shared machine are noise, so each figure stands next to a
  * baseline taken seconds apart under the same conditions:
- *   1. render: our renderer, the seed-style one and node-canvas' floor (fill + encode,
- *      scripts/bench-render.ts) on one thread, each in two halves in the order
- *      A B C C B A, so that a burst of outside load or a slow drift lands on all;
+ *   1. render: our renderer (compiled, as production runs it, and through tsx), the
+ *      seed-style one and node-canvas' floor (fill + encode, scripts/bench-render.ts)
+ *      on one thread, each in two halves in the order A B C D D C B A, so that a burst
+ *      of outside load or a slow drift lands on all;
  *   2. HTTP: autocannon here, the server in a child process (scripts/bench-server.ts)
  *      serving the real app, a hello-world route, a naive seed-style endpoint and the
  *      session floor (the app's session round trip with nothing drawn), so the ceiling
@@ -112,16 +113,32 @@ interface RenderRow {
   result: BenchResult;
 }
 
-/** Two halves per renderer, in A B C C B A order, pooled: drift and bursts of load hit all alike. */
-function benchRenderers(): RenderRow[] {
+/**
+ * The renderer as production runs it: tsc's output in dist/ (`npm run bench` builds
+ * first). tsx, which runs this script, adds a getter to every imported binding and wraps
+ * named inner functions, which cost the renderer 10-25 % here; its row is kept beside.
+ */
+async function compiledRenderer(): Promise<RenderFunction> {
+  const dist = new URL('../dist/captcha/', import.meta.url);
+  if (!existsSync(new URL('render.js', dist))) throw new Error('dist/ is missing: run npm run build (npm run bench does)');
+  const fonts = (await import(new URL('fonts.js', dist).href)) as typeof import('../src/captcha/fonts.js');
+  const render = (await import(new URL('render.js', dist).href)) as typeof import('../src/captcha/render.js');
+  const options = (await import(new URL('render-options.js', dist).href)) as typeof import('../src/captcha/render-options.js');
+  fonts.registerCaptchaFonts();
+  return (answer, random) => render.renderCaptchaSync(answer, options.DEFAULT_RENDER_OPTIONS, random);
+}
+
+/** Two halves per renderer, in A B C D D C B A order, pooled: drift and bursts of load hit all alike. */
+function benchRenderers(compiled: RenderFunction): RenderRow[] {
   registerCaptchaFonts();
   const renderers: Array<[string, RenderFunction]> = [
-    ['ours (default options)', (answer, random) => renderCaptchaSync(answer, DEFAULT_RENDER_OPTIONS, random)],
+    ['ours (default options, dist/)', compiled],
+    ['ours, through tsx', (answer, random) => renderCaptchaSync(answer, DEFAULT_RENDER_OPTIONS, random)],
     ['seed-style baseline', renderSeedStyle],
     ['canvas floor (fill + encode)', renderCanvasFloor],
   ];
   const halves = new Map<string, BenchResult[]>();
-  const order = [0, 1, 2, 2, 1, 0];
+  const order = [0, 1, 2, 3, 3, 2, 1, 0];
   order.forEach((index, step) => {
     const [name, render] = renderers[index] as [string, RenderFunction];
     const first = !halves.has(name);
@@ -331,12 +348,13 @@ async function main(): Promise<void> {
   );
 
   process.stderr.write(`  rendering ${2 * RENDER_IMAGES_PER_HALF} images with each renderer…\n`);
-  const [ours, seed, floor] = benchRenderers() as [RenderRow, RenderRow, RenderRow];
+  const renderRows = benchRenderers(await compiledRenderer());
+  const [ours, , seed, floor] = renderRows as [RenderRow, RenderRow, RenderRow, RenderRow];
   console.log(`## 1. Render: draw + PNG encode, synchronous on one thread, ${2 * RENDER_IMAGES_PER_HALF} images each\n`);
   console.log(
     table(
       ['renderer', 'images/s', 'ms/image', 'avg PNG bytes'],
-      [ours, seed, floor].map(({ name, result }) => [name, fixed(result.imagesPerSecond, 0), fixed(result.msPerImage, 3), fixed(result.avgPngBytes, 0)]),
+      renderRows.map(({ name, result }) => [name, fixed(result.imagesPerSecond, 0), fixed(result.msPerImage, 3), fixed(result.avgPngBytes, 0)]),
       [false, true, true, true],
     ),
   );

@@ -94,7 +94,7 @@ export const DEFAULT_RENDER_OPTIONS: Readonly<RenderOptions> = Object.freeze({
   dots: 20,
   decoys: 5,
   noiseInk: 0.35,
-  pngCompressionLevel: 3,
+  pngCompressionLevel: 1,
 });
 
 type NumericOption = Exclude<keyof RenderOptions, 'fontFamilies'>;
