@@ -59,7 +59,14 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     server.close(() => {
-      void close().then(() => logger.info('stopped'));
+      void close().then(
+        () => logger.info('stopped'),
+        (err: unknown) => {
+          // A store that fails to close must leave a log line and a failing exit code, not an unhandled rejection.
+          logger.error({ err }, 'closing the stores failed');
+          process.exitCode = 1;
+        },
+      );
     });
     server.closeIdleConnections();
   };
