@@ -65,7 +65,10 @@ export interface RenderOptions {
    * strokes of a letter (same-ink curves were read as crossbars).
    */
   noiseInk: number;
-  /** zlib level for the PNG. */
+  /**
+   * zlib level for the PNG. It changes the file's size and the time to encode it, never
+   * its pixels: 1 encodes about 5 % faster than 3 for files 5 % larger (4.6 KB).
+   */
   pngCompressionLevel: number;
 }
 

@@ -15,7 +15,7 @@
  *
  * Pixels. Everything is ink coverage in one buffer: the noise (noise.ts) first, then the
  * decoys and glyphs, sampled from sprites that canvas drew once per font and character, through
- * their transform and the warp in one JavaScript pass (composeIndices), which costs less
+ * their transform and the warp in one JavaScript pass each (sampleGlyph), which costs less
  * than cairo drawing transformed images. Canvas then stores the result, through an
  * alpha-only (A8) canvas, as an 8-bit indexed PNG whose palette holds,
  * for each of COLOUR_BANDS column bands, a ramp from that band's background colour to
