@@ -282,26 +282,31 @@ export function planCaptcha(answer: string, options: RenderOptions, random: Rand
       options.height / 2 +
       options.baselineAmplitude * Math.sin((2 * Math.PI * centreX) / wavelength + phase) +
       between(random, -options.verticalJitter, options.verticalJitter);
-    const centreY = Math.min(Math.max(wanted, top), Math.max(top, bottom));
-    return {
-      character: answer[i] as string,
-      family: shape.family,
-      size: shape.size,
-      centreX,
-      centreY,
-      rotation: shape.rotation,
-      shear: shape.shear,
-      stretch: shape.stretch,
-      box: {
-        left: centreX + shape.minX - reach,
-        right: centreX + shape.maxX + reach,
-        top: centreY + shape.minY - reach,
-        bottom: centreY + shape.maxY + reach,
-      },
-    };
+    return placed(shape, centreX, Math.min(Math.max(wanted, top), Math.max(top, bottom)), reach);
   });
   const warp = planWarp(options, random);
-  return { ...colours, glyphs, decoys: planDecoys(options, random, maxRotation, glyphs), warp };
+  return { ...colours, glyphs, decoys: planDecoys(options, random, maxRotation, reach, glyphs), warp };
+}
+
+/** A measured shape put at a centre; its box is where its ink can reach, the warp's `reach` included. */
+function placed(shape: MeasuredShape, centreX: number, centreY: number, reach: number): GlyphPlan {
+  const { character, family, size, rotation, shear, stretch } = shape;
+  return {
+    character,
+    family,
+    size,
+    centreX,
+    centreY,
+    rotation,
+    shear,
+    stretch,
+    box: {
+      left: centreX + shape.minX - reach,
+      right: centreX + shape.maxX + reach,
+      top: centreY + shape.minY - reach,
+      bottom: centreY + shape.maxY + reach,
+    },
+  };
 }
 
 const DECOY_CHARACTERS = [...CAPTCHA_ALPHABET];
@@ -317,8 +322,7 @@ const DECOY_SCALE_MAX = 0.8;
  * of the picture where its box stays clear of every glyph box (the ends of the row, and
  * past the picture's edges, where a decoy is cut off); where there is none, it is left out.
  */
-function planDecoys(options: RenderOptions, random: RandomSource, maxRotation: number, glyphs: readonly GlyphPlan[]): GlyphPlan[] {
-  const reach = Math.ceil(options.warpAmplitude) + 1;
+function planDecoys(options: RenderOptions, random: RandomSource, maxRotation: number, reach: number, glyphs: readonly GlyphPlan[]): GlyphPlan[] {
   const decoys: GlyphPlan[] = [];
   for (let k = 0; k < options.decoys; k += 1) {
     const shape = measureShape({
@@ -345,18 +349,7 @@ function planDecoys(options: RenderOptions, random: RandomSource, maxRotation: n
       }
       at -= to - from;
     }
-    if (centreX === undefined) continue;
-    decoys.push({
-      character: shape.character,
-      family: shape.family,
-      size: shape.size,
-      rotation: shape.rotation,
-      shear: shape.shear,
-      stretch: shape.stretch,
-      centreX,
-      centreY,
-      box: { left: centreX + shape.minX - reach, right: centreX + shape.maxX + reach, top: centreY + shape.minY - reach, bottom: centreY + shape.maxY + reach },
-    });
+    if (centreX !== undefined) decoys.push(placed(shape, centreX, centreY, reach));
   }
   return decoys;
 }
@@ -376,5 +369,5 @@ function freeStretches(taken: readonly Stretch[], from: number, to: number): Str
     if (cursor >= to) break;
   }
   if (cursor < to) free.push({ from: cursor, to });
-  return free.filter(({ from: a, to: b }) => b > a);
+  return free;
 }
