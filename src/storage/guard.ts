@@ -4,16 +4,16 @@
  * store is refused (a captcha, a lock or a limit is never skipped), and the next one
  * tries again, so service comes back by itself with the store.
  *
- * Promise-returning methods reject with it (UsernameTakenError, an answer rather than a
- * failure, passes as it is); express-session's callback methods pass it
+ * Promise-returning methods reject with it (UsernameTakenError and PasskeyTakenError,
+ * answers rather than failures, pass as they are); express-session's callback methods pass it
  * to their callback. Everything else (express-session's own helpers, events) is left as
  * it is.
  */
-import { StoreUnavailableError, UsernameTakenError, type RateLimitStoreFactory, type SessionStore } from './ports.js';
+import { PasskeyTakenError, StoreUnavailableError, UsernameTakenError, type RateLimitStoreFactory, type SessionStore } from './ports.js';
 
-/** A store's own answers (a taken name) pass as they are; every other failure is the back-end's. */
+/** A store's own answers (a taken name or credential id) pass as they are; every other failure is the back-end's. */
 const asUnavailable = (err: unknown) =>
-  err instanceof StoreUnavailableError || err instanceof UsernameTakenError ? err : new StoreUnavailableError(err);
+  err instanceof StoreUnavailableError || err instanceof UsernameTakenError || err instanceof PasskeyTakenError ? err : new StoreUnavailableError(err);
 
 /** The object with each of `methods` rejecting with StoreUnavailableError. */
 export function guardPromises<T extends object>(target: T, methods: readonly string[]): T {

@@ -4,14 +4,15 @@
  *
  * SQLite (in DATA_DIR) is the default for everything. REDIS_URL moves what several
  * processes must share at once and what expires by itself to Redis: sessions, the per-IP
- * counters, the lockout's counts and sign-in networks, and the spent-challenge ledger.
- * DATABASE_URL moves the accounts to PostgreSQL. The SQLite file is opened only while
+ * counters, the lockout's counts and sign-in networks, the spent-challenge ledger and the
+ * issued WebAuthn challenges. DATABASE_URL moves the accounts and their passkeys (durable,
+ * so they stay with the accounts) to PostgreSQL. The SQLite file is opened only while
  * some store still lives there.
  *
  * It also runs the one pruning loop: every `pruneIntervalMs` the SQLite back-end deletes
  * what has expired in batches (yielding between them), so every growing table stays the
  * size of what is live; Redis keys carry their own expiry, and PostgreSQL keeps only
- * accounts, which do not expire.
+ * accounts and passkeys, which do not expire.
  */
 import { z } from 'zod';
 import { defaultsOf } from '../options.js';
@@ -79,9 +80,11 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
     return {
       db: sqlite?.db,
       users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create']),
+      passkeys: guardPromises(postgres?.passkeys ?? fromSqlite('passkeys'), ['add', 'find', 'listFor', 'recordUse', 'remove']),
       sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore')),
       failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['lockedUntil', 'addFailure', 'clear', 'rememberNetwork', 'knowsNetwork']),
       spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim']),
+      webauthnChallenges: guardPromises(redis?.webauthnChallenges ?? fromSqlite('webauthnChallenges'), ['put', 'take']),
       rateLimitStore: redis && guardRateLimitStores(redis.rateLimitStore),
       ping: health.ping,
       prune,

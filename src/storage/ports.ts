@@ -51,6 +51,66 @@ export interface FailedLoginStore {
   knowsNetwork(account: string, network: string, since: number): Promise<boolean>;
 }
 
+/** A passkey (WebAuthn credential) of an account. */
+export interface Passkey {
+  /** The credential id, base64url, unique over all accounts. */
+  id: string;
+  userId: number;
+  /** The COSE public key the credential signs with. */
+  publicKey: Uint8Array;
+  /** The authenticator's signature counter as last seen; 0 for authenticators that keep none. */
+  counter: number;
+  transports: string[];
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | undefined;
+}
+
+export type NewPasskey = Omit<Passkey, 'lastUsedAt'>;
+
+/** Passkeys, kept with the accounts they belong to. */
+export interface PasskeyRepository {
+  /** Throws PasskeyTakenError when the credential id is stored already (for any account). */
+  add(passkey: NewPasskey): Promise<void>;
+  /** The passkey with the username of its account. */
+  find(id: string): Promise<(Passkey & { username: string }) | undefined>;
+  /** The account's passkeys, oldest first. */
+  listFor(userId: number): Promise<Passkey[]>;
+  /**
+   * Records a sign-in with the counter the authenticator reported. Atomic across
+   * processes: it writes, and resolves true, only when the stored counter is below
+   * `counter`, or both are 0 (an authenticator that counts nothing); so of two sign-ins
+   * reporting the same counter one fails, as does a cloned authenticator running behind.
+   */
+  recordUse(id: string, counter: number, usedAt: number): Promise<boolean>;
+  /** Removes the account's passkey; false when the account has no passkey of that id. */
+  remove(userId: number, id: string): Promise<boolean>;
+}
+
+export class PasskeyTakenError extends Error {
+  override name = 'PasskeyTakenError';
+}
+
+/** What a WebAuthn challenge was issued for. */
+export interface WebAuthnChallenge {
+  purpose: 'sign-in' | 'add-passkey';
+  /** The signed-in account it was issued to (add-passkey). */
+  userId: number | undefined;
+  expiresAt: number;
+}
+
+/** WebAuthn challenges issued by the server, each good for one response. */
+export interface WebAuthnChallengeStore {
+  /** Keeps an issued challenge (random, unique) until at least its expiry. */
+  put(challenge: string, record: WebAuthnChallenge): Promise<void>;
+  /**
+   * Removes the challenge and returns what it was issued for: the first take of a
+   * challenge gets it, every later one (from any process) undefined. The caller checks
+   * expiresAt; a record may outlive it until pruned.
+   */
+  take(challenge: string): Promise<WebAuthnChallenge | undefined>;
+}
+
 /** Remembers which captcha challenge ids were used. */
 export interface SpentChallengeLedger {
   /** True for the first claim of an id, false for every later one, across processes; kept until `expiresAt`. */
@@ -80,6 +140,8 @@ export class StoreUnavailableError extends Error {
 
 export interface Stores {
   users: UserRepository;
+  passkeys: PasskeyRepository;
+  webauthnChallenges: WebAuthnChallengeStore;
   failedLogins: FailedLoginStore;
   spentChallenges: SpentChallengeLedger;
   sessionStore: SessionStore;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
-import { FAILURE_MEMORY_MS, UsernameTakenError, type SessionStore, type Stores } from '../../src/storage/ports.js';
+import { FAILURE_MEMORY_MS, PasskeyTakenError, UsernameTakenError, type NewPasskey, type SessionStore, type Stores } from '../../src/storage/ports.js';
 
 export interface ContractBackEnd {
   /** Opens the back-end's stores on this test's data; closed when the test ends. */
@@ -149,5 +149,80 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     const race = await Promise.allSettled(['Bob', 'bob', 'BOB', 'boB'].map((username, i) => (i % 2 ? a : b).users.create(username, 'hash')));
     assert.equal(race.filter((result) => result.status === 'fulfilled').length, 1, 'one create wins');
     for (const result of race) if (result.status === 'rejected') assert.ok(result.reason instanceof UsernameTakenError);
+  });
+
+  test(`${name}: an issued WebAuthn challenge is taken once, by one of many concurrent takes over two handles`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const challenge = unique('challenge');
+    const record = { purpose: 'add-passkey' as const, userId: 7, expiresAt: Date.now() + 60_000 };
+    await a.webauthnChallenges.put(challenge, record);
+    const takes = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).webauthnChallenges.take(challenge)));
+    assert.deepEqual(
+      takes.filter((taken) => taken !== undefined),
+      [record],
+      'one take gets what it was issued for',
+    );
+    assert.equal(await b.webauthnChallenges.take(challenge), undefined, 'a later take gets nothing');
+    assert.equal(await a.webauthnChallenges.take(unique('never-issued')), undefined);
+    const signIn = unique('challenge');
+    await b.webauthnChallenges.put(signIn, { purpose: 'sign-in', userId: undefined, expiresAt: record.expiresAt });
+    assert.deepEqual(await a.webauthnChallenges.take(signIn), { purpose: 'sign-in', userId: undefined, expiresAt: record.expiresAt });
+  });
+
+  test(`${name}: passkeys are kept with their account, unique by credential id, and removed by their owner only`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const alice = await a.users.create('alice', 'hash');
+    const bob = await a.users.create('bob', 'hash');
+    const passkey = (id: string, userId: number, createdAt: number): NewPasskey => ({
+      id,
+      userId,
+      publicKey: new Uint8Array([1, 2, 3, 255]),
+      counter: 0,
+      transports: ['hybrid', 'internal'],
+      name: `key ${id}`,
+      createdAt,
+    });
+    await a.passkeys.add(passkey('cred-2', alice.id, 2_000));
+    await b.passkeys.add(passkey('cred-1', alice.id, 1_000));
+    await a.passkeys.add(passkey('cred-3', bob.id, 3_000));
+    assert.deepEqual(await b.passkeys.find('cred-2'), { ...passkey('cred-2', alice.id, 2_000), lastUsedAt: undefined, username: 'alice' });
+    assert.equal(await a.passkeys.find('cred-9'), undefined);
+    assert.deepEqual(
+      (await b.passkeys.listFor(alice.id)).map((key) => key.id),
+      ['cred-1', 'cred-2'],
+      "the account's own, oldest first",
+    );
+    const race = await Promise.allSettled([a, b].map((handle) => handle.passkeys.add(passkey('cred-4', bob.id, 4_000))));
+    assert.equal(race.filter((result) => result.status === 'fulfilled').length, 1, 'a credential id is stored once');
+    await assert.rejects(a.passkeys.add(passkey('cred-1', bob.id, 5_000)), PasskeyTakenError, 'also for another account');
+
+    assert.equal(await a.passkeys.remove(bob.id, 'cred-1'), false, "bob cannot remove alice's passkey");
+    assert.equal(await b.passkeys.remove(alice.id, 'cred-1'), true);
+    assert.equal(await a.passkeys.remove(alice.id, 'cred-1'), false, 'removed once');
+    assert.equal(await a.passkeys.find('cred-1'), undefined);
+    assert.deepEqual((await a.passkeys.listFor(alice.id)).map((key) => key.id), ['cred-2']);
+  });
+
+  test(`${name}: a passkey's counter only moves forward: of concurrent uses reporting one counter, one is recorded`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const carol = await a.users.create('carol', 'hash');
+    const add = (id: string, counter: number) =>
+      a.passkeys.add({ id, userId: carol.id, publicKey: new Uint8Array([9]), counter, transports: [], name: id, createdAt: 1 });
+    await add('counting', 5);
+    const uses = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).passkeys.recordUse('counting', 6, 1_000 + i)));
+    assert.equal(uses.filter(Boolean).length, 1);
+    const used = await b.passkeys.find('counting');
+    assert.equal(used?.counter, 6);
+    assert.ok(used?.lastUsedAt !== undefined && used.lastUsedAt >= 1_000, 'the time of use is kept');
+    assert.equal(await a.passkeys.recordUse('counting', 4, 2_000), false, 'a counter that went back is refused');
+    assert.equal(await a.passkeys.recordUse('counting', 0, 2_000), false, 'and so is 0 once it counted');
+    assert.equal((await b.passkeys.find('counting'))?.counter, 6, 'nothing written');
+    assert.equal(await b.passkeys.recordUse('counting', 7, 3_000), true);
+
+    await add('not-counting', 0);
+    assert.equal(await a.passkeys.recordUse('not-counting', 0, 4_000), true, 'an authenticator without a counter');
+    assert.equal(await b.passkeys.recordUse('not-counting', 0, 5_000), true, 'passes every time');
+    assert.equal((await a.passkeys.find('not-counting'))?.lastUsedAt, 5_000);
+    assert.equal(await a.passkeys.recordUse('no-such-passkey', 1, 1), false);
   });
 }

@@ -43,7 +43,10 @@ test('PostgreSQL: instances starting together apply each migration once, under t
   const dataDir = tempDir(t);
   await Promise.all(Array.from({ length: 4 }, () => opener(t, { dataDir, databaseUrl: url })()));
   const rows = await query<{ version: number; name: string }>(url, 'SELECT version, name FROM schema_migrations ORDER BY version');
-  assert.deepEqual(rows, [{ version: 1, name: 'accounts' }]);
+  assert.deepEqual(rows, [
+    { version: 1, name: 'accounts' },
+    { version: 2, name: 'passkeys' },
+  ]);
   const pool = createPool(url, () => {});
   t.after(() => pool.end());
   assert.deepEqual(await migratePostgres(pool), [], 'a later start applies nothing');

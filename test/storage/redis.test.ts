@@ -23,6 +23,7 @@ test('Redis: every key lives under the prefix and expires by itself', async (t) 
   const stores = await openOnRedis(t, tempDir(t), prefix);
   const now = Date.now();
   await stores.spentChallenges.claim('id', now + 120_000);
+  await stores.webauthnChallenges.put('challenge', { purpose: 'sign-in', userId: undefined, expiresAt: now + 120_000 });
   await stores.failedLogins.addFailure('account:alice', now, () => 60_000);
   await stores.failedLogins.rememberNetwork('alice', '192.0.2.0/24', now);
   await call((cb) => stores.sessionStore.set('sid', { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 } }, cb));
@@ -39,7 +40,7 @@ test('Redis: every key lives under the prefix and expires by itself', async (t) 
   for await (const batch of client.scanIterator({ MATCH: `${prefix}*` })) keys.push(...batch);
   assert.deepEqual(
     keys.map((key) => key.slice(prefix.length).replace(/:.*/, ':')).sort(),
-    ['failures:', 'network:', 'rl:', 'sess-destroyed:', 'sess:', 'spent:'],
+    ['failures:', 'network:', 'rl:', 'sess-destroyed:', 'sess:', 'spent:', 'webauthn:'],
     'one key of each kind, all under the prefix',
   );
   for (const key of keys) assert.ok((await client.pTTL(key)) > 0, `${key} expires`);

@@ -47,12 +47,13 @@ test("an older install's world-readable database is tightened on open", (t) => {
 test('migrations are applied once, in order, and recorded', (t) => {
   const db = openDataDirDatabase(tempDir(t, 'migrate-'));
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2]);
+  assert.deepEqual(migrate(db), [1, 2, 3]);
   assert.deepEqual(migrate(db), [], 'a second open applies nothing');
   const recorded = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
   assert.deepEqual(recorded, [
     { version: 1, name: 'initial' },
     { version: 2, name: 'prune_indexes' },
+    { version: 3, name: 'passkeys' },
   ]);
 });
 
@@ -65,7 +66,7 @@ test('a database made before migrations existed adopts them and keeps its rows',
   old.close();
   const db = openDataDirDatabase(dataDir);
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2]);
+  assert.deepEqual(migrate(db), [1, 2, 3]);
   assert.deepEqual(db.prepare('SELECT username FROM users').all(), [{ username: 'old' }]);
 });
 
@@ -87,14 +88,16 @@ test('every growing table is pruned once its rows no longer matter, and nothing 
   await call((cb) => stores.sessionStore.set('gone', session(60_000), cb));
   await call((cb) => stores.sessionStore.destroy('gone', cb));
   await stores.spentChallenges.claim('spent', start + 120_000);
+  await stores.webauthnChallenges.put('issued', { purpose: 'sign-in', userId: undefined, expiresAt: start + 120_000 });
   await stores.failedLogins.addFailure('account:x', start, () => 0);
   await stores.failedLogins.rememberNetwork('x', '192.0.2.0/24', start);
   assert.equal(await stores.prune(), 0, 'nothing has expired yet');
 
   advance(120_001);
-  assert.equal(await stores.prune(), 2, 'the expired session and the spent challenge');
+  assert.equal(await stores.prune(), 3, 'the expired session, the spent captcha challenge and the WebAuthn challenge');
   assert.equal(rows(stores, 'sessions'), 1);
   assert.equal(rows(stores, 'spent_captcha_challenges'), 0);
+  assert.equal(rows(stores, 'webauthn_challenges'), 0);
 
   advance(Math.max(TOMBSTONE_MS, FAILURE_MEMORY_MS));
   assert.equal(await stores.prune(), 2, 'the tombstone and the forgotten failure count');
@@ -104,7 +107,7 @@ test('every growing table is pruned once its rows no longer matter, and nothing 
 
   advance(KNOWN_NETWORK_MS);
   assert.equal(await stores.prune(), 2, 'the old network and the long session');
-  for (const table of ['sessions', 'destroyed_sessions', 'spent_captcha_challenges', 'failed_logins', 'sign_in_networks']) {
+  for (const table of ['sessions', 'destroyed_sessions', 'spent_captcha_challenges', 'webauthn_challenges', 'failed_logins', 'sign_in_networks']) {
     assert.equal(rows(stores, table), 0, table);
   }
 });

@@ -1,14 +1,16 @@
 /**
  * The PostgreSQL back-end (DATABASE_URL): the durable records several instances share,
- * the accounts. Migrations are applied before the stores are handed out.
+ * the accounts and their passkeys. Migrations are applied before the stores are handed out.
  */
-import type { UserRepository } from '../ports.js';
+import type { PasskeyRepository, UserRepository } from '../ports.js';
+import { PostgresPasskeyRepository } from './passkeys.js';
 import { createPool, migratePostgres, type PgPool } from './pool.js';
 import { PostgresUserRepository } from './users.js';
 
 export interface PostgresStores {
   pool: PgPool;
   users: UserRepository;
+  passkeys: PasskeyRepository;
   ping: () => Promise<void>;
   close: () => Promise<void>;
 }
@@ -24,6 +26,7 @@ export async function openPostgresStores(url: string, clock: () => number, onErr
   return {
     pool,
     users: new PostgresUserRepository(pool, clock),
+    passkeys: new PostgresPasskeyRepository(pool),
     ping: async () => {
       await pool.query('SELECT 1');
     },

@@ -1,21 +1,23 @@
 /**
  * The Redis back-end (REDIS_URL): what many processes must share at once and what
  * expires by itself: sessions, the per-IP counters, the lockout's counts and sign-in
- * networks, and the spent-challenge ledger. Every key starts with the configured prefix
- * and carries its expiry, so Redis prunes them all.
+ * networks, the spent-challenge ledger and the issued WebAuthn challenges. Every key
+ * starts with the configured prefix and carries its expiry, so Redis prunes them all.
  */
 import { RedisStore as RateLimitRedisStore, type RedisReply } from 'rate-limit-redis';
-import type { FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger } from '../ports.js';
+import type { FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger, WebAuthnChallengeStore } from '../ports.js';
 import { connectRedis, type RedisClient } from './client.js';
 import { RedisFailedLoginStore } from './failed-logins.js';
 import { RedisSessionStore } from './session-store.js';
 import { RedisSpentChallengeLedger } from './spent-challenges.js';
+import { RedisWebAuthnChallengeStore } from './webauthn-challenges.js';
 
 export interface RedisStores {
   client: RedisClient;
   sessionStore: SessionStore;
   failedLogins: FailedLoginStore;
   spentChallenges: SpentChallengeLedger;
+  webauthnChallenges: WebAuthnChallengeStore;
   rateLimitStore: RateLimitStoreFactory;
   ping: () => Promise<void>;
   close: () => Promise<void>;
@@ -34,6 +36,7 @@ export async function openRedisStores(url: string, prefix: string, onError: (err
     sessionStore: new RedisSessionStore(client, prefix),
     failedLogins: new RedisFailedLoginStore(client, prefix),
     spentChallenges: new RedisSpentChallengeLedger(client, prefix),
+    webauthnChallenges: new RedisWebAuthnChallengeStore(client, prefix),
     rateLimitStore,
     ping: async () => {
       await client.ping();

@@ -6,9 +6,11 @@
 import type { Stores } from '../ports.js';
 import { migrate, openDataDirDatabase, type SqliteDatabase } from './database.js';
 import { SqliteFailedLoginStore } from './failed-logins.js';
+import { SqlitePasskeyRepository } from './passkeys.js';
 import { SqliteSessionStore } from './session-store.js';
 import { SqliteSpentChallengeLedger } from './spent-challenges.js';
 import { SqliteUserRepository } from './users.js';
+import { SqliteWebAuthnChallengeStore } from './webauthn-challenges.js';
 
 /** Rows each table loses per prune() call: short enough not to hold the event loop. */
 export const PRUNE_BATCH = 500;
@@ -29,10 +31,13 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
   const sessionStore = new SqliteSessionStore({ db, clock });
   const spentChallenges = new SqliteSpentChallengeLedger(db);
   const failedLogins = new SqliteFailedLoginStore(db);
+  const webauthnChallenges = new SqliteWebAuthnChallengeStore(db);
   const probe = db.prepare('SELECT 1');
   return {
     db,
     users: new SqliteUserRepository(db, clock),
+    passkeys: new SqlitePasskeyRepository(db),
+    webauthnChallenges,
     failedLogins,
     spentChallenges,
     sessionStore,
@@ -41,7 +46,12 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
     },
     prune: async () => {
       const now = clock();
-      return sessionStore.prune(now, PRUNE_BATCH) + spentChallenges.prune(now, PRUNE_BATCH) + failedLogins.prune(now, PRUNE_BATCH);
+      return (
+        sessionStore.prune(now, PRUNE_BATCH) +
+        spentChallenges.prune(now, PRUNE_BATCH) +
+        webauthnChallenges.prune(now, PRUNE_BATCH) +
+        failedLogins.prune(now, PRUNE_BATCH)
+      );
     },
     close: async () => {
       db.close();
