@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     users: stores.users,
     spentChallenges: stores.spentChallenges,
     failedLogins: stores.failedLogins,
+    passkeys: stores.passkeys,
+    webauthnChallenges: stores.webauthnChallenges,
     ipRateLimits: false,
   });
   const server = app.listen(0, '127.0.0.1');

@@ -13,6 +13,8 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { createAccounts } from './auth/accounts.js';
 import { LOCKOUT_DEFAULTS, createLockout, type LockoutPolicy } from './auth/lockout.js';
+import { passkeyRoutes } from './auth/passkey-routes.js';
+import { createPasskeys } from './auth/passkeys.js';
 import { createStrengthEstimator, type StrengthEstimator } from './auth/password-strength.js';
 import type { ScryptParams } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
@@ -29,7 +31,15 @@ import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { createCsrf } from './session/csrf.js';
 import { sessionMiddleware } from './session/middleware.js';
 import { SESSION_TIMEOUT_DEFAULTS, enforceSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
-import type { FailedLoginStore, SessionStore, SpentChallengeLedger, UserRepository } from './storage/ports.js';
+import { translator } from './i18n/messages.js';
+import type {
+  FailedLoginStore,
+  PasskeyRepository,
+  SessionStore,
+  SpentChallengeLedger,
+  UserRepository,
+  WebAuthnChallengeStore,
+} from './storage/ports.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -38,6 +48,10 @@ export interface AppDeps {
   users: UserRepository;
   spentChallenges: SpentChallengeLedger;
   failedLogins: FailedLoginStore;
+  passkeys: PasskeyRepository;
+  webauthnChallenges: WebAuthnChallengeStore;
+  /** The public origin passkeys are bound to (PUBLIC_ORIGIN); absent: the origin each request came to. */
+  publicOrigin?: string;
   /** Makes captcha answers; tests pass one that records what it made. */
   generateCode?: CodeGenerator;
   captcha?: Pick<CaptchaOptions, 'ttlMs' | 'maxOutstanding' | 'render'> & { length?: number };
@@ -85,6 +99,13 @@ export function createApp(deps: AppDeps): Express {
   const strength = deps.strength ?? createStrengthEstimator();
   const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency, strength });
   const lockout = createLockout(deps.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
+  const passkeys = createPasskeys({
+    repository: deps.passkeys,
+    challenges: deps.webauthnChallenges,
+    lockout,
+    rpName: translator('en')('appName'),
+    clock,
+  });
 
   app.use(
     pinoHttp({
@@ -117,6 +138,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.ready ?? (async () => {})));
   app.use('/static/bootstrap', express.static(path.join(NODE_MODULES_DIR, 'bootstrap', 'dist')));
   app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
+  app.use('/static/simplewebauthn', express.static(path.join(NODE_MODULES_DIR, '@simplewebauthn', 'browser', 'dist', 'bundle')));
   app.use('/static', express.static(PUBLIC_DIR));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
   app.use(cookieParser(deps.sessionSecret));
@@ -126,6 +148,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(captchaRoutes(captcha, limits.images));
   const csrf = createCsrf({ secureCookies: secure, clock });
   app.use(authRoutes({ accounts, captcha, lockout, strength, csrf, limits, timeouts, clock }));
+  app.use(passkeyRoutes({ passkeys, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

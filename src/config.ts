@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { accountsEnv } from './auth/accounts.js';
 import { lockoutEnv } from './auth/lockout.js';
+import { passkeysEnv } from './auth/passkeys.js';
 import { captchaEnv } from './captcha/captcha.js';
 import { listenEnv } from './http/listen.js';
 import { ipRateLimitsEnv } from './http/rate-limits.js';
@@ -47,6 +48,7 @@ const sections = {
   lockout: lockoutEnv,
   sessionTimeouts: sessionTimeoutsEnv,
   accounts: accountsEnv,
+  passkeys: passkeysEnv,
   storage: storageEnv,
 };
 

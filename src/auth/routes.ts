@@ -1,5 +1,6 @@
 /**
- * The pages and form endpoints of signing in, signing up and signing out.
+ * The pages and form endpoints of signing in, signing up and signing out (passkeys and
+ * the home page are in passkey-routes.ts).
  *
  * Each form POST passes, in order: the per-IP limits, the same-origin and CSRF checks,
  * the body schema, then the captcha, which is spent before any password work, so an
@@ -51,12 +52,12 @@ export interface AuthRouteDeps {
   clock: () => number;
 }
 
-const noStore: RequestHandler = (_req, res, next) => {
+export const noStore: RequestHandler = (_req, res, next) => {
   res.set('Cache-Control', 'no-store');
   next();
 };
 
-const requireJson: RequestHandler = (req, _res, next) => {
+export const requireJson: RequestHandler = (req, _res, next) => {
   if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type');
   next();
 };
@@ -64,16 +65,7 @@ const requireJson: RequestHandler = (req, _res, next) => {
 export function authRoutes(deps: AuthRouteDeps): Router {
   const { accounts, captcha, lockout, strength, csrf, limits, timeouts, clock } = deps;
   const router = Router();
-  const guardedPost = [noStore, requireSameOrigin, requireJson, csrf.require];
-
-  router.get('/', noStore, (req, res) => {
-    const user = req.session.user;
-    if (!user) {
-      res.redirect(303, '/login');
-      return;
-    }
-    res.render('home', { username: user.username, csrfToken: csrf.tokenFor(req, res) });
-  });
+  const guardedPost = guardedPostOf(csrf);
 
   router.get('/login', noStore, (req, res) => renderForm(req, res, 'login', csrf.tokenFor(req, res)));
   router.get('/register', noStore, (req, res) => renderForm(req, res, 'register', csrf.tokenFor(req, res)));
@@ -92,7 +84,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       throw new HttpError(401, 'bad_credentials');
     }
     await lockout.recordSuccess(form.username, network);
-    await signIn(req, user);
+    await signIn(req, user, timeouts, clock());
     res.json({ ok: true, redirect: '/' });
   });
 
@@ -105,7 +97,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       if (err instanceof AccountRuleError) throw new HttpError(err.rule === 'username_taken' ? 409 : 400, err.rule);
       throw busyAs503(err);
     }
-    await signIn(req, user);
+    await signIn(req, user, timeouts, clock());
     res.status(201).json({ ok: true, redirect: '/' });
   });
 
@@ -144,19 +136,25 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     return parsed.data;
   }
 
-  /**
-   * A fresh session id at sign-in, so an id planted before sign-in is worthless after. The
-   * captchas other tabs are showing move to the new session, so those tabs still work.
-   */
-  async function signIn(req: Request, user: { id: number; username: string }): Promise<void> {
-    const otherTabs = req.session.captcha;
-    await promisify(req.session.regenerate.bind(req.session))();
-    req.session.captcha = otherTabs;
-    startSignedInSession(req, user, timeouts, clock());
-    await promisify(req.session.save.bind(req.session))();
-  }
-
   return router;
+}
+
+/**
+ * A fresh session id at sign-in (with a password or a passkey), so an id planted before
+ * sign-in is worthless after. The captchas other tabs are showing move to the new
+ * session, so those tabs still work.
+ */
+export async function signIn(req: Request, user: { id: number; username: string }, timeouts: SessionTimeouts, now: number): Promise<void> {
+  const otherTabs = req.session.captcha;
+  await promisify(req.session.regenerate.bind(req.session))();
+  req.session.captcha = otherTabs;
+  startSignedInSession(req, user, timeouts, now);
+  await promisify(req.session.save.bind(req.session))();
+}
+
+/** What every state-changing JSON post passes before its handler: no caching, same origin, JSON, form token. */
+export function guardedPostOf(csrf: Csrf): RequestHandler[] {
+  return [noStore, requireSameOrigin, requireJson, csrf.require];
 }
 
 /** A saturated strength estimator is a 503 (sign-up then fails closed); anything else stays itself. */
@@ -176,6 +174,7 @@ function renderForm(req: Request, res: Response, form: 'login' | 'register', csr
     captchaImageUrl: `${CAPTCHA_IMAGE_PATH}?id=${captchaId}`,
     captchaAudioUrl: `${CAPTCHA_AUDIO_PATH}?id=${captchaId}&lang=${req.locale}`,
     usernameRules: form === 'register',
+    passkeySignIn: form === 'login',
     passwordMinLength: PASSWORD_MIN_LENGTH,
     csrfToken,
     csrfTokenPath: CSRF_TOKEN_PATH,

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { ROOT_DIR } from '../../src/paths.js';
 import { serve, type TestApp } from './build.js';
 
@@ -26,11 +26,17 @@ export interface BrowserOptions {
   height?: number;
   /** The browser's language (Accept-Language); en-US unless a test is about another. */
   locale?: string;
+  /**
+   * Open the app as http://localhost:<port> instead of 127.0.0.1: WebAuthn treats
+   * localhost as a secure context, and an RP ID must be a host name, not an IP address.
+   */
+  localhost?: boolean;
 }
 
 /** Serves the app on a free port and opens a Chromium page; both close after the test. */
 export async function openInBrowser(t: TestContext, app: TestApp, options: BrowserOptions = {}): Promise<{ base: string; page: Page }> {
-  const base = await serve(t, app);
+  const served = await serve(t, app);
+  const base = options.localhost ? served.replace('//127.0.0.1:', '//localhost:') : served;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   t.after(() => browser.close());
   // An explicit context (not browser.newPage()) lets axe open its own frames. Reduced
@@ -64,4 +70,36 @@ export async function waitForNewCaptcha(page: Page, previousSrc: string): Promis
     return image !== null && image.getAttribute('src') !== before && image.complete && image.naturalWidth === 270;
   }, previousSrc);
   return (await captchaState(page)).src;
+}
+
+export interface VirtualAuthenticator {
+  cdp: CDPSession;
+  authenticatorId: string;
+  /** The credentials (passkeys) it holds. */
+  credentials: () => Promise<Array<{ credentialId: string; signCount: number; isResidentCredential: boolean }>>;
+}
+
+/**
+ * Gives the page a platform authenticator through the Chrome DevTools Protocol's WebAuthn
+ * domain: CTAP2, built in, keeps discoverable credentials, verifies the user, and answers
+ * every prompt by itself (as if the person touched it).
+ */
+export async function addVirtualAuthenticator(page: Page): Promise<VirtualAuthenticator> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    cdp,
+    authenticatorId,
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
+  };
 }

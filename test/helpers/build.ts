@@ -92,6 +92,8 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
     users: options.users?.(users) ?? users,
     spentChallenges: stores.spentChallenges,
     failedLogins: stores.failedLogins,
+    passkeys: stores.passkeys,
+    webauthnChallenges: stores.webauthnChallenges,
     generateCode: () => {
       const answer = realGenerator();
       answers.push(answer);

@@ -1,0 +1,183 @@
+/*
+ * Passkeys in the page, with @simplewebauthn/browser (served from node_modules as
+ * window.SimpleWebAuthnBrowser). Each ceremony asks the server for options (a fresh,
+ * server-kept challenge), lets the browser talk to the authenticator, and posts the
+ * response back as JSON with the page's CSRF token.
+ *
+ * Sign-in page: "Sign in with a passkey" runs a ceremony on demand; where the browser
+ * offers passkeys among the username field's suggestions (autocomplete="username
+ * webauthn", conditional mediation), one is started at load and restarted after a
+ * failure. Starting the button's ceremony aborts the autofill one (the library does).
+ * Home page: add a passkey (optionally named), remove one. Messages go to the page's
+ * live region; an error takes the focus, as on the sign-in form.
+ */
+$(function () {
+  'use strict';
+  var webauthn = window.SimpleWebAuthnBrowser;
+  var $signIn = $('#passkey-sign-in');
+  var $addForm = $('#passkey-add-form');
+  if (!webauthn || (!$signIn.length && !$addForm.length)) return;
+  var $status = $signIn.length ? $('#form-status') : $('#passkey-status');
+  var texts = ($signIn.length ? $signIn : $addForm).data();
+
+  $.ajaxSetup({ headers: { 'X-CSRF-Token': $('meta[name="csrf-token"]').attr('content') } });
+
+  function postJson(url, body, retried) {
+    return new Promise(function (resolve, reject) {
+      $.ajax({ url: url, method: 'POST', contentType: 'application/json', dataType: 'json', data: JSON.stringify(body) })
+        .done(resolve)
+        .fail(function (xhr) {
+          reject({ xhr: xhr });
+        });
+    }).catch(function (failure) {
+      // A page whose form token went stale (it outlived the page cookie, or a concurrent
+      // request wrote back a session copy without it) fetches a fresh one and retries once.
+      var error = failure.xhr && failure.xhr.responseJSON && failure.xhr.responseJSON.error;
+      var tokenPath = $('[data-csrf-token-path]').data('csrf-token-path');
+      if (retried || !tokenPath || !error || error.code !== 'csrf_failed') throw failure;
+      return new Promise(function (resolve, reject) {
+        $.ajax({ url: tokenPath, dataType: 'json' }).done(resolve).fail(function () {
+          reject(failure);
+        });
+      }).then(function (fresh) {
+        $.ajaxSetup({ headers: { 'X-CSRF-Token': fresh.token } });
+        return postJson(url, body, true);
+      });
+    });
+  }
+
+  /** The message for a failure, or '' for one the person caused on purpose elsewhere (an aborted ceremony). */
+  function messageFor(failure) {
+    if (failure && failure.xhr) {
+      var error = failure.xhr.responseJSON && failure.xhr.responseJSON.error;
+      return error && error.message ? error.message : $('[data-network-error]').data('network-error');
+    }
+    if (failure && failure.name === 'AbortError') return '';
+    if (failure && failure.name === 'NotAllowedError') return texts.cancelled;
+    return texts.error;
+  }
+
+  function showError(message) {
+    var $alert = $('<div class="alert alert-danger py-2" role="alert" tabindex="-1">').text(message);
+    $status.empty().append($alert);
+    $alert.trigger('focus');
+  }
+
+  /** Marks a button busy without disabling it, so the focus stays on it; a busy button ignores presses. */
+  function busy($button, waiting) {
+    var label = $button.data('label') || $button.text();
+    $button.data('label', label).attr('aria-disabled', waiting ? 'true' : null);
+    $button.text(waiting ? texts.waiting : label);
+  }
+
+  function isBusy($button) {
+    return $button.attr('aria-disabled') === 'true';
+  }
+
+  if ($signIn.length) {
+    var signInWith = function (autofill) {
+      return postJson('/passkeys/sign-in/options', {})
+        .then(function (body) {
+          return webauthn.startAuthentication({ optionsJSON: body.options, useBrowserAutofill: autofill });
+        })
+        .then(function (response) {
+          return postJson('/passkeys/sign-in', { response: response });
+        })
+        .then(function (body) {
+          window.location.assign(body.redirect);
+        });
+    };
+    var startAutofill = function () {
+      webauthn.browserSupportsWebAuthnAutofill().then(function (supported) {
+        if (!supported) return;
+        signInWith(true).catch(function (failure) {
+          var message = messageFor(failure);
+          if (!message) return; // replaced by the button's ceremony
+          if (failure.xhr) showError(message);
+          startAutofill();
+        });
+      });
+    };
+
+    $signIn.on('click', function () {
+      if (isBusy($signIn)) return;
+      $status.empty();
+      if (!webauthn.browserSupportsWebAuthn()) {
+        showError(texts.unsupported);
+        return;
+      }
+      busy($signIn, true);
+      signInWith(false).catch(function (failure) {
+        busy($signIn, false);
+        var message = messageFor(failure);
+        if (message) showError(message);
+        startAutofill();
+      });
+    });
+    startAutofill();
+  }
+
+  if ($addForm.length) {
+    var $add = $('#passkey-add');
+    var $name = $('#passkey-name');
+    var $list = $('#passkey-list');
+    var $none = $('#passkeys-none');
+    var showDone = function (message) {
+      var $done = $('<div class="alert alert-success py-2" tabindex="-1">').text(message);
+      $status.empty().append($done);
+      return $done;
+    };
+
+    $addForm.on('submit', function (event) {
+      event.preventDefault();
+      if (isBusy($add)) return;
+      $status.empty();
+      if (!webauthn.browserSupportsWebAuthn()) {
+        showError(texts.unsupported);
+        return;
+      }
+      busy($add, true);
+      postJson('/passkeys/options', {})
+        .then(function (body) {
+          return webauthn.startRegistration({ optionsJSON: body.options });
+        })
+        .then(function (response) {
+          return postJson('/passkeys', { name: String($name.val()), response: response });
+        })
+        .then(
+          function (body) {
+            busy($add, false);
+            $list.append(body.html).prop('hidden', false);
+            $none.prop('hidden', true);
+            $name.val('');
+            showDone(body.message);
+          },
+          function (failure) {
+            busy($add, false);
+            showError(messageFor(failure) || texts.error);
+          },
+        );
+    });
+
+    $list.on('click', '.passkey-remove', function () {
+      var $button = $(this);
+      var $row = $button.closest('.passkey');
+      $status.empty();
+      $button.prop('disabled', true);
+      postJson('/passkeys/remove', { id: String($row.attr('data-passkey-id')) }).then(
+        function (body) {
+          $row.remove();
+          var empty = $list.children().length === 0;
+          $list.prop('hidden', empty);
+          $none.prop('hidden', !empty);
+          // The pressed button is gone: the focus goes to the message saying what happened.
+          showDone(body.message).trigger('focus');
+        },
+        function (failure) {
+          $button.prop('disabled', false);
+          showError(messageFor(failure) || texts.error);
+        },
+      );
+    });
+  }
+});

@@ -1,0 +1,161 @@
+/**
+ * The home page, where a signed-in person lists, adds and removes passkeys, and the
+ * passkey endpoints (the logic is in passkeys.ts).
+ *
+ * Each ceremony is two posts: options (a fresh server-kept challenge, counted with the
+ * captcha pictures by the per-IP limit, since the sign-in page asks for one on every
+ * view for the browser's autofill), then the response (counted with the sign-in posts).
+ * Every post passes the same-origin and CSRF checks; adding and removing also need the
+ * signed-in session. Signing in with a passkey regenerates the session like a password.
+ */
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { HttpError } from '../http/errors.js';
+import type { IpRateLimits } from '../http/rate-limits.js';
+import type { Locale, Translate } from '../i18n/messages.js';
+import type { Csrf } from '../session/csrf.js';
+import type { SessionTimeouts } from '../session/timeouts.js';
+import type { Passkey } from '../storage/ports.js';
+import { networkOf } from './lockout.js';
+import { PASSKEY_NAME_MAX_LENGTH, PasskeyError, siteOf, type Passkeys, type Site } from './passkeys.js';
+import { CSRF_TOKEN_PATH, guardedPostOf, noStore, signIn } from './routes.js';
+
+export interface PasskeyRouteDeps {
+  passkeys: Passkeys;
+  /** The public origin; undefined: the origin each request came to. */
+  origin: string | undefined;
+  csrf: Csrf;
+  limits: IpRateLimits;
+  timeouts: SessionTimeouts;
+  clock: () => number;
+}
+
+// The shapes SimpleWebAuthn expects; it checks the contents (encodings, signatures) itself.
+const base64url = z.string().min(1).max(8_192).regex(/^[A-Za-z0-9_-]+$/);
+const credentialFields = {
+  id: base64url,
+  rawId: base64url,
+  type: z.literal('public-key'),
+  clientExtensionResults: z.record(z.string(), z.unknown()),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+};
+const signInBody = z.object({
+  response: z.object({
+    ...credentialFields,
+    response: z.object({ clientDataJSON: base64url, authenticatorData: base64url, signature: base64url, userHandle: base64url.optional() }),
+  }),
+});
+const addBody = z.object({
+  name: z.string().trim().max(PASSKEY_NAME_MAX_LENGTH).optional(),
+  response: z.object({
+    ...credentialFields,
+    response: z.object({
+      clientDataJSON: base64url,
+      attestationObject: base64url,
+      authenticatorData: base64url.optional(),
+      transports: z.array(z.string().max(32)).max(10).optional(),
+      publicKeyAlgorithm: z.number().int().optional(),
+      publicKey: base64url.optional(),
+    }),
+  }),
+});
+const removeBody = z.object({ id: base64url });
+
+/** The signed-in account; a post from a page whose session ended is refused. */
+function signedInUser(req: Request): { id: number; username: string } {
+  const user = req.session.user;
+  if (!user) throw new HttpError(401, 'signed_out');
+  return user;
+}
+
+export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
+  const { passkeys, csrf, limits, timeouts, clock } = deps;
+  const router = Router();
+  const guardedPost = guardedPostOf(csrf);
+  const site = (req: Request): Site => siteOf(deps.origin ?? `${req.protocol}://${req.get('host') ?? ''}`);
+  const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw new HttpError(400, 'invalid_request');
+    return parsed.data;
+  };
+  /** A refused step is answered with its code; why is logged (never sent). */
+  const refused = (req: Request, err: unknown): unknown => {
+    if (!(err instanceof PasskeyError)) return err;
+    req.log.info({ reason: err.reason }, 'passkey step refused');
+    return new HttpError(err.status, err.code);
+  };
+
+  router.get('/', noStore, async (req, res) => {
+    const user = req.session.user;
+    if (!user) {
+      res.redirect(303, '/login');
+      return;
+    }
+    const list = await passkeys.list(user.id);
+    res.render('home', {
+      username: user.username,
+      csrfToken: csrf.tokenFor(req, res),
+      csrfTokenPath: CSRF_TOKEN_PATH,
+      passkeys: list.map((passkey) => passkeyView(passkey, req.locale, res.locals.t)),
+    });
+  });
+
+  router.post('/passkeys/sign-in/options', limits.images, ...guardedPost, async (req, res) => {
+    res.json({ ok: true, options: await passkeys.authenticationOptions(site(req)) });
+  });
+
+  router.post('/passkeys/sign-in', ...limits.posts, ...guardedPost, async (req, res) => {
+    const { response } = parse(signInBody, req.body);
+    const user = await passkeys.authenticate(response as AuthenticationResponseJSON, site(req), networkOf(req.ip)).catch((err: unknown) => {
+      throw refused(req, err);
+    });
+    await signIn(req, user, timeouts, clock());
+    res.json({ ok: true, redirect: '/' });
+  });
+
+  router.post('/passkeys/options', limits.images, ...guardedPost, async (req, res) => {
+    const user = signedInUser(req);
+    const options = await passkeys.registrationOptions(user, site(req)).catch((err: unknown) => {
+      throw refused(req, err);
+    });
+    res.json({ ok: true, options });
+  });
+
+  router.post('/passkeys', ...limits.posts, ...guardedPost, async (req, res) => {
+    const user = signedInUser(req);
+    const body = parse(addBody, req.body);
+    const count = (await passkeys.list(user.id)).length;
+    const name = body.name || res.locals.t('passkeyDefaultName', { n: String(count + 1) });
+    const passkey = await passkeys.register(user, body.response as RegistrationResponseJSON, name, site(req)).catch((err: unknown) => {
+      throw refused(req, err);
+    });
+    // The new row comes from the same template as the page's, for the page to insert.
+    const html = await new Promise<string>((resolve, reject) => {
+      res.render('partials/passkey-row', { passkey: passkeyView(passkey, req.locale, res.locals.t) }, (err, out) => (err ? reject(err) : resolve(out)));
+    });
+    res.status(201).json({ ok: true, id: passkey.id, html, message: res.locals.t('passkeyAdded', { name }) });
+  });
+
+  router.post('/passkeys/remove', ...limits.posts, ...guardedPost, async (req, res) => {
+    const user = signedInUser(req);
+    const { id } = parse(removeBody, req.body);
+    const passkey = (await passkeys.list(user.id)).find((candidate) => candidate.id === id);
+    if (!passkey || !(await passkeys.remove(user.id, id))) throw new HttpError(404, 'passkey_not_found');
+    res.json({ ok: true, message: res.locals.t('passkeyRemoved', { name: passkey.name }) });
+  });
+
+  return router;
+}
+
+/** What the home page shows of a passkey; times in UTC, said so. */
+function passkeyView(passkey: Passkey, locale: Locale, t: Translate) {
+  const format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+  const time = (ms: number) => ({ iso: new Date(ms).toISOString(), text: `${format.format(ms)} UTC` });
+  return {
+    id: passkey.id,
+    name: passkey.name,
+    created: time(passkey.createdAt),
+    lastUsed: passkey.lastUsedAt === undefined ? { iso: '', text: t('passkeyNeverUsed') } : time(passkey.lastUsedAt),
+  };
+}

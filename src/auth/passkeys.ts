@@ -1,0 +1,238 @@
+/**
+ * Passkeys: a way in that needs no puzzle and no password (WCAG 3.3.8), with
+ * @simplewebauthn/server doing the WebAuthn verification.
+ *
+ * The model:
+ * - A signed-in person adds a passkey (a discoverable credential, user verification
+ *   required) and may list and remove theirs. Credentials live in the storage layer's
+ *   PasskeyRepository, beside the accounts; never in the session.
+ * - Every ceremony starts with a challenge the server makes and keeps in the
+ *   WebAuthnChallengeStore with what it is for (sign-in, or adding a passkey to one
+ *   account) and its expiry. A response names its challenge inside the signed
+ *   clientDataJSON; the server takes that challenge from the store (the first response
+ *   naming it gets it, every later one nothing, on any instance), checks purpose, account
+ *   and expiry, and only then verifies the response against it. So a challenge is good
+ *   once, and a replayed response is refused before any signature work.
+ * - Signing in: the credential id picks the account; the lockout (lockout.ts) applies as
+ *   for a password: a locked account or network is refused exactly like a wrong
+ *   assertion, and a failed assertion for a known credential counts as a failure for its
+ *   account from that network. The signature counter must move forward (or stay 0 on
+ *   authenticators that keep none); the new value is stored with one conditional update.
+ * - The relying party is the public origin: PUBLIC_ORIGIN when set (required in
+ *   production), else the origin the request came to (development and tests, e.g.
+ *   http://localhost:3000; browsers allow WebAuthn on localhost without HTTPS, but not on
+ *   an IP address such as 127.0.0.1).
+ */
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from '@simplewebauthn/server/helpers';
+import { z } from 'zod';
+import type { ErrorCode } from '../i18n/messages.js';
+import { defaultsOf } from '../options.js';
+import { PasskeyTakenError, type Passkey, type PasskeyRepository, type WebAuthnChallenge, type WebAuthnChallengeStore } from '../storage/ports.js';
+import type { Lockout } from './lockout.js';
+
+export const passkeysEnv = z
+  .object({
+    NODE_ENV: z.string().optional(),
+    PUBLIC_ORIGIN: z
+      .url({ protocol: /^https?$/, message: 'must be an http:// or https:// origin, e.g. https://login.example.com' })
+      .refine((value) => new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin only: scheme, host and port, no path')
+      .optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.PUBLIC_ORIGIN === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_ORIGIN'], message: 'is required when NODE_ENV=production (the https:// origin people sign in at)' });
+    }
+  })
+  .transform((env): PasskeyConfig => ({ origin: env.PUBLIC_ORIGIN && new URL(env.PUBLIC_ORIGIN).origin }));
+
+export interface PasskeyConfig {
+  /** The public origin (scheme://host[:port]); undefined: the origin each request came to. */
+  origin: string | undefined;
+}
+
+export const PASSKEY_DEFAULTS: PasskeyConfig = defaultsOf(passkeysEnv);
+
+/** How long a challenge stays good: WebAuthn's recommended ceremony timeout. */
+export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
+/** Passkeys one account may have: enough for every device, and a bound on the table (the passkey_limit message says 10). */
+export const MAX_PASSKEYS_PER_ACCOUNT = 10;
+export const PASSKEY_NAME_MAX_LENGTH = 64;
+
+/** Where the ceremony happens: the origin the browser reports, and the RP ID (its host name). */
+export interface Site {
+  origin: string;
+  rpId: string;
+}
+
+export function siteOf(origin: string): Site {
+  return { origin, rpId: new URL(origin).hostname };
+}
+
+/** A refused passkey step, with the status and catalogue code the route answers with. */
+export class PasskeyError extends Error {
+  override name = 'PasskeyError';
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    /** Why, for the log (never shown to the client). */
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export interface PasskeysDeps {
+  repository: PasskeyRepository;
+  challenges: WebAuthnChallengeStore;
+  lockout: Lockout;
+  rpName: string;
+  clock: () => number;
+}
+
+export interface Passkeys {
+  list(userId: number): Promise<Passkey[]>;
+  /** Options for adding a passkey to the account (its existing ones excluded). */
+  registrationOptions(user: { id: number; username: string }, site: Site): Promise<PublicKeyCredentialCreationOptionsJSON>;
+  /** Verifies a new passkey's response and stores it under `name`. */
+  register(user: { id: number }, response: RegistrationResponseJSON, name: string, site: Site): Promise<Passkey>;
+  /** Options for signing in with any passkey of this site (discoverable credentials). */
+  authenticationOptions(site: Site): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /** Verifies a sign-in response from `network`; resolves to the account it signs in. */
+  authenticate(response: AuthenticationResponseJSON, site: Site, network: string): Promise<{ id: number; username: string }>;
+  /** Removes the account's passkey; false when it has none of that id. */
+  remove(userId: number, id: string): Promise<boolean>;
+}
+
+/** The WebAuthn user handle of an account: its id, which says nothing about the person. */
+const userHandleOf = (userId: number) => isoUint8Array.fromUTF8String(String(userId));
+
+export function createPasskeys({ repository, challenges, lockout, rpName, clock }: PasskeysDeps): Passkeys {
+  async function issue(options: { challenge: string }, purpose: WebAuthnChallenge['purpose'], userId?: number): Promise<void> {
+    await challenges.put(options.challenge, { purpose, userId, expiresAt: clock() + PASSKEY_CHALLENGE_TTL_MS });
+  }
+
+  /** Takes the challenge a response names; refuses one never issued, spent, expired or for something else. */
+  async function take(clientDataJSON: string, purpose: WebAuthnChallenge['purpose'], userId?: number): Promise<string> {
+    let challenge: string;
+    try {
+      challenge = decodeClientDataJSON(clientDataJSON).challenge;
+    } catch {
+      throw new PasskeyError(400, 'invalid_request', 'clientDataJSON is not valid');
+    }
+    if (typeof challenge !== 'string' || challenge === '') throw new PasskeyError(400, 'invalid_request', 'no challenge in clientDataJSON');
+    const issued = await challenges.take(challenge);
+    if (!issued) throw new PasskeyError(400, 'passkey_expired', 'challenge unknown or already used');
+    if (issued.expiresAt <= clock()) throw new PasskeyError(400, 'passkey_expired', 'challenge expired');
+    if (issued.purpose !== purpose || issued.userId !== userId) throw new PasskeyError(400, 'passkey_expired', 'challenge issued for something else');
+    return challenge;
+  }
+
+  return {
+    list: (userId) => repository.listFor(userId),
+
+    async registrationOptions(user, site) {
+      const existing = await repository.listFor(user.id);
+      if (existing.length >= MAX_PASSKEYS_PER_ACCOUNT) throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');
+      const options = await generateRegistrationOptions({
+        rpName,
+        rpID: site.rpId,
+        userName: user.username,
+        userID: userHandleOf(user.id),
+        timeout: PASSKEY_CHALLENGE_TTL_MS,
+        attestationType: 'none',
+        excludeCredentials: existing.map((passkey) => ({ id: passkey.id, transports: passkey.transports })),
+        // Discoverable, so it signs in without typing a username; verified (PIN, biometrics).
+        authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+      });
+      await issue(options, 'add-passkey', user.id);
+      return options;
+    },
+
+    async register(user, response, name, site) {
+      const challenge = await take(response.response.clientDataJSON, 'add-passkey', user.id);
+      if ((await repository.listFor(user.id)).length >= MAX_PASSKEYS_PER_ACCOUNT) {
+        throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');
+      }
+      let verification;
+      try {
+        verification = await verifyRegistrationResponse({
+          response,
+          expectedChallenge: challenge,
+          expectedOrigin: site.origin,
+          expectedRPID: site.rpId,
+          requireUserVerification: true,
+        });
+      } catch (err) {
+        throw new PasskeyError(400, 'passkey_not_added', (err as Error).message);
+      }
+      if (!verification.verified) throw new PasskeyError(400, 'passkey_not_added', 'registration not verified');
+      const { credential } = verification.registrationInfo;
+      const passkey: Passkey = {
+        id: credential.id,
+        userId: user.id,
+        publicKey: credential.publicKey,
+        counter: credential.counter,
+        transports: credential.transports ?? [],
+        name,
+        createdAt: clock(),
+        lastUsedAt: undefined,
+      };
+      try {
+        await repository.add(passkey);
+      } catch (err) {
+        if (err instanceof PasskeyTakenError) throw new PasskeyError(409, 'passkey_exists', 'credential id stored already');
+        throw err;
+      }
+      return passkey;
+    },
+
+    async authenticationOptions(site) {
+      const options = await generateAuthenticationOptions({ rpID: site.rpId, timeout: PASSKEY_CHALLENGE_TTL_MS, userVerification: 'required' });
+      await issue(options, 'sign-in');
+      return options;
+    },
+
+    async authenticate(response, site, network) {
+      const challenge = await take(response.response.clientDataJSON, 'sign-in');
+      const passkey = await repository.find(response.id);
+      // An unknown credential names no account: nothing to count it against (the per-IP limits still do).
+      if (!passkey) throw new PasskeyError(401, 'passkey_failed', 'unknown credential');
+      if (await lockout.isLocked(passkey.username, network)) throw new PasskeyError(401, 'passkey_failed', 'locked');
+      const refuse = async (reason: string): Promise<never> => {
+        await lockout.recordFailure(passkey.username, network);
+        throw new PasskeyError(401, 'passkey_failed', reason);
+      };
+      const handle = response.response.userHandle;
+      if (handle !== undefined && handle !== isoBase64URL.fromBuffer(userHandleOf(passkey.userId))) await refuse('user handle of another account');
+      let verification;
+      try {
+        verification = await verifyAuthenticationResponse({
+          response,
+          expectedChallenge: challenge,
+          expectedOrigin: site.origin,
+          expectedRPID: site.rpId,
+          credential: { id: passkey.id, publicKey: new Uint8Array(passkey.publicKey), counter: passkey.counter, transports: passkey.transports },
+          requireUserVerification: true,
+        });
+      } catch (err) {
+        return refuse((err as Error).message);
+      }
+      if (!verification.verified) await refuse('signature not verified');
+      if (!(await repository.recordUse(passkey.id, verification.authenticationInfo.newCounter, clock()))) await refuse('counter did not move forward');
+      await lockout.recordSuccess(passkey.username, network);
+      return { id: passkey.userId, username: passkey.username };
+    },
+
+    remove: (userId, id) => repository.remove(userId, id),
+  };
+}
