@@ -80,7 +80,7 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
       db: sqlite?.db,
       users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create']),
       sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore')),
-      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['lockedUntil', 'addFailure', 'clear', 'rememberNetwork', 'knowsNetwork']),
+      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear', 'rememberNetwork', 'knowsNetwork']),
       spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim']),
       rateLimitStore: redis && guardRateLimitStores(redis.rateLimitStore),
       ping: health.ping,
