@@ -15,6 +15,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { createApp } from '../src/app.js';
+import { createStrengthEstimator } from '../src/auth/password-strength.js';
+import { loadAudioClips } from '../src/captcha/audio-clips.js';
+import { registerCaptchaFonts } from '../src/captcha/fonts.js';
 import { createLogger } from '../src/logger.js';
 import { openStores } from '../src/storage/index.js';
 import { DATABASE_FILE } from '../src/storage/sqlite/database.js';
@@ -45,6 +48,8 @@ async function main(): Promise<void> {
   const stores = await openStores({ dataDir, pruneIntervalMs: 0, clock: () => storeTime });
   const { db } = stores;
   if (!db) throw new Error('flood: openStores gave no SQLite file');
+  registerCaptchaFonts();
+  const strength = createStrengthEstimator();
   const app = createApp({
     logger: createLogger('silent'),
     sessionStore: stores.sessionStore,
@@ -55,6 +60,8 @@ async function main(): Promise<void> {
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
     ipRateLimits: false,
+    strength,
+    audioClips: loadAudioClips(),
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -93,6 +100,7 @@ async function main(): Promise<void> {
 
   server.close();
   await stores.close();
+  await strength.close();
   rmSync(dataDir, { recursive: true, force: true });
 }
 

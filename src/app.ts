@@ -1,7 +1,8 @@
 /**
  * The app factory: wires the features into an Express app from the dependencies it is
- * given, and does no I/O of its own (server.ts opens stores and listens; tests pass
- * their own stores, clock and code generator). Options come typed from config.ts (or a
+ * given, and does no I/O of its own: compose.ts opens the stores, loads the audio clips,
+ * registers the captcha fonts and starts the strength worker, and closes what it opened;
+ * tests pass their own stores, clock and code generator. Options come typed from config.ts (or a
  * test); what a caller leaves out takes the defaults of the owning module's schema.
  */
 import path from 'node:path';
@@ -15,18 +16,18 @@ import { createAccounts } from './auth/accounts.js';
 import { LOCKOUT_DEFAULTS, createLockout, type LockoutPolicy } from './auth/lockout.js';
 import { passkeyRoutes } from './auth/passkey-routes.js';
 import { createPasskeys } from './auth/passkeys.js';
-import { createStrengthEstimator, type StrengthEstimator } from './auth/password-strength.js';
+import type { StrengthEstimator } from './auth/password-strength.js';
 import type { ScryptParams } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
-import { loadAudioClips } from './captcha/audio-clips.js';
+import type { ClipSet } from './captcha/audio-clips.js';
 import { createCaptcha, type CaptchaOptions } from './captcha/captcha.js';
 import { createCodeGenerator, type CodeGenerator } from './captcha/code.js';
-import { registerCaptchaFonts } from './captcha/fonts.js';
 import { captchaRoutes } from './captcha/routes.js';
 import { errorHandler, notFound, requirePathTarget } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
 import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
+import type { Locale } from './i18n/messages.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { createCsrf } from './session/csrf.js';
 import { sessionMiddleware } from './session/middleware.js';
@@ -66,8 +67,10 @@ export interface AppDeps {
   /** Per-IP limits; false turns them off (RATE_LIMITS=off, for load tests). */
   ipRateLimits?: Partial<IpRateLimitOptions> | false;
   lockout?: Partial<LockoutPolicy>;
-  /** The password-strength estimator (its worker starts on first use); the owner closes it. */
-  strength?: StrengthEstimator;
+  /** The password-strength estimator (its worker starts on first use); the caller closes it. */
+  strength: StrengthEstimator;
+  /** The audio captcha's spoken characters (loadAudioClips); the fonts must be registered too (registerCaptchaFonts). */
+  audioClips: Record<Locale, ClipSet>;
   sessionTimeouts?: Partial<SessionTimeouts>;
   /** Resolves when every store answers (GET /readyz); rejects with StoreUnavailableError. */
   ready?: () => Promise<void>;
@@ -86,17 +89,16 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'ejs');
   app.disable('x-powered-by');
 
-  registerCaptchaFonts();
   const captcha = createCaptcha({
     generateCode: deps.generateCode ?? createCodeGenerator({ minLength: deps.captcha?.length, maxLength: deps.captcha?.length }),
     ledger: deps.spentChallenges,
-    audioClips: loadAudioClips(),
+    audioClips: deps.audioClips,
     ttlMs: deps.captcha?.ttlMs,
     maxOutstanding: deps.captcha?.maxOutstanding,
     render: deps.captcha?.render,
     clock,
   });
-  const strength = deps.strength ?? createStrengthEstimator();
+  const { strength } = deps;
   const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency, strength });
   const lockout = createLockout(deps.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
   const passkeys = createPasskeys({

@@ -7,6 +7,8 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { createStrengthEstimator } from './auth/password-strength.js';
+import { loadAudioClips } from './captcha/audio-clips.js';
+import { registerCaptchaFonts } from './captcha/fonts.js';
 import type { Config } from './config.js';
 import { loadOrCreateDevSecret } from './session/secret.js';
 import { openStores } from './storage/index.js';
@@ -23,6 +25,7 @@ export async function composeApp(config: Config, logger: Logger): Promise<Compos
     // Connection errors repeat while a back-end is down and requests get 503: a warning, not a bug.
     onError: (err) => logger.warn({ err }, 'storage error'),
   });
+  registerCaptchaFonts();
   const strength = createStrengthEstimator();
   const app = createApp({
     logger,
@@ -40,6 +43,7 @@ export async function composeApp(config: Config, logger: Logger): Promise<Compos
     ipRateLimits: config.ipRateLimits && { ...config.ipRateLimits, store: stores.rateLimitStore },
     lockout: config.lockout,
     strength,
+    audioClips: loadAudioClips(),
     sessionTimeouts: config.sessionTimeouts,
     scryptConcurrency: config.accounts.concurrency,
     ready: stores.ping,

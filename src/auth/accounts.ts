@@ -16,7 +16,7 @@
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { newPasswordSchema, usernameSchema } from './credentials.js';
-import { createStrengthEstimator, type StrengthEstimator } from './password-strength.js';
+import type { StrengthEstimator } from './password-strength.js';
 import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
 import { UsernameTakenError, type User, type UserRepository } from '../storage/ports.js';
 import { defaultsOf, envInteger } from '../options.js';
@@ -25,8 +25,8 @@ export interface AccountsOptions {
   scryptParams?: ScryptParams;
   /** How many scrypt computations may run at once. */
   concurrency?: number;
-  /** Rates new passwords; its owner closes it. */
-  strength?: StrengthEstimator;
+  /** Rates new passwords; the caller made it and closes it. */
+  strength: StrengthEstimator;
 }
 
 export const accountsEnv = z
@@ -60,9 +60,9 @@ export interface Accounts {
   readonly load: { active: number; waiting: number };
 }
 
-export function createAccounts(users: UserRepository, options: AccountsOptions = {}): Accounts {
+export function createAccounts(users: UserRepository, options: AccountsOptions): Accounts {
   const scryptParams = options.scryptParams ?? OWASP_SCRYPT;
-  const strength = options.strength ?? createStrengthEstimator();
+  const { strength } = options;
   const limit = pLimit(options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency);
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= limit(() => hashPassword('not a real password', scryptParams)));

@@ -12,16 +12,19 @@
  *   campaign spread over many addresses) the account is locked the same way, except for
  *   networks it signed in from successfully in the last KNOWN_NETWORK_DAYS days
  *   (storage/ports.ts), where a correct password still passes.
- * A success clears its network's count and remembers the network; the account's count
- * stays (the owner signing in must not hand a guessing campaign a fresh allowance), and
- * a count untouched for a day is forgotten (FAILURE_MEMORY_MS). The counts live in a
- * FailedLoginStore (storage/ports.ts). While locked, the route answers exactly as
- * for a wrong password, and a refused attempt does not count (so a lock ends at most
- * `maxMs` after the last counted failure).
+ * Every attempt is counted as a failure *before* the password is compared, in the same
+ * atomic step that checks the locks (FailedLoginStore.tryAttempt), so a burst of
+ * concurrent guesses gets `afterFailures` comparisons, not one per request. A success
+ * then takes its failure back: it clears its network's count and remembers the network,
+ * while the account's count goes back to what it was (the owner signing in must not hand
+ * a guessing campaign a fresh allowance). A count untouched for a day is forgotten
+ * (FAILURE_MEMORY_MS). While locked, the route answers exactly as for a wrong password,
+ * and a refused attempt does not count (so a lock ends at most `maxMs` after the last
+ * counted failure).
  */
 import { z } from 'zod';
 import { defaultsOf, envInteger } from '../options.js';
-import { KNOWN_NETWORK_MS, type FailedLoginStore } from '../storage/ports.js';
+import { KNOWN_NETWORK_MS, type FailedLoginStore, type LockRule } from '../storage/ports.js';
 
 export interface LockoutPolicy {
   /** Failures of one account from one network before that network is locked out of it. */
@@ -62,11 +65,10 @@ export const lockoutEnv = z
 
 export const LOCKOUT_DEFAULTS: LockoutPolicy = defaultsOf(lockoutEnv);
 
-/** How long to lock after the given number of failures, for a threshold. */
-export function lockDuration(policy: LockoutPolicy, failures: number, threshold = policy.afterFailures): number {
-  if (failures < threshold) return 0;
-  const doublings = Math.min(failures - threshold, 30);
-  return Math.min(policy.baseMs * 2 ** doublings, policy.maxMs);
+/** The policy as the two counts' rules: per account and network, and per account over all networks. */
+export function lockRules(policy: LockoutPolicy): { network: LockRule; account: LockRule } {
+  const { baseMs, maxMs } = policy;
+  return { network: { after: policy.afterFailures, baseMs, maxMs }, account: { after: policy.accountAfterFailures, baseMs, maxMs } };
 }
 
 /** The network a client address belongs to: its /24 (IPv4) or /64 (IPv6). */
@@ -84,32 +86,39 @@ export function networkOf(ip: string | undefined): string {
     .join(':')}::/64`;
 }
 
+/** An attempt the lockout let through, already counted as a failure. */
+export interface Attempt {
+  /** The password (or passkey) was right: takes the failure back and remembers the network. */
+  succeeded(): Promise<void>;
+}
+
 export interface Lockout {
-  /** Whether an attempt on `username` from `network` must be refused without comparing the password. */
-  isLocked(username: string, network: string): Promise<boolean>;
-  recordFailure(username: string, network: string): Promise<void>;
-  recordSuccess(username: string, network: string): Promise<void>;
+  /**
+   * Starts an attempt on `username` from `network`: undefined when it must be refused
+   * without comparing the password (locked; not counted), else the counted attempt.
+   */
+  begin(username: string, network: string): Promise<Attempt | undefined>;
 }
 
 export function createLockout(store: FailedLoginStore, policy: LockoutPolicy, clock: () => number = Date.now): Lockout {
-  const account = (username: string) => username.toLowerCase();
-  const accountKey = (username: string) => `account:${account(username)}`;
-  const networkKey = (username: string, network: string) => `network:${account(username)}@${network}`;
-  const lockedNow = async (key: string) => (await store.lockedUntil(key, clock())) > clock();
+  const rules = lockRules(policy);
   return {
-    async isLocked(username, network) {
-      if (await lockedNow(networkKey(username, network))) return true;
-      if (!(await lockedNow(accountKey(username)))) return false;
-      return !(await store.knowsNetwork(account(username), network, clock() - KNOWN_NETWORK_MS));
-    },
-    async recordFailure(username, network) {
-      const now = clock();
-      await store.addFailure(networkKey(username, network), now, (failures) => lockDuration(policy, failures));
-      await store.addFailure(accountKey(username), now, (failures) => lockDuration(policy, failures, policy.accountAfterFailures));
-    },
-    async recordSuccess(username, network) {
-      await store.clear(networkKey(username, network));
-      await store.rememberNetwork(account(username), network, clock());
+    async begin(username, network) {
+      const account = username.toLowerCase();
+      const networkCount = { key: `network:${account}@${network}`, rule: rules.network, enforce: true };
+      // The account-wide lock spares networks the account signed in from.
+      const known = await store.knowsNetwork(account, network, clock() - KNOWN_NETWORK_MS);
+      const accountCount = { key: `account:${account}`, rule: rules.account, enforce: !known };
+      const reservations = await store.tryAttempt([networkCount, accountCount], clock());
+      if (!reservations) return undefined;
+      return {
+        async succeeded() {
+          await store.clear(networkCount.key);
+          const [, accountReservation] = reservations;
+          if (accountReservation) await store.refund(accountReservation);
+          await store.rememberNetwork(account, network, clock());
+        },
+      };
     },
   };
 }

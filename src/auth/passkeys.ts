@@ -207,13 +207,12 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
       const passkey = await repository.find(response.id);
       // An unknown credential names no account: nothing to count it against (the per-IP limits still do).
       if (!passkey) throw new PasskeyError(401, 'passkey_failed', 'unknown credential');
-      if (await lockout.isLocked(passkey.username, network)) throw new PasskeyError(401, 'passkey_failed', 'locked');
-      const refuse = async (reason: string): Promise<never> => {
-        await lockout.recordFailure(passkey.username, network);
-        throw new PasskeyError(401, 'passkey_failed', reason);
-      };
+      // Counted as a failure now (atomically with the lock check), taken back on success.
+      const attempt = await lockout.begin(passkey.username, network);
+      const failed = (reason: string) => new PasskeyError(401, 'passkey_failed', reason);
+      if (!attempt) throw failed('locked');
       const handle = response.response.userHandle;
-      if (handle !== undefined && handle !== isoBase64URL.fromBuffer(userHandleOf(passkey.userId))) await refuse('user handle of another account');
+      if (handle !== undefined && handle !== isoBase64URL.fromBuffer(userHandleOf(passkey.userId))) throw failed('user handle of another account');
       let verification;
       try {
         verification = await verifyAuthenticationResponse({
@@ -225,11 +224,11 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
           requireUserVerification: true,
         });
       } catch (err) {
-        return refuse((err as Error).message);
+        throw failed((err as Error).message);
       }
-      if (!verification.verified) await refuse('signature not verified');
-      if (!(await repository.recordUse(passkey.id, verification.authenticationInfo.newCounter, clock()))) await refuse('counter did not move forward');
-      await lockout.recordSuccess(passkey.username, network);
+      if (!verification.verified) throw failed('signature not verified');
+      if (!(await repository.recordUse(passkey.id, verification.authenticationInfo.newCounter, clock()))) throw failed('counter did not move forward');
+      await attempt.succeeded();
       return { id: passkey.userId, username: passkey.username };
     },
 

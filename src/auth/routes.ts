@@ -77,13 +77,10 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   router.post('/login', ...limits.posts, ...guardedPost, async (req, res) => {
     const form = await checkForm(req);
     const network = networkOf(req.ip);
-    const locked = await lockout.isLocked(form.username, network);
-    const user = await accounts.authenticate(form.username, form.password, locked);
-    if (!user) {
-      if (!locked) await lockout.recordFailure(form.username, network);
-      throw new HttpError(401, 'bad_credentials');
-    }
-    await lockout.recordSuccess(form.username, network);
+    const attempt = await lockout.begin(form.username, network);
+    const user = await accounts.authenticate(form.username, form.password, attempt === undefined);
+    if (!user || !attempt) throw new HttpError(401, 'bad_credentials');
+    await attempt.succeeded();
     await signIn(req, user, timeouts, clock());
     res.json({ ok: true, redirect: '/' });
   });

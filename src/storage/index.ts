@@ -82,7 +82,7 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
       users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create']),
       passkeys: guardPromises(postgres?.passkeys ?? fromSqlite('passkeys'), ['add', 'find', 'listFor', 'recordUse', 'remove']),
       sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore')),
-      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['lockedUntil', 'addFailure', 'clear', 'rememberNetwork', 'knowsNetwork']),
+      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear', 'rememberNetwork', 'knowsNetwork']),
       spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim']),
       webauthnChallenges: guardPromises(redis?.webauthnChallenges ?? fromSqlite('webauthnChallenges'), ['put', 'take']),
       rateLimitStore: redis && guardRateLimitStores(redis.rateLimitStore),

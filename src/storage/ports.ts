@@ -35,16 +35,53 @@ const KNOWN_NETWORK_DAYS = 90;
 /** A network an account has not signed in from for this long is no longer known (and may be pruned). */
 export const KNOWN_NETWORK_MS = KNOWN_NETWORK_DAYS * 24 * 60 * 60_000;
 
+/**
+ * When a failure count locks: from `after` failures on, for `baseMs`, doubling with each
+ * further failure up to `maxMs`. The store applies it itself because the lock must be set
+ * in the same atomic step as the count (the lockout module owns the numbers).
+ */
+export interface LockRule {
+  after: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+/** How long a count of `failures` locks under `rule` (0: not locked). Redis' TRY_ATTEMPT script computes the same. */
+export function lockDuration(rule: LockRule, failures: number): number {
+  if (failures < rule.after) return 0;
+  return Math.min(rule.baseMs * 2 ** Math.min(failures - rule.after, 30), rule.maxMs);
+}
+
+/** One failure count an attempt touches; `enforce: false` counts it without letting its lock refuse the attempt. */
+export interface AttemptCount {
+  key: string;
+  rule: LockRule;
+  enforce: boolean;
+}
+
+/** One count's change by tryAttempt: its lock's end before and after (ms since the epoch; 0 for none). */
+export interface Reservation {
+  key: string;
+  lockBefore: number;
+  lockAfter: number;
+}
+
 /** Failure counts per key (the lockout's), and the networks each account signed in from. */
 export interface FailedLoginStore {
-  /** The time the key's lock ends (0 or past when not locked, or when the count was forgotten). */
-  lockedUntil(key: string, now: number): Promise<number>;
   /**
-   * Counts a failure and sets the lock that `lockFor(failures)` asks for. Atomic across
-   * processes: n concurrent calls see the counts 1…n, each once. A count untouched for
-   * FAILURE_MEMORY_MS starts again at 1.
+   * Starts a sign-in attempt, in one atomic step across processes: when an enforced count
+   * is locked at `now`, nothing changes and it resolves undefined (refused, not counted).
+   * Otherwise every count takes the failure in advance, with the lock its rule asks for,
+   * and it resolves what changed, so that an attempt that succeeds can take it back
+   * (refund). n concurrent attempts see the counts 1…n, so a burst gets no more tries than
+   * the rule allows. A count untouched for FAILURE_MEMORY_MS starts again at 1.
    */
-  addFailure(key: string, now: number, lockFor: (failures: number) => number): Promise<void>;
+  tryAttempt(counts: readonly AttemptCount[], now: number): Promise<Reservation[] | undefined>;
+  /**
+   * Takes back a failure tryAttempt counted: the count drops by one, and the lock goes
+   * back to what it was unless a later failure has moved it since.
+   */
+  refund(reservation: Reservation): Promise<void>;
   clear(key: string): Promise<void>;
   rememberNetwork(account: string, network: string, now: number): Promise<void>;
   /** Whether the account signed in from the network at or after `since`. */

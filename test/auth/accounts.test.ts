@@ -7,7 +7,7 @@ import { TEST_SCRYPT, build } from '../helpers/build.js';
 /** These tests look at scrypt runs in flight, so each must outlast a turn of the event loop (~40 ms). */
 const SLOW_ENOUGH = { ...TEST_SCRYPT, N: 2 ** 14 };
 
-async function accountsFor(t: TestContext, options: AccountsOptions) {
+async function accountsFor(t: TestContext, options: Omit<AccountsOptions, 'strength'>) {
   const app = await build(t);
   const strength = createStrengthEstimator();
   t.after(() => strength.close());

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { lockDuration, LOCKOUT_DEFAULTS, networkOf } from '../../src/auth/lockout.js';
+import { lockRules, LOCKOUT_DEFAULTS, networkOf } from '../../src/auth/lockout.js';
+import { lockDuration } from '../../src/storage/ports.js';
 import { build, type TestApp } from '../helpers/build.js';
 import { assertError, assertSignedInResponse, loadCaptcha, openForm, postForm, signIn, type Credentials } from '../helpers/flows.js';
 
@@ -8,7 +9,7 @@ const alice = { username: 'alice', password: 'correct horse battery' };
 const wrong = { username: 'alice', password: 'not the password' };
 
 test('the lock grows from 1 minute, doubling, capped at 15 minutes', () => {
-  const minutes = [4, 5, 6, 7, 8, 9, 10, 40].map((failures) => lockDuration(LOCKOUT_DEFAULTS, failures) / 60_000);
+  const minutes = [4, 5, 6, 7, 8, 9, 10, 40].map((failures) => lockDuration(lockRules(LOCKOUT_DEFAULTS).network, failures) / 60_000);
   assert.deepEqual(minutes, [0, 1, 2, 4, 8, 15, 15, 15]);
 });
 
@@ -38,6 +39,37 @@ test('the lock doubles with each failure past the threshold, and success clears 
   assertSignedInResponse(await signIn(app, app.agent(), alice));
   for (let i = 0; i < 4; i += 1) await signIn(app, app.agent(), wrong);
   assertSignedInResponse(await signIn(app, app.agent(), alice));
+});
+
+/** The count under a key (LIKE pattern: the test client's network depends on how supertest connects). */
+const failuresOf = (app: TestApp, key: string) =>
+  (app.db.prepare('SELECT failures FROM failed_logins WHERE key LIKE ?').get(key) as { failures: number } | undefined)?.failures ?? 0;
+
+test('a burst of concurrent guesses gets five comparisons, not one per request', async (t) => {
+  const app = await build(t);
+  await app.createUser(alice.username, alice.password);
+  const ready = [];
+  for (let i = 0; i < 12; i += 1) {
+    const agent = app.agent();
+    const captchaId = await openForm(agent);
+    ready.push({ agent, captchaId, captcha: await loadCaptcha(app, agent, captchaId) });
+  }
+  const answers = await Promise.all(ready.map(({ agent, captchaId, captcha }) => postForm(agent, '/login', { ...wrong, captcha, captchaId })));
+  for (const res of answers) assertError(res, 401, 'bad_credentials');
+  assert.equal(failuresOf(app, 'network:alice@%'), LOCKOUT_DEFAULTS.afterFailures, 'the refused seven were not counted');
+  // Twelve counted failures would lock for 15 minutes; five lock for the first minute only.
+  app.clock.advance(LOCKOUT_DEFAULTS.baseMs + 1);
+  assertSignedInResponse(await signIn(app, app.agent(), alice));
+});
+
+test('a right password takes back the failure its attempt was counted as', async (t) => {
+  const app = await build(t);
+  await app.createUser(alice.username, alice.password);
+  for (let i = 0; i < 3; i += 1) await signIn(app, app.agent(), wrong);
+  assert.equal(failuresOf(app, 'account:alice'), 3);
+  assertSignedInResponse(await signIn(app, app.agent(), alice));
+  assert.equal(failuresOf(app, 'account:alice'), 3, 'the account count stays as it was');
+  assert.equal(failuresOf(app, 'network:alice@%'), 0, 'the network count is cleared');
 });
 
 /** Signs in as a client at `ip` (the app trusts one proxy hop, so X-Forwarded-For is the address). */

@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Request } from 'express';
 import { renderCaptchaAudio, soundRandom } from '../../src/captcha/audio.js';
 import { loadAudioClips } from '../../src/captcha/audio-clips.js';
 import { createCaptcha } from '../../src/captcha/captcha.js';
-import type { SpentChallengeLedger } from '../../src/storage/ports.js';
+import { build } from '../helpers/build.js';
 
 const clips = loadAudioClips();
-const ledger: SpentChallengeLedger = { claim: async () => true };
 
-test("a page's sound is its picture's answer, mixed with randomness keyed by that challenge", async () => {
+/** The challenge model on the real spent-challenge ledger (SQLite) of a test app. */
+async function captchaWith(t: TestContext, generateCode: () => string) {
+  const { stores } = await build(t);
+  return createCaptcha({ generateCode, ledger: stores.spentChallenges, audioClips: clips });
+}
+
+test("a page's sound is its picture's answer, mixed with randomness keyed by that challenge", async (t) => {
   const answers = ['HKW3N', 'MNPRT'];
-  const captcha = createCaptcha({ generateCode: () => answers.shift() as string, ledger, audioClips: clips });
+  const captcha = await captchaWith(t, () => answers.shift() as string);
   // Only the session is read from the request.
   const req = { session: {} } as unknown as Request;
   await captcha.issue(req, 'page');
@@ -30,8 +35,8 @@ test("a page's sound is its picture's answer, mixed with randomness keyed by tha
   assert.deepEqual(audio.wav, renderCaptchaAudio('MNPRT', clips.en, soundRandom(next.id)));
 });
 
-test('two challenges with the same answer still sound different', async () => {
-  const captcha = createCaptcha({ generateCode: () => 'HKW3N', ledger, audioClips: clips });
+test('two challenges with the same answer still sound different', async (t) => {
+  const captcha = await captchaWith(t, () => 'HKW3N');
   const req = { session: {} } as unknown as Request;
   await captcha.issue(req, 'a');
   await captcha.issue(req, 'b');

@@ -14,8 +14,12 @@ import type { TestContext } from 'node:test';
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app.js';
+import { createStrengthEstimator } from '../../src/auth/password-strength.js';
 import { hashPassword, type ScryptParams } from '../../src/auth/passwords.js';
+import { loadAudioClips, type ClipSet } from '../../src/captcha/audio-clips.js';
 import { createCodeGenerator } from '../../src/captcha/code.js';
+import { registerCaptchaFonts } from '../../src/captcha/fonts.js';
+import type { Locale } from '../../src/i18n/messages.js';
 import { createLogger } from '../../src/logger.js';
 import { openStores, type OpenStores, type StorageConfig } from '../../src/storage/index.js';
 import type { UserRepository } from '../../src/storage/ports.js';
@@ -67,6 +71,16 @@ export interface BuildOptions {
   users?: (real: UserRepository) => UserRepository;
 }
 
+let clips: Record<Locale, ClipSet> | undefined;
+/** Registers the captcha fonts and loads the audio clips once per test process, as the server does once. */
+function captchaAssets(): Record<Locale, ClipSet> {
+  if (!clips) {
+    registerCaptchaFonts();
+    clips = loadAudioClips();
+  }
+  return clips;
+}
+
 export async function build(t: TestContext, options: BuildOptions = {}): Promise<TestApp> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'captcha-login-test-'));
@@ -84,6 +98,7 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
   });
   const answers: string[] = [];
   const realGenerator = createCodeGenerator();
+  const strength = createStrengthEstimator();
   const { users } = stores;
   const app = createApp({
     logger: createLogger('info', logStream),
@@ -107,9 +122,12 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
     lockout: options.lockout,
     sessionTimeouts: options.sessionTimeouts,
     trustProxyHops: options.trustProxyHops,
+    strength,
+    audioClips: captchaAssets(),
   });
   t.after(async () => {
     await stores.close();
+    await strength.close();
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
   });
   return {

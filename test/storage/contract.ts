@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
-import { FAILURE_MEMORY_MS, PasskeyTakenError, UsernameTakenError, type NewPasskey, type SessionStore, type Stores } from '../../src/storage/ports.js';
+import {
+  FAILURE_MEMORY_MS,
+  PasskeyTakenError,
+  UsernameTakenError,
+  type AttemptCount,
+  type NewPasskey,
+  type SessionStore,
+  type Stores,
+} from '../../src/storage/ports.js';
 
 export interface ContractBackEnd {
   /** Opens the back-end's stores on this test's data; closed when the test ends. */
@@ -64,26 +72,64 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     assert.equal(await a.spentChallenges.claim('other-id', expiresAt), true, 'other ids are free');
   });
 
-  test(`${name}: failures count atomically: concurrent failures over two handles see 1…n once each`, async (t) => {
+  const rule = { after: 5, baseMs: 60_000, maxMs: 900_000 };
+  const counted = (key: string, enforce = true) => ({ key, rule, enforce });
+  /** Whether the attempt started (tryAttempt resolved what it counted). */
+  const starts = async (stores: Stores, counts: AttemptCount[], now: number) => (await stores.failedLogins.tryAttempt(counts, now)) !== undefined;
+
+  test(`${name}: of concurrent attempts over two handles, exactly as many as the rule allows start`, async (t) => {
     const [a, b] = await twoHandles(t);
-    const seen: number[] = [];
     const now = Date.now();
-    await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        (i % 2 ? a : b).failedLogins.addFailure('network:alice@192.0.2.0/24', now, (failures) => {
-          seen.push(failures);
-          return failures >= 30 ? 5_000 : 0;
-        }),
-      ),
-    );
-    assert.deepEqual(seen.sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => i + 1));
-    assert.equal(await b.failedLogins.lockedUntil('network:alice@192.0.2.0/24', now), now + 5_000, 'the lock asked for is kept');
-    assert.equal(await a.failedLogins.lockedUntil('network:bob@192.0.2.0/24', now), 0, 'other keys are not locked');
-    await a.failedLogins.clear('network:alice@192.0.2.0/24');
-    assert.equal(await b.failedLogins.lockedUntil('network:alice@192.0.2.0/24', now), 0, 'clear() ends the lock');
-    let after = 0;
-    await b.failedLogins.addFailure('network:alice@192.0.2.0/24', now, (failures) => ((after = failures), 0));
-    assert.equal(after, 1, 'and the count starts again');
+    const network = counted('network:alice@192.0.2.0/24');
+    const account = counted('account:alice');
+    const started = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).failedLogins.tryAttempt([network, account], now)));
+    assert.equal(started.filter((r) => r !== undefined).length, rule.after, 'the fifth failure locks; the rest are refused');
+    assert.equal(await starts(a, [network, account], now + rule.baseMs - 1), false, 'locked for baseMs');
+    assert.equal(await starts(b, [counted('network:bob@192.0.2.0/24')], now), true, 'other keys are not locked');
+    assert.equal(await starts(b, [network, account], now + rule.baseMs), true, 'the lock ends, and the sixth failure counts');
+    assert.equal(await starts(a, [network], now + 3 * rule.baseMs - 1), false, 'locked twice as long');
+    assert.equal(await starts(a, [counted('account:alice', false)], now + rule.baseMs), true, 'an unenforced count does not refuse');
+  });
+
+  test(`${name}: a refused attempt counts nowhere, and one enforced lock refuses the whole attempt`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const now = Date.now();
+    for (let i = 0; i < rule.after; i += 1) assert.equal(await starts(a, [counted('network:eve@x')], now), true);
+    const other = counted('account:eve-other');
+    for (let i = 0; i < 10; i += 1) assert.equal(await starts(b, [counted('network:eve@x'), other], now), false);
+    for (let i = 0; i < rule.after - 1; i += 1) assert.equal(await starts(a, [other], now), true, 'the other count saw none of the refused ones');
+    assert.equal(await starts(a, [other], now), true, 'its fifth failure starts');
+    assert.equal(await starts(a, [other], now), false, 'and locks it');
+  });
+
+  test(`${name}: refund takes the failure back and restores the lock, unless a later failure moved it`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const now = Date.now();
+    const account = counted('account:frank');
+    for (let i = 1; i < rule.after; i += 1) await starts(a, [account], now);
+    const fifth = await b.failedLogins.tryAttempt([account], now);
+    assert.deepEqual(fifth, [{ key: account.key, lockBefore: 0, lockAfter: now + rule.baseMs }]);
+    assert.equal(await starts(a, [account], now), false, 'locked at five');
+    await a.failedLogins.refund(fifth[0]!);
+    assert.equal(await starts(b, [account], now), true, 'four after the refund and no lock: this is the fifth');
+    assert.equal(await starts(a, [account], now), false, 'five again');
+
+    // A success from a network the lock spares, once the lock has ended, must not start a new one.
+    const later = now + rule.baseMs;
+    const spared = await a.failedLogins.tryAttempt([counted(account.key, false)], later);
+    assert.ok(spared![0]!.lockAfter > later, 'the sixth failure counted in advance locks');
+    await b.failedLogins.refund(spared![0]!);
+    assert.equal(await starts(b, [account], later), true, 'refunded: the lock is the ended one again');
+
+    const seventh = await a.failedLogins.tryAttempt([counted(account.key, false)], later);
+    const eighth = await b.failedLogins.tryAttempt([counted(account.key, false)], later + 1_000);
+    await a.failedLogins.refund(seventh![0]!);
+    assert.equal(await starts(a, [account], eighth![0]!.lockAfter - 1), false, 'a later failure moved the lock: it stays');
+
+    await a.failedLogins.clear(account.key);
+    for (let i = 0; i < rule.after; i += 1) assert.equal(await starts(b, [account], now), true, 'cleared: five more');
+    await a.failedLogins.refund({ key: 'account:nobody', lockBefore: 0, lockAfter: 0 });
+    assert.equal(await starts(a, [counted('account:nobody')], now), true, 'a refund of nothing leaves nothing behind');
   });
 
   test(`${name}: a failure count untouched for FAILURE_MEMORY_MS is forgotten`, async (t) => {
@@ -91,11 +137,11 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     const now = Date.now();
     const longAgo = now - FAILURE_MEMORY_MS - 1_000;
     // A lock that would still run now, were the count not forgotten.
-    for (let i = 0; i < 3; i += 1) await a.failedLogins.addFailure('account:carol', longAgo, () => FAILURE_MEMORY_MS + 60_000);
-    assert.equal(await b.failedLogins.lockedUntil('account:carol', now), 0);
-    let count = 0;
-    await b.failedLogins.addFailure('account:carol', now, (failures) => ((count = failures), 0));
-    assert.equal(count, 1);
+    const long = { key: 'account:carol', rule: { after: 1, baseMs: FAILURE_MEMORY_MS + 60_000, maxMs: FAILURE_MEMORY_MS + 60_000 }, enforce: true };
+    assert.equal(await starts(a, [long], longAgo), true);
+    assert.equal(await starts(b, [{ ...long, rule }], now), true, 'forgotten: no lock');
+    for (let i = 1; i < rule.after; i += 1) assert.equal(await starts(b, [{ ...long, rule }], now), true, `failure ${i + 1} of a fresh count`);
+    assert.equal(await starts(b, [{ ...long, rule }], now), false, 'the count started again at 1');
   });
 
   test(`${name}: sign-in networks are remembered with their time`, async (t) => {

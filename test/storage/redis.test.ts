@@ -24,7 +24,7 @@ test('Redis: every key lives under the prefix and expires by itself', async (t) 
   const now = Date.now();
   await stores.spentChallenges.claim('id', now + 120_000);
   await stores.webauthnChallenges.put('challenge', { purpose: 'sign-in', userId: undefined, expiresAt: now + 120_000 });
-  await stores.failedLogins.addFailure('account:alice', now, () => 60_000);
+  await stores.failedLogins.tryAttempt([{ key: 'account:alice', rule: { after: 1, baseMs: 60_000, maxMs: 60_000 }, enforce: true }], now);
   await stores.failedLogins.rememberNetwork('alice', '192.0.2.0/24', now);
   await call((cb) => stores.sessionStore.set('sid', { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 } }, cb));
   await call((cb) => stores.sessionStore.destroy('sid', cb));

@@ -89,7 +89,7 @@ test('every growing table is pruned once its rows no longer matter, and nothing 
   await call((cb) => stores.sessionStore.destroy('gone', cb));
   await stores.spentChallenges.claim('spent', start + 120_000);
   await stores.webauthnChallenges.put('issued', { purpose: 'sign-in', userId: undefined, expiresAt: start + 120_000 });
-  await stores.failedLogins.addFailure('account:x', start, () => 0);
+  await stores.failedLogins.tryAttempt([{ key: 'account:x', rule: { after: 5, baseMs: 60_000, maxMs: 60_000 }, enforce: true }], start);
   await stores.failedLogins.rememberNetwork('x', '192.0.2.0/24', start);
   assert.equal(await stores.prune(), 0, 'nothing has expired yet');
 

@@ -1,13 +1,13 @@
 /**
  * Failure counts and sign-in networks in Redis. A count is a hash {failures, lockedUntil}
- * that HINCRBY counts and PEXPIREAT forgets FAILURE_MEMORY_MS after the last failure,
- * in one script; the lock it asks for is written by a second script that only moves it
- * later, so two concurrent failures cannot leave the shorter lock. A sign-in network is a
- * key holding the time of the last sign-in, expiring KNOWN_NETWORK_MS after it.
+ * that PEXPIREAT forgets FAILURE_MEMORY_MS after the last failure. An attempt is one
+ * script (TRY_ATTEMPT) over all its counts: check the locks, count, set the locks, so no
+ * other attempt runs in between. A sign-in network is a key holding the time of the last
+ * sign-in, expiring KNOWN_NETWORK_MS after it.
  */
-import { FAILURE_MEMORY_MS, KNOWN_NETWORK_MS, type FailedLoginStore } from '../ports.js';
+import { FAILURE_MEMORY_MS, KNOWN_NETWORK_MS, type AttemptCount, type FailedLoginStore, type Reservation } from '../ports.js';
 import type { RedisClient } from './client.js';
-import { COUNT_FAILURE, EXTEND_LOCK } from './scripts.js';
+import { REFUND, TRY_ATTEMPT } from './scripts.js';
 
 export class RedisFailedLoginStore implements FailedLoginStore {
   constructor(
@@ -23,15 +23,18 @@ export class RedisFailedLoginStore implements FailedLoginStore {
     return `${this.prefix}network:${account}@${network}`;
   }
 
-  async lockedUntil(key: string): Promise<number> {
-    return Number((await this.client.hGet(this.#countKey(key), 'lockedUntil')) ?? 0);
+  async tryAttempt(counts: readonly AttemptCount[], now: number): Promise<Reservation[] | undefined> {
+    const rules = counts.flatMap(({ enforce, rule }) => [enforce ? '1' : '0', String(rule.after), String(rule.baseMs), String(rule.maxMs)]);
+    const locks = (await this.client.eval(TRY_ATTEMPT, {
+      keys: counts.map(({ key }) => this.#countKey(key)),
+      arguments: [String(now), String(now + FAILURE_MEMORY_MS), ...rules],
+    })) as string[];
+    if (locks.length === 0) return undefined;
+    return counts.map(({ key }, i) => ({ key, lockBefore: Number(locks[2 * i]), lockAfter: Number(locks[2 * i + 1]) }));
   }
 
-  async addFailure(key: string, now: number, lockFor: (failures: number) => number): Promise<void> {
-    const countKey = this.#countKey(key);
-    const failures = Number(await this.client.eval(COUNT_FAILURE, { keys: [countKey], arguments: [String(now + FAILURE_MEMORY_MS)] }));
-    const duration = lockFor(failures);
-    if (duration > 0) await this.client.eval(EXTEND_LOCK, { keys: [countKey], arguments: [String(now + duration)] });
+  async refund({ key, lockBefore, lockAfter }: Reservation): Promise<void> {
+    await this.client.eval(REFUND, { keys: [this.#countKey(key)], arguments: [String(lockBefore), String(lockAfter)] });
   }
 
   async clear(key: string): Promise<void> {

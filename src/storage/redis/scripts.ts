@@ -3,17 +3,40 @@
  * store ever reads a value and writes it back from here.
  */
 
-/** KEYS[1] the count hash; ARGV[1] when the count is forgotten (ms since the epoch). Returns the new count. */
-export const COUNT_FAILURE = `
-local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-return failures`;
+/**
+ * KEYS the count hashes; ARGV[1] now, ARGV[2] when the counts are forgotten (ms since the
+ * epoch), then for each key: enforce (1/0), after, baseMs, maxMs (ports.ts LockRule).
+ * Returns {} and changes nothing when an enforced count is locked; otherwise counts a
+ * failure on each key, moves its lock later if the count asks for one (the duration is
+ * ports.ts lockDuration's) and returns each key's lock end before and after, in order.
+ * The expiry is set last: one in the past (a count made "long ago") deletes the key.
+ */
+export const TRY_ATTEMPT = `
+local now = tonumber(ARGV[1])
+local locks = {}
+for i = 1, #KEYS do
+  locks[i] = tonumber(redis.call('HGET', KEYS[i], 'lockedUntil') or '0')
+  if ARGV[3 + (i - 1) * 4] == '1' and locks[i] > now then return {} end
+end
+local changes = {}
+for i = 1, #KEYS do
+  local rule = 3 + (i - 1) * 4
+  local after, baseMs, maxMs = tonumber(ARGV[rule + 1]), tonumber(ARGV[rule + 2]), tonumber(ARGV[rule + 3])
+  local failures = redis.call('HINCRBY', KEYS[i], 'failures', 1)
+  local lockAfter = locks[i]
+  if failures >= after then lockAfter = math.max(lockAfter, now + math.min(baseMs * 2 ^ math.min(failures - after, 30), maxMs)) end
+  redis.call('HSET', KEYS[i], 'lockedUntil', string.format('%d', lockAfter))
+  redis.call('PEXPIREAT', KEYS[i], ARGV[2])
+  changes[#changes + 1] = string.format('%d', locks[i])
+  changes[#changes + 1] = string.format('%d', lockAfter)
+end
+return changes`;
 
-/** KEYS[1] the count hash; ARGV[1] the lock's end. Moves the lock later, never earlier. */
-export const EXTEND_LOCK = `
+/** KEYS[1] the count hash; ARGV[1] and ARGV[2] the lock's end before and after the attempt. Takes one failure back. */
+export const REFUND = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local current = tonumber(redis.call('HGET', KEYS[1], 'lockedUntil') or '0')
-if tonumber(ARGV[1]) > current then redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[1]) end
+redis.call('HINCRBY', KEYS[1], 'failures', -1)
+if redis.call('HGET', KEYS[1], 'lockedUntil') == ARGV[2] then redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[1]) end
 return 1`;
 
 /** KEYS[1] the session, KEYS[2] its tombstone; ARGV[1] the record, ARGV[2] its lifetime in ms. */

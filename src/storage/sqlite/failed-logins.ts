@@ -1,14 +1,16 @@
 /**
- * Failure counts and sign-in networks in SQLite. A failure is one upsert that counts and
- * returns the count, then (in the same transaction) the lock it asks for, so concurrent
- * failures from two processes each see their own count.
+ * Failure counts and sign-in networks in SQLite. An attempt is one BEGIN IMMEDIATE
+ * transaction (SQLite runs one writer at a time, across processes too): it reads the
+ * locks, and unless an enforced one is running counts the failure on every key with an
+ * upsert that returns the count, then moves that key's lock later if the count asks.
+ * A count forgotten (untouched for FAILURE_MEMORY_MS) restarts at 1 with no lock.
  */
-import { FAILURE_MEMORY_MS, KNOWN_NETWORK_MS, type FailedLoginStore } from '../ports.js';
+import { FAILURE_MEMORY_MS, KNOWN_NETWORK_MS, lockDuration, type AttemptCount, type FailedLoginStore, type Reservation } from '../ports.js';
 import type { SqliteDatabase } from './database.js';
 
 export class SqliteFailedLoginStore implements FailedLoginStore {
-  readonly #get;
-  readonly #add;
+  readonly #attempt;
+  readonly #refund;
   readonly #clear;
   readonly #remember;
   readonly #knows;
@@ -16,22 +18,35 @@ export class SqliteFailedLoginStore implements FailedLoginStore {
   readonly #pruneNetworks;
 
   constructor(db: SqliteDatabase) {
-    this.#get = db.prepare<[string, number], { locked_until: number }>(
+    const lockedUntil = db.prepare<[string, number], { locked_until: number }>(
       'SELECT locked_until FROM failed_logins WHERE key = ? AND updated_at > ?',
     );
-    const count = db.prepare<[string, number, number], { failures: number }>(
-      `INSERT INTO failed_logins (key, failures, locked_until, updated_at) VALUES (?, 1, 0, ?)
+    const count = db.prepare<[{ key: string; now: number; memory: number }], { failures: number }>(
+      `INSERT INTO failed_logins (key, failures, locked_until, updated_at) VALUES (@key, 1, 0, @now)
        ON CONFLICT (key) DO UPDATE SET
-         failures = CASE WHEN updated_at > ? THEN failures + 1 ELSE 1 END,
+         failures = CASE WHEN updated_at > @memory THEN failures + 1 ELSE 1 END,
+         locked_until = CASE WHEN updated_at > @memory THEN locked_until ELSE 0 END,
          updated_at = excluded.updated_at
        RETURNING failures`,
     );
     const lock = db.prepare<[number, string]>('UPDATE failed_logins SET locked_until = ? WHERE key = ?');
-    this.#add = db.transaction((key: string, now: number, lockFor: (failures: number) => number) => {
-      const row = count.get(key, now, now - FAILURE_MEMORY_MS);
-      const duration = lockFor(row?.failures ?? 1);
-      if (duration > 0) lock.run(now + duration, key);
+    this.#attempt = db.transaction((counts: readonly AttemptCount[], now: number): Reservation[] | undefined => {
+      const memory = now - FAILURE_MEMORY_MS;
+      const locks = counts.map(({ key }) => lockedUntil.get(key, memory)?.locked_until ?? 0);
+      if (counts.some(({ enforce }, i) => enforce && (locks[i] ?? 0) > now)) return undefined;
+      return counts.map(({ key, rule }, i) => {
+        const lockBefore = locks[i] ?? 0;
+        const failures = count.get({ key, now, memory })?.failures ?? 1;
+        const duration = lockDuration(rule, failures);
+        const lockAfter = duration > 0 ? Math.max(lockBefore, now + duration) : lockBefore;
+        if (lockAfter !== lockBefore) lock.run(lockAfter, key);
+        return { key, lockBefore, lockAfter };
+      });
     });
+    this.#refund = db.prepare<[Reservation]>(
+      `UPDATE failed_logins SET failures = failures - 1, locked_until = CASE WHEN locked_until = @lockAfter THEN @lockBefore ELSE locked_until END
+       WHERE key = @key AND failures > 0`,
+    );
     this.#clear = db.prepare<[string]>('DELETE FROM failed_logins WHERE key = ?');
     this.#remember = db.prepare<[string, string, number]>(
       `INSERT INTO sign_in_networks (account, network, last_success_at) VALUES (?, ?, ?)
@@ -49,12 +64,12 @@ export class SqliteFailedLoginStore implements FailedLoginStore {
     );
   }
 
-  async lockedUntil(key: string, now: number): Promise<number> {
-    return this.#get.get(key, now - FAILURE_MEMORY_MS)?.locked_until ?? 0;
+  async tryAttempt(counts: readonly AttemptCount[], now: number): Promise<Reservation[] | undefined> {
+    return this.#attempt.immediate(counts, now);
   }
 
-  async addFailure(key: string, now: number, lockFor: (failures: number) => number): Promise<void> {
-    this.#add(key, now, lockFor);
+  async refund(reservation: Reservation): Promise<void> {
+    this.#refund.run(reservation);
   }
 
   async clear(key: string): Promise<void> {
