@@ -63,12 +63,19 @@ test('cross-field checks name every variable they compare', () => {
     [{ RATE_LIMIT_POSTS_PER_MINUTE: '50', RATE_LIMIT_POSTS_PER_HOUR: '20' }, ['RATE_LIMIT_POSTS_PER_HOUR', 'RATE_LIMIT_POSTS_PER_MINUTE']],
     [{ HTTP_HEADERS_TIMEOUT_SECONDS: '30', HTTP_REQUEST_TIMEOUT_SECONDS: '10' }, ['HTTP_HEADERS_TIMEOUT_SECONDS', 'HTTP_REQUEST_TIMEOUT_SECONDS']],
     [{ NODE_ENV: 'production' }, ['SESSION_SECRET', 'NODE_ENV=production']],
+    [{ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) }, ['PUBLIC_ORIGIN', 'NODE_ENV=production']],
+    [{ PUBLIC_ORIGIN: 'https://login.example.com/sign-in' }, ['PUBLIC_ORIGIN', 'origin only']],
+    [{ PUBLIC_ORIGIN: 'ftp://login.example.com' }, ['PUBLIC_ORIGIN']],
   ] as const) {
     const message = configError(env);
     for (const name of names) assert.ok(message.includes(name), `${JSON.stringify(env)}: "${message}" does not name ${name}`);
   }
   assert.equal(loadConfig({ SESSION_IDLE_MINUTES: '60', SESSION_ABSOLUTE_HOURS: '1' }).sessionTimeouts.idleMs, 3_600_000, 'equal is allowed');
-  assert.equal(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) }).sessionSecret, 'x'.repeat(32));
+  const production = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), PUBLIC_ORIGIN: 'https://login.example.com' });
+  assert.equal(production.sessionSecret, 'x'.repeat(32));
+  assert.equal(production.passkeys.origin, 'https://login.example.com');
+  assert.equal(loadConfig({ PUBLIC_ORIGIN: 'http://localhost:3000/' }).passkeys.origin, 'http://localhost:3000', 'a trailing slash is fine');
+  assert.equal(loadConfig({}).passkeys.origin, undefined, "development: each request's own origin");
 });
 
 test('every problem is reported at once', () => {

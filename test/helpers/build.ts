@@ -67,6 +67,8 @@ export interface BuildOptions {
   trustProxyHops?: number;
   /** Shared back-ends (Redis, PostgreSQL) for the stores; SQLite in the data folder otherwise. */
   storage?: Partial<StorageConfig>;
+  /** The public origin passkeys are bound to; the origin of each request otherwise. */
+  publicOrigin?: string;
   /** Wraps the real user repository, e.g. to hold a request at a known point. */
   users?: (real: UserRepository) => UserRepository;
 }
@@ -122,6 +124,7 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
     lockout: options.lockout,
     sessionTimeouts: options.sessionTimeouts,
     trustProxyHops: options.trustProxyHops,
+    publicOrigin: options.publicOrigin,
     strength,
     audioClips: captchaAssets(),
   });

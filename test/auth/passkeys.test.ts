@@ -1,0 +1,216 @@
+/**
+ * Passkeys over HTTP, with a software authenticator making real WebAuthn responses (the
+ * browser path is test/browser/passkeys.test.ts): what is accepted, and every way a
+ * response is refused: another credential's signature, tampered client data, a replay,
+ * an expired or never-issued challenge, a counter that went back, a challenge issued for
+ * another account; and the per-IP limits and the lockout on passkey attempts.
+ */
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { PASSKEY_CHALLENGE_TTL_MS } from '../../src/auth/passkeys.js';
+import { SoftwareAuthenticator, type AssertOptions } from '../helpers/authenticator.js';
+import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
+import {
+  assertError,
+  assertHomeGreets,
+  assertSignedInResponse,
+  assertSignedOut,
+  csrfTokenOf,
+  openPage,
+  sessionCookie,
+  signIn,
+  type Agent,
+} from '../helpers/flows.js';
+
+const ORIGIN = 'http://localhost:3000';
+const RP_ID = 'localhost';
+const PASSWORD = 'correct horse battery';
+
+const post = (agent: Agent, path: string, body: unknown = {}) =>
+  agent.post(path).set('Accept', 'application/json').set('X-CSRF-Token', csrfTokenOf(agent)).send(body as object);
+
+async function signedIn(app: TestApp, username: string): Promise<Agent> {
+  await app.createUser(username, PASSWORD);
+  const agent = app.agent();
+  assertSignedInResponse(await signIn(app, agent, { username, password: PASSWORD }));
+  await openPage(agent, '/');
+  return agent;
+}
+
+/** Adds a passkey to the signed-in agent's account through the endpoints; returns its authenticator. */
+async function addPasskey(agent: Agent, name = 'Laptop', authenticator = new SoftwareAuthenticator(ORIGIN)): Promise<SoftwareAuthenticator> {
+  const options = (await post(agent, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
+  const res = await post(agent, '/passkeys', { name, response: authenticator.register(options) });
+  assert.equal(res.status, 201, res.text);
+  return authenticator;
+}
+
+async function signInOptions(agent: Agent): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return (await post(agent, '/passkeys/sign-in/options').expect(200)).body.options as PublicKeyCredentialRequestOptionsJSON;
+}
+
+/** A fresh visitor on the sign-in page, answering a fresh challenge with the authenticator. */
+async function passkeySignIn(app: TestApp, authenticator: SoftwareAuthenticator, how: AssertOptions = {}, agent = app.agent()) {
+  if (!(await agent.get('/login')).text.includes('csrf-token')) throw new Error('no sign-in page');
+  await openPage(agent, '/login');
+  const response = authenticator.assert(await signInOptions(agent), RP_ID, how);
+  return { agent, response, res: await post(agent, '/passkeys/sign-in', { response }) };
+}
+
+async function setup(t: TestContext, options: BuildOptions = {}) {
+  const app = await build(t, { publicOrigin: ORIGIN, ...options });
+  const owner = await signedIn(app, 'alice');
+  const authenticator = await addPasskey(owner);
+  return { app, owner, authenticator };
+}
+
+test('a passkey added from home signs in alone (no password, no captcha) and regenerates the session', async (t) => {
+  const { app, owner, authenticator } = await setup(t);
+  const home = await owner.get('/').expect(200);
+  assert.match(home.text, /Laptop/);
+  assert.match(home.text, /<p id="passkeys-none" hidden>/, '"no passkeys yet" is hidden');
+
+  const agent = app.agent();
+  await openPage(agent, '/login');
+  const before = sessionCookie(await post(agent, '/passkeys/sign-in/options').expect(200));
+  const answers = app.answers.length;
+  const { res } = await passkeySignIn(app, authenticator, {}, agent);
+  assertSignedInResponse(res);
+  const after = sessionCookie(res);
+  assert.ok(after && after !== before, 'a new session id at sign-in');
+  await assertHomeGreets(agent, 'alice');
+  assert.equal(app.answers.length, answers, 'no captcha was made or needed');
+
+  const [stored] = await app.stores.passkeys.listFor((await app.stores.users.findByUsername('alice'))?.id ?? -1);
+  assert.equal(stored?.counter, 1, 'the counter is stored');
+  assert.equal(stored?.lastUsedAt, app.clock.now(), 'and the time of use');
+  assert.doesNotMatch(app.logs(), new RegExp(authenticator.id), 'credential ids stay out of the log');
+});
+
+test('a signature from another credential and tampered client data are refused', async (t) => {
+  const { app, authenticator } = await setup(t);
+  const other = await passkeySignIn(app, authenticator, { signWith: SoftwareAuthenticator.otherKey() });
+  assertError(other.res, 401, 'passkey_failed');
+  await assertSignedOut(other.agent);
+
+  const tampered = await passkeySignIn(app, authenticator, { tamper: (clientData) => (clientData.origin = 'http://localhost:3000 ') });
+  assertError(tampered.res, 401, 'passkey_failed');
+  const phished = await passkeySignIn(app, new SoftwareAuthenticator('https://evil.example'), {});
+  assertError(phished.res, 401, 'passkey_failed');
+  const wrongSite = await passkeySignIn(app, authenticator, { tamper: (clientData) => (clientData.origin = 'https://evil.example') });
+  assertError(wrongSite.res, 401, 'passkey_failed');
+  assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
+});
+
+test('a replayed response is refused: each challenge is taken once', async (t) => {
+  const { app, authenticator } = await setup(t);
+  const { agent, response, res } = await passkeySignIn(app, authenticator);
+  assertSignedInResponse(res);
+  const replay = app.agent();
+  await openPage(replay, '/login');
+  assertError(await post(replay, '/passkeys/sign-in', { response }), 400, 'passkey_expired');
+  await assertSignedOut(replay);
+  assertError(await post(agent, '/passkeys/sign-in', { response }), 400, 'passkey_expired');
+});
+
+test('an expired challenge and one the server never issued are refused', async (t) => {
+  const { app, authenticator } = await setup(t);
+  const agent = app.agent();
+  await openPage(agent, '/login');
+  const options = await signInOptions(agent);
+  app.clock.advance(PASSKEY_CHALLENGE_TTL_MS);
+  assertError(await post(agent, '/passkeys/sign-in', { response: authenticator.assert(options, RP_ID) }), 400, 'passkey_expired');
+
+  const made = await passkeySignIn(app, authenticator, { challenge: 'bm90LWlzc3VlZC1ieS10aGUtc2VydmVy' });
+  assertError(made.res, 400, 'passkey_expired');
+  await assertSignedOut(made.agent);
+});
+
+test('a counter that went back (a cloned authenticator) is refused, and the stored counter kept', async (t) => {
+  const { app, authenticator } = await setup(t);
+  assertSignedInResponse((await passkeySignIn(app, authenticator, { counter: 5 })).res);
+  assertError((await passkeySignIn(app, authenticator, { counter: 3 })).res, 401, 'passkey_failed');
+  assertError((await passkeySignIn(app, authenticator, { counter: 5 })).res, 401, 'passkey_failed');
+  const [stored] = await app.stores.passkeys.listFor((await app.stores.users.findByUsername('alice'))?.id ?? -1);
+  assert.equal(stored?.counter, 5);
+  assertSignedInResponse((await passkeySignIn(app, authenticator, { counter: 6 })).res);
+});
+
+test('the lockout applies: failed assertions count for the account, and a locked network is refused like a wrong one', async (t) => {
+  const { app, authenticator } = await setup(t, { lockout: { afterFailures: 2, accountAfterFailures: 2 } });
+  // A credential the server does not know names no account: it locks nothing.
+  for (let i = 0; i < 3; i += 1) assertError((await passkeySignIn(app, new SoftwareAuthenticator(ORIGIN))).res, 401, 'passkey_failed');
+  assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
+
+  for (let i = 0; i < 2; i += 1) {
+    assertError((await passkeySignIn(app, authenticator, { signWith: SoftwareAuthenticator.otherKey() })).res, 401, 'passkey_failed');
+  }
+  const locked = await passkeySignIn(app, authenticator);
+  assertError(locked.res, 401, 'passkey_failed');
+  const visitor = app.agent();
+  assertError(await signIn(app, visitor, { username: 'alice', password: PASSWORD }), 401, 'bad_credentials');
+
+  app.clock.advance(61_000);
+  assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
+});
+
+test('passkey posts count against the per-IP limits: challenges with the pictures, responses with the sign-in posts', async (t) => {
+  const { app, authenticator } = await setup(t, { ipRateLimits: { postsPerMinute: 3, postsPerHour: 100, imagesPerMinute: 4 } });
+  // The setup made 1 picture and 1 challenge, and 2 posts (password sign-in, adding the passkey).
+  assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
+  const agent = app.agent();
+  await openPage(agent, '/login');
+  const res = await post(agent, '/passkeys/sign-in', { response: authenticator.assert(await signInOptions(agent), RP_ID) });
+  assertError(res, 429, 'rate_limited'); // the 4th post
+  assertError(await post(agent, '/passkeys/sign-in/options'), 429, 'rate_limited'); // the 5th picture or challenge
+  assert.equal((await agent.get('/get_validCode_img?id=AAAAAAAAAAAAAAAA')).status, 429, 'one count for both');
+});
+
+test('adding and removing need the signed-in session, the form token and the same site; nobody removes another account\'s passkey', async (t) => {
+  const { app, owner, authenticator } = await setup(t);
+  const stranger = app.agent();
+  await openPage(stranger, '/login');
+  assertError(await post(stranger, '/passkeys/options'), 401, 'signed_out');
+  assertError(await post(stranger, '/passkeys/remove', { id: authenticator.id }), 401, 'signed_out');
+  assertError(await owner.post('/passkeys/options').set('X-CSRF-Token', 'forged').send({}), 403, 'csrf_failed');
+  assertError(await post(owner, '/passkeys/remove', { id: authenticator.id }).set('Sec-Fetch-Site', 'cross-site'), 403, 'cross_site_request');
+
+  const bob = await signedIn(app, 'bob');
+  assertError(await post(bob, '/passkeys/remove', { id: authenticator.id }), 404, 'passkey_not_found');
+  // A challenge issued to alice cannot add a passkey to bob's account.
+  const options = (await post(owner, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
+  assertError(await post(bob, '/passkeys', { response: new SoftwareAuthenticator(ORIGIN).register(options) }), 400, 'passkey_expired');
+  assertError(await post(owner, '/passkeys', { response: authenticator.register(options) }), 400, 'passkey_expired');
+
+  const removed = await post(owner, '/passkeys/remove', { id: authenticator.id }).expect(200);
+  assert.equal(removed.body.message, 'Passkey "Laptop" removed.');
+  assertError(await post(owner, '/passkeys/remove', { id: authenticator.id }), 404, 'passkey_not_found');
+  assertError((await passkeySignIn(app, authenticator)).res, 401, 'passkey_failed');
+});
+
+test('an account holds at most 10 passkeys; the same credential is not added twice', async (t) => {
+  const { owner, authenticator } = await setup(t);
+  const options = (await post(owner, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
+  assert.deepEqual(
+    options.excludeCredentials?.map((credential) => credential.id),
+    [authenticator.id],
+    'the browser is told which authenticators have one already',
+  );
+  assertError(await post(owner, '/passkeys', { response: authenticator.register(options) }), 409, 'passkey_exists');
+  for (let i = 2; i <= 10; i += 1) await addPasskey(owner, `Key ${i}`);
+  assertError(await post(owner, '/passkeys/options'), 409, 'passkey_limit');
+});
+
+test('malformed passkey bodies get a 400 JSON error, never a 500', async (t) => {
+  const { app, owner } = await setup(t);
+  const agent = app.agent();
+  await openPage(agent, '/login');
+  for (const body of [{}, { response: 'x' }, { response: { id: '!!', rawId: '!!', type: 'public-key', response: {} } }]) {
+    assertError(await post(agent, '/passkeys/sign-in', body), 400, 'invalid_request');
+    assertError(await post(owner, '/passkeys', body), 400, 'invalid_request');
+  }
+  const garbage = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', clientExtensionResults: {}, response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' } };
+  assertError(await post(agent, '/passkeys/sign-in', { response: garbage }), 400, 'invalid_request');
+  assertError(await post(owner, '/passkeys', { name: 'x'.repeat(65), response: garbage }), 400, 'invalid_request');
+});
