@@ -2,7 +2,8 @@
 /**
  * axe-core over every page and state of the app, in English and in Chinese: sign-in,
  * sign-up (with the strength hint), a sign-in error, a picture that failed to load, the
- * audio playing and the audio failing, home, and a 404 page. Each must have no violation
+ * audio playing and the audio failing, home without and with a passkey (added through a
+ * virtual authenticator), a passkey sign-in refused, and a 404 page. Each must have no violation
  * of WCAG 2.0, 2.1 and 2.2 A and AA rules. Saves a screenshot of each state to
  * test-output/a11y/ (the README's pictures come from there).
  */
@@ -13,7 +14,7 @@ import { test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { build } from '../helpers/build.js';
-import { SCREENSHOT_DIR, openInBrowser, waitForCaptcha } from '../helpers/browser.js';
+import { SCREENSHOT_DIR, addVirtualAuthenticator, openInBrowser, waitForCaptcha } from '../helpers/browser.js';
 
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const A11Y_DIR = path.join(SCREENSHOT_DIR, 'a11y');
@@ -31,7 +32,12 @@ for (const locale of ['en', 'zh-CN'] as const) {
   test(`axe finds no WCAG A/AA violation on any page or state, ${locale}`, async (t) => {
     const app = await build(t);
     await app.createUser('alice', 'correct horse battery');
-    const { base, page } = await openInBrowser(t, app, { locale, height: 820 });
+    const { base, page } = await openInBrowser(t, app, { locale, height: 820, localhost: true });
+    await addVirtualAuthenticator(page);
+    // Without the browser's passkey autofill, which the virtual authenticator would answer at once.
+    await page.addInitScript(() => {
+      PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    });
     const violations: string[] = [];
     const check = async (state: string) => violations.push(...(await audit(page, `${locale}-${state}`)));
 
@@ -73,6 +79,20 @@ for (const locale of ['en', 'zh-CN'] as const) {
     await page.fill('#captcha', app.answers.at(-1) as string);
     await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
     await check('home');
+
+    await page.fill('#passkey-name', locale === 'en' ? 'Laptop' : '笔记本电脑');
+    await page.click('#passkey-add');
+    await page.waitForSelector('#passkey-list .passkey');
+    await check('home-passkeys');
+
+    // A passkey the server no longer knows is refused with a message that takes the focus.
+    const alice = await app.stores.users.findByUsername('alice');
+    for (const passkey of await app.stores.passkeys.listFor(alice?.id ?? -1)) await app.stores.passkeys.remove(passkey.userId, passkey.id);
+    await Promise.all([page.waitForURL(`${base}/login`), page.click('#sign-out')]);
+    await waitForCaptcha(page);
+    await page.click('#passkey-sign-in');
+    await page.waitForSelector('#form-status .alert-danger');
+    await check('passkey-refused');
 
     const missing = await page.goto(`${base}/no-such-page`);
     assert.equal(missing?.status(), 404);

@@ -2,19 +2,25 @@
 /**
  * Signing in with the keyboard alone, in Chromium: the Tab order of the form, Listen and
  * New picture by key, Enter to submit, and after a miss the focus on the message and an
- * empty answer field.
+ * empty answer field; and adding, using and removing a passkey the same way.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { build } from '../helpers/build.js';
-import { openInBrowser, waitForCaptcha, waitForNewCaptcha } from '../helpers/browser.js';
+import { addVirtualAuthenticator, openInBrowser, waitForCaptcha, waitForNewCaptcha } from '../helpers/browser.js';
 
 const focused = (page: Page) => page.evaluate(() => document.activeElement?.id || document.activeElement?.className || '');
 
 async function tab(page: Page, key: 'Tab' | 'Shift+Tab', expected: string): Promise<void> {
   await page.keyboard.press(key);
   assert.equal(await focused(page), expected, `${key} should reach #${expected}`);
+}
+
+/** Presses Tab from where the focus is until it reaches #id (within a few presses). */
+async function tabTo(page: Page, id: string): Promise<void> {
+  for (let presses = 0; presses < 6 && (await focused(page)) !== id; presses += 1) await page.keyboard.press('Tab');
+  assert.equal(await focused(page), id, `Tab should reach #${id}`);
 }
 
 test('a person signs in with the keyboard alone', async (t) => {
@@ -60,4 +66,56 @@ test('a person signs in with the keyboard alone', async (t) => {
   await page.keyboard.type((app.answers.at(-1) as string).toLowerCase());
   await Promise.all([page.waitForURL(`${base}/`), page.keyboard.press('Enter')]);
   assert.match(await page.textContent('#greeting') ?? '', /Hello, alice!/);
+});
+
+test('a person adds a passkey, signs in with it and removes it, with the keyboard alone', async (t) => {
+  const app = await build(t);
+  await app.createUser('alice', 'correct horse battery');
+  const { base, page } = await openInBrowser(t, app, { localhost: true });
+  const authenticator = await addVirtualAuthenticator(page);
+  // Without the browser's passkey autofill, which the virtual authenticator would answer at once.
+  await page.addInitScript(() => {
+    PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
+  await page.goto(`${base}/login`);
+  await waitForCaptcha(page);
+  await page.keyboard.type('alice');
+  await tab(page, 'Tab', 'password');
+  await page.keyboard.type('correct horse battery');
+  await tab(page, 'Tab', 'captcha');
+  await page.keyboard.type(app.answers.at(-1) as string);
+  await Promise.all([page.waitForURL(`${base}/`), page.keyboard.press('Enter')]);
+
+  // Home: from the top of the page, the sign-out button, then the new passkey's name and the add button.
+  await tabTo(page, 'sign-out');
+  await tab(page, 'Tab', 'passkey-name');
+  await page.keyboard.type('Laptop');
+  await tab(page, 'Tab', 'passkey-add');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#passkey-list .passkey');
+  assert.match((await page.textContent('#passkey-status')) ?? '', /Passkey "Laptop" added\./);
+  assert.equal(await focused(page), 'passkey-add', 'the focus stays on the button');
+  assert.equal((await authenticator.credentials()).length, 1);
+
+  // Back past the new passkey's Remove to sign out; on the sign-in page the passkey button comes just before the username.
+  await tab(page, 'Shift+Tab', 'passkey-name');
+  await page.keyboard.press('Shift+Tab');
+  assert.match(await focused(page), /passkey-remove/);
+  await tab(page, 'Shift+Tab', 'sign-out');
+  await Promise.all([page.waitForURL(`${base}/login`), page.keyboard.press('Enter')]);
+  await waitForCaptcha(page);
+  assert.equal(await focused(page), 'username');
+  await tab(page, 'Shift+Tab', 'passkey-sign-in');
+  await Promise.all([page.waitForURL(`${base}/`), page.keyboard.press('Enter')]);
+  assert.match((await page.textContent('#greeting')) ?? '', /Hello, alice!/);
+
+  // The remove button sits between sign-out and the name field; after it, the focus is on the message.
+  await tabTo(page, 'sign-out');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('passkey-remove')), true, 'Tab reaches Remove');
+  assert.match((await page.evaluate(() => document.activeElement?.textContent)) ?? '', /Remove\s+Laptop/, 'its name says which passkey');
+  await page.keyboard.press('Space');
+  await page.waitForSelector('#passkeys-none:not([hidden])');
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('#passkey-status') !== null), true);
+  assert.match((await page.evaluate(() => document.activeElement?.textContent)) ?? '', /Passkey "Laptop" removed\./);
 });
