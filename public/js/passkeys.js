@@ -6,8 +6,8 @@
  *
  * Sign-in page: "Sign in with a passkey" runs a ceremony on demand; where the browser
  * offers passkeys among the username field's suggestions (autocomplete="username
- * webauthn", conditional mediation), one is started at load and restarted after a
- * failure. Starting the button's ceremony aborts the autofill one (the library does).
+ * webauthn", conditional mediation), one is started at load. Starting the button's
+ * ceremony aborts the autofill one (the library does); it is offered again after.
  * Home page: add a passkey (optionally named), remove one. Messages go to the page's
  * live region; an error takes the focus, as on the sign-in form.
  */
@@ -81,20 +81,29 @@ $(function () {
           return webauthn.startAuthentication({ optionsJSON: body.options, useBrowserAutofill: autofill });
         })
         .then(function (response) {
-          return postJson('/passkeys/sign-in', { response: response });
+          return postJson('/passkeys/sign-in', { response: response }).catch(function (failure) {
+            failure.refused = true; // the person picked a passkey and the server said no
+            throw failure;
+          });
         })
         .then(function (body) {
           window.location.assign(body.redirect);
         });
     };
+    // Autofill is offered quietly: it says nothing unless a passkey the person picked was
+    // refused, and it starts again only then (a few times per page), never after a
+    // failure of its own, which would repeat at once (e.g. WebAuthn refused on an IP address).
+    var autofillRestarts = 3;
     var startAutofill = function () {
       webauthn.browserSupportsWebAuthnAutofill().then(function (supported) {
         if (!supported) return;
         signInWith(true).catch(function (failure) {
-          var message = messageFor(failure);
-          if (!message) return; // replaced by the button's ceremony
-          if (failure.xhr) showError(message);
-          startAutofill();
+          if (!failure || !failure.refused) return;
+          showError(messageFor(failure));
+          if (autofillRestarts > 0) {
+            autofillRestarts -= 1;
+            startAutofill();
+          }
         });
       });
     };
@@ -111,6 +120,7 @@ $(function () {
         busy($signIn, false);
         var message = messageFor(failure);
         if (message) showError(message);
+        // The button's ceremony replaced the autofill one; offer autofill again.
         startAutofill();
       });
     });

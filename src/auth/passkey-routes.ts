@@ -2,9 +2,9 @@
  * The home page, where a signed-in person lists, adds and removes passkeys, and the
  * passkey endpoints (the logic is in passkeys.ts).
  *
- * Each ceremony is two posts: options (a fresh server-kept challenge, counted with the
- * captcha pictures by the per-IP limit, since the sign-in page asks for one on every
- * view for the browser's autofill), then the response (counted with the sign-in posts).
+ * Each ceremony is two posts: options (a fresh server-kept challenge, under a per-IP
+ * limit as high as the pictures', since the sign-in page asks for one on every view for
+ * the browser's autofill), then the response (counted with the sign-in posts).
  * Every post passes the same-origin and CSRF checks; adding and removing also need the
  * signed-in session. Signing in with a passkey regenerates the session like a password.
  */
@@ -101,7 +101,7 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
     });
   });
 
-  router.post('/passkeys/sign-in/options', limits.images, ...guardedPost, async (req, res) => {
+  router.post('/passkeys/sign-in/options', limits.challenges, ...guardedPost, async (req, res) => {
     res.json({ ok: true, options: await passkeys.authenticationOptions(site(req)) });
   });
 
@@ -114,7 +114,7 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
     res.json({ ok: true, redirect: '/' });
   });
 
-  router.post('/passkeys/options', limits.images, ...guardedPost, async (req, res) => {
+  router.post('/passkeys/options', limits.challenges, ...guardedPost, async (req, res) => {
     const user = signedInUser(req);
     const options = await passkeys.registrationOptions(user, site(req)).catch((err: unknown) => {
       throw refused(req, err);

@@ -1,6 +1,6 @@
 /**
- * Per-IP request limits (express-rate-limit): a short window on captcha images, and a
- * short and a long window on the form posts. Over a limit the client gets 429 with
+ * Per-IP request limits (express-rate-limit): a short window on captcha images, one as
+ * long on passkey challenges, and a short and a long window on the form posts. Over a limit the client gets 429 with
  * Retry-After and a message the page shows.
  *
  * The counters live in express-rate-limit's Store interface: in memory by default (one
@@ -53,8 +53,10 @@ export const ipRateLimitsEnv = z
 export const IP_RATE_LIMIT_DEFAULTS = defaultsOf(ipRateLimitsEnv) as IpRateLimitOptions;
 
 export interface IpRateLimits {
-  /** Captcha images. */
+  /** Captcha images (and their sounds). */
   images: RequestHandler;
+  /** Passkey challenges: as many as images, counted apart (the sign-in page asks for one per view). */
+  challenges: RequestHandler;
   /** Sign-in and sign-up posts: a short and a long window. */
   posts: RequestHandler[];
   /** The sign-up page's password-strength hints (each costs an estimate on the worker). */
@@ -64,7 +66,7 @@ export interface IpRateLimits {
 const passThrough: RequestHandler = (_req, _res, next) => next();
 
 export function ipRateLimits(options: Partial<IpRateLimitOptions> | false): IpRateLimits {
-  if (options === false) return { images: passThrough, posts: [passThrough], hints: passThrough };
+  if (options === false) return { images: passThrough, challenges: passThrough, posts: [passThrough], hints: passThrough };
   const merged = { ...IP_RATE_LIMIT_DEFAULTS, ...options };
   const limiter = (name: string, windowMs: number, limit: number) =>
     rateLimit({
@@ -78,6 +80,7 @@ export function ipRateLimits(options: Partial<IpRateLimitOptions> | false): IpRa
     });
   return {
     images: limiter('images', 60_000, merged.imagesPerMinute),
+    challenges: limiter('challenges', 60_000, merged.imagesPerMinute),
     hints: limiter('hints', 60_000, merged.hintsPerMinute),
     posts: [limiter('posts-minute', 60_000, merged.postsPerMinute), limiter('posts-hour', 3_600_000, merged.postsPerHour)],
   };

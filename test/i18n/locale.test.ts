@@ -7,7 +7,7 @@ test('English by default, with the form labels tied to their inputs', async (t) 
   const res = await (await build(t)).agent().get('/login').expect(200);
   assert.match(res.text, /<html lang="en">/);
   for (const id of ['username', 'password', 'captcha']) assert.match(res.text, new RegExp(`<label for="${id}"`));
-  assert.match(res.text, /autocomplete="username"/);
+  assert.match(res.text, /autocomplete="username webauthn"/, 'the browser may offer passkeys there');
   assert.match(res.text, /autocomplete="current-password"/);
   assert.match(res.text, /aria-live="assertive"/);
   assert.match(res.text, /alt="Captcha picture/);
