@@ -47,6 +47,31 @@ test('Redis down: 503 with Retry-After in time (JSON for calls, a page for pages
   await app.agent().get('/readyz').expect(200);
 });
 
+test('Redis hung (accepts connections, answers nothing): 503 in time, nothing let through; back by itself', { timeout: 30_000 }, async (t) => {
+  const redis = await ownRedis(t);
+  const app = await build(t, { storage: { redisUrl: redis.url }, ipRateLimits: { imagesPerMinute: 1_000, postsPerMinute: 100, postsPerHour: 1_000 } });
+  await app.createUser(alice.username, alice.password);
+  const agent = app.agent();
+  const captchaId = await openForm(agent, '/login');
+  const captcha = await loadCaptcha(app, agent, captchaId);
+
+  redis.freeze();
+  assertUnavailable(await within('a picture', () => agent.get('/get_validCode_img?id=p1')));
+  assertUnavailable(await within('POST /login', () => postForm(agent, '/login', { ...alice, captcha, captchaId })));
+  await within('/readyz', () => app.agent().get('/readyz').expect(503));
+  await within('/healthz', () => app.agent().get('/healthz').expect(200));
+  // Several at once: none waits behind another.
+  const pictures = await within('ten pictures at once', () => Promise.all(Array.from({ length: 10 }, (_, i) => app.agent().get(`/get_validCode_img?id=q${i}`))));
+  assert.deepEqual(pictures.map((res) => res.status), Array(10).fill(503));
+
+  redis.thaw();
+  const back = Date.now();
+  await waitUntil(async () => (await app.agent().get('/readyz')).status === 200, 5_000, '/readyz to answer 200');
+  const signedIn = await postRightCaptcha(app, app.agent(), '/login');
+  assert.deepEqual(signedIn.body, { ok: true, redirect: '/' });
+  assert.ok(Date.now() - back < 5_000, `back after ${Date.now() - back} ms`);
+});
+
 /** Times a request; fails the test if it took the whole budget. */
 async function within<T>(what: string, request: () => PromiseLike<T>): Promise<T> {
   const started = Date.now();
@@ -111,7 +136,7 @@ test('PostgreSQL cut (proxy closed, connections reset): accounts answer 503 in t
   await assertServiceBack(app);
 });
 
-test('PostgreSQL hung (connections accepted, nothing answered): accounts answer 503 in time; back by itself', async (t) => {
+test('PostgreSQL hung (connections accepted, nothing answered): accounts answer 503 in time; back by itself', { timeout: 30_000 }, async (t) => {
   const { app, proxy } = await appOnProxiedPostgres(t);
   // A pooled connection exists, so the hang meets both a query on an open connection and new connections.
   assert.deepEqual((await postRightCaptcha(app, app.agent(), '/login')).body, { ok: true, redirect: '/' });
