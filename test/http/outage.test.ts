@@ -13,6 +13,9 @@ import { assertError, loadCaptcha, openForm, postForm, type Agent } from '../hel
 import { tcpProxy, type TcpProxy } from '../helpers/proxy.js';
 import { ownRedis, postgresDatabase } from '../helpers/services.js';
 import { waitUntil } from '../helpers/wait.js';
+import { tempDir } from '../storage/contract.js';
+import { openStores } from '../../src/storage/index.js';
+import { StoreUnavailableError } from '../../src/storage/ports.js';
 
 const BUDGET_MS = 2_000;
 const alice = { username: 'alice', password: 'correct horse battery staple' };
@@ -70,6 +73,35 @@ test('Redis hung (accepts connections, answers nothing): 503 in time, nothing le
   const signedIn = await postRightCaptcha(app, app.agent(), '/login');
   assert.deepEqual(signedIn.body, { ok: true, redirect: '/' });
   assert.ok(Date.now() - back < 5_000, `back after ${Date.now() - back} ms`);
+});
+
+test('Redis down while a per-IP limit is set up (its scripts cannot load): it counts by itself once Redis is back', async (t) => {
+  const redis = await ownRedis(t);
+  const stores = await openStores({ dataDir: tempDir(t), redisUrl: redis.url, pruneIntervalMs: 0 });
+  t.after(() => stores.close());
+  assert.ok(stores.rateLimitStore, 'Redis holds the per-IP counters');
+  await redis.stop();
+  const limit = stores.rateLimitStore('posts');
+  // What express-rate-limit does when the app is made: loads the counting scripts.
+  await assert.rejects(async () => limit.init?.({ windowMs: 60_000 } as Parameters<NonNullable<typeof limit.init>>[0]), /offline|closed/i);
+  await assert.rejects(async () => limit.increment('192.0.2.1'), StoreUnavailableError, 'refused while Redis is away');
+
+  await redis.start();
+  const back = Date.now();
+  await waitUntil(
+    async () => {
+      try {
+        return (await limit.increment('192.0.2.1')).totalHits === 1;
+      } catch {
+        return false;
+      }
+    },
+    5_000,
+    'the limit to count again',
+  );
+  assert.ok(Date.now() - back < 5_000);
+  assert.equal((await limit.increment('192.0.2.1')).totalHits, 2);
+  assert.equal((await limit.get?.('192.0.2.1'))?.totalHits, 2);
 });
 
 /** Times a request; fails the test if it took the whole budget. */
