@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -195,5 +195,49 @@ test('WORKERS=2 without shared stores is refused before any worker starts, namin
     assert.match(message, /WORKERS/);
     assert.match(message, /REDIS_URL and DATABASE_URL/);
     assert.deepEqual(server.lines.filter((l) => l.msg === 'worker started'), [], 'no worker was started');
+  }
+});
+
+test('two instances as processes: a session made at A is still signed in at B after A is killed with SIGKILL', { timeout: 120_000 }, async (t) => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'instances-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const prefix = redisPrefix(t);
+  const databaseUrl = await postgresDatabase(t);
+  const stores = await openStores({ dataDir, redisUrl: TEST_REDIS_URL, redisKeyPrefix: prefix, databaseUrl, pruneIntervalMs: 0 });
+  await stores.users.create(alice.username, await hashPassword(alice.password, TEST_SCRYPT));
+  await stores.close();
+  const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, DATABASE_URL: databaseUrl, SESSION_SECRET: 'a-secret-both-instances-share-0123456789' };
+  if (!existsSync(path.join(ROOT_DIR, 'dist/server.js'))) assert.equal(spawnSync('npm', ['run', 'build'], { cwd: ROOT_DIR }).status, 0);
+  const a = new ServerProcess(t, { ...env, DATA_DIR: path.join(dataDir, 'a') });
+  const b = new ServerProcess(t, { ...env, DATA_DIR: path.join(dataDir, 'b') });
+  await waitUntil(() => a.listening().length === 1 && b.listening().length === 1, 30_000, 'both instances to listen');
+  const [urlA, urlB] = [a, b].map((server) => new URL(server.lines.find((l) => l.url)?.url as string).origin) as [string, string];
+
+  const redis = createClient({ url: TEST_REDIS_URL });
+  await redis.connect();
+  t.after(() => redis.close());
+  // Three people sign in at A, each with the answer their session holds.
+  const cookies: string[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const page = await request(urlA, 'GET', '/login');
+    const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(page.text)?.[1] as string;
+    const captchaId = /data-captcha-id="([^"]+)"/.exec(page.text)?.[1] as string;
+    const picture = await request(urlA, 'GET', `/get_validCode_img?id=${captchaId}`, page.cookies.length ? { cookie: page.cookies.join('; ') } : {});
+    let cookie = [...page.cookies, ...picture.cookies].join('; ');
+    const sid = /captcha_login\.sid=s:([^.]+)\./.exec(decodeURIComponent(cookie))?.[1];
+    const session = JSON.parse((await redis.get(`${prefix}sess:${sid}`)) ?? '{}') as { captcha?: Record<string, { answer: string }> };
+    const body = JSON.stringify({ ...alice, captcha: session.captcha?.[captchaId]?.answer, captchaId });
+    const post = await request(urlA, 'POST', '/login', { cookie, 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrf }, body);
+    assert.deepEqual(JSON.parse(post.text), { ok: true, redirect: '/' });
+    cookie = post.cookies.find((c) => c.startsWith('captcha_login.sid=')) ?? cookie;
+    cookies.push(cookie);
+  }
+
+  a.child.kill('SIGKILL');
+  await a.exited;
+  for (const cookie of cookies) {
+    const home = await request(urlB, 'GET', '/', { cookie });
+    assert.equal(home.status, 200, 'B still knows the session made at A');
+    assert.match(home.text, /Hello, alice!/);
   }
 });
