@@ -17,6 +17,7 @@ import { ipRateLimitsEnv } from './http/rate-limits.js';
 import { envInteger } from './options.js';
 import { sessionTimeoutsEnv } from './session/timeouts.js';
 import { storageEnv } from './storage/index.js';
+import { workersEnv } from './workers.js';
 
 const appEnv = z
   .object({
@@ -48,6 +49,7 @@ const sections = {
   sessionTimeouts: sessionTimeoutsEnv,
   accounts: accountsEnv,
   storage: storageEnv,
+  workers: workersEnv,
 };
 
 type Sections = { [K in keyof typeof sections]: z.output<(typeof sections)[K]> };

@@ -26,6 +26,7 @@ test('an empty environment gives the documented defaults', () => {
   assert.deepEqual(config.sessionTimeouts, { idleMs: 30 * 60_000, absoluteMs: 8 * 3_600_000, anonymousMs: 10 * 60_000 });
   assert.deepEqual(config.accounts, { concurrency: 2 });
   assert.deepEqual(config.storage, { redisUrl: undefined, redisKeyPrefix: 'captcha-login:', databaseUrl: undefined });
+  assert.deepEqual(config.workers, { count: 1 });
 });
 
 test('values are parsed from the environment', () => {
@@ -51,6 +52,8 @@ test('a bad value fails fast and names its variable', () => {
     ['REDIS_URL', '127.0.0.1:6379'],
     ['REDIS_KEY_PREFIX', 'has space'],
     ['DATABASE_URL', 'mysql://127.0.0.1/app'],
+    ['WORKERS', '0'],
+    ['WORKERS', 'all'],
   ]) {
     assert.match(configError({ [name as string]: value as string }), new RegExp(`${name}: `), `${name}=${value}`);
   }
@@ -63,12 +66,16 @@ test('cross-field checks name every variable they compare', () => {
     [{ RATE_LIMIT_POSTS_PER_MINUTE: '50', RATE_LIMIT_POSTS_PER_HOUR: '20' }, ['RATE_LIMIT_POSTS_PER_HOUR', 'RATE_LIMIT_POSTS_PER_MINUTE']],
     [{ HTTP_HEADERS_TIMEOUT_SECONDS: '30', HTTP_REQUEST_TIMEOUT_SECONDS: '10' }, ['HTTP_HEADERS_TIMEOUT_SECONDS', 'HTTP_REQUEST_TIMEOUT_SECONDS']],
     [{ NODE_ENV: 'production' }, ['SESSION_SECRET', 'NODE_ENV=production']],
+    [{ WORKERS: '2' }, ['WORKERS', 'REDIS_URL', 'DATABASE_URL']],
+    [{ WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:6379' }, ['WORKERS', 'DATABASE_URL']],
   ] as const) {
     const message = configError(env);
     for (const name of names) assert.ok(message.includes(name), `${JSON.stringify(env)}: "${message}" does not name ${name}`);
   }
   assert.equal(loadConfig({ SESSION_IDLE_MINUTES: '60', SESSION_ABSOLUTE_HOURS: '1' }).sessionTimeouts.idleMs, 3_600_000, 'equal is allowed');
   assert.equal(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) }).sessionSecret, 'x'.repeat(32));
+  const shared = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://127.0.0.1/app' };
+  assert.equal(loadConfig({ WORKERS: '2', ...shared }).workers.count, 2, 'WORKERS with both stores shared');
 });
 
 test('every problem is reported at once', () => {
