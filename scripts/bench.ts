@@ -13,7 +13,11 @@
  *      session floor (the app's session round trip with nothing drawn), so the ceiling
  *      and the baselines come from the same process as the endpoint under test; each
  *      target is measured in two windows, in the order A B C D E E D C B A, and the
- *      windows are pooled (every response time is kept, so percentiles are exact).
+ *      windows are pooled (every response time is kept, so percentiles are exact);
+ *   3. ratios, and 4. scaling out (scripts/bench-scaling.ts): the compiled server on
+ *      SQLite, on Redis + PostgreSQL, and with WORKERS=2, loaded by wrk so that the load
+ *      generator leaves the servers the machine (skipped, saying why, without wrk or
+ *      without the machine's Redis and PostgreSQL).
  * Beside each HTTP figure go the server's own view (CPU per request, event-loop busy
  * share and delay, store calls and SQL per request) and the CPU that processes other
  * than the bench used meanwhile, so a disturbed run can be told apart from a slow one.
@@ -29,6 +33,7 @@ import { registerCaptchaFonts } from '../src/captcha/fonts.js';
 import { renderCaptchaSync } from '../src/captcha/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/captcha/render-options.js';
 import { SESSION_COOKIE_NAME } from '../src/session/middleware.js';
+import { SCALING_TARGETS, benchScaling } from './bench-scaling.js';
 import { benchRender, renderCanvasFloor, renderSeedStyle, type BenchResult, type RenderFunction } from './bench-render.js';
 import type { ChildMessage, ParentMessage, RouteFamily, TargetStats } from './bench-server.js';
 
@@ -426,6 +431,41 @@ async function main(): Promise<void> {
     ),
   );
 
+  const scaling = await benchScaling(ROOT_DIR, (line) => process.stderr.write(line));
+  console.log('\n## 4. Scaling out: the image route on shared stores, two processes against one\n');
+  let scalingTargets: string[][] = [];
+  if ('skipped' in scaling) {
+    console.log(`Skipped: ${scaling.skipped}.`);
+    scalingTargets = [
+      [`Redis-backed route ≥ ${SCALING_TARGETS.redisVsSqlite}× SQLite req/s`, 'not measured', 'SKIPPED'],
+      [`two processes ≥ ${SCALING_TARGETS.twoVsOne}× one process req/s`, 'not measured', 'SKIPPED'],
+    ];
+  } else {
+    console.log(`${scaling.note}.\n`);
+    console.log(
+      table(
+        ['server', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'server CPU ms/req', 'server cores', 'wrk cores', 'other cores'],
+        scaling.rows.map((r) => [
+          r.label,
+          fixed(r.requestsPerSecond, 0),
+          fixed(r.p50Ms, 1),
+          fixed(r.p99Ms, 1),
+          String(r.failures),
+          fixed(r.serverCpuMsPerRequest, 3),
+          fixed(r.serverCores, 2),
+          fixed(r.wrkCores, 2),
+          fixed(r.otherCores, 2),
+        ]),
+        [false, true, true, true, true, true, true, true, true],
+      ),
+    );
+    const [s, r1, r2] = scaling.rows.map((r) => r.requestsPerSecond) as [number, number, number];
+    scalingTargets = [
+      [`Redis-backed route ≥ ${SCALING_TARGETS.redisVsSqlite}× SQLite req/s (R1 / S)`, `${fixed(r1 / s, 2)}×`, verdict(r1 / s >= SCALING_TARGETS.redisVsSqlite)],
+      [`two processes ≥ ${SCALING_TARGETS.twoVsOne}× one process req/s (R2 / R1)`, `${fixed(r2 / r1, 2)}×`, verdict(r2 / r1 >= SCALING_TARGETS.twoVsOne)],
+    ];
+  }
+
   const endpoint = (r: HttpRow): [string, string, string] => {
     const times = r.requestsPerSecond / d.requestsPerSecond;
     return [
@@ -452,6 +492,7 @@ async function main(): Promise<void> {
         [`PNG ≤ 6 KB average (${fixed(TARGETS.pngBytes, 0)} B)`, `${fixed(ours.result.avgPngBytes, 0)} B`, verdict(ours.result.avgPngBytes <= TARGETS.pngBytes)],
         endpoint(a),
         endpoint(b),
+        ...scalingTargets,
       ],
     ),
   );

@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential python3 pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev)
+# wrk: the load generator of npm run bench's scaling rows (the bench says so and skips them without it).
+packages=(build-essential python3 pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev wrk)
 if [[ "${1:-}" == "--with-browser" ]]; then
   packages+=(chromium fonts-wqy-microhei)
 fi

@@ -18,6 +18,7 @@ import { ipRateLimitsEnv } from './http/rate-limits.js';
 import { envInteger } from './options.js';
 import { sessionTimeoutsEnv } from './session/timeouts.js';
 import { storageEnv } from './storage/index.js';
+import { workersEnv } from './workers.js';
 
 const appEnv = z
   .object({
@@ -50,6 +51,7 @@ const sections = {
   accounts: accountsEnv,
   passkeys: passkeysEnv,
   storage: storageEnv,
+  workers: workersEnv,
 };
 
 type Sections = { [K in keyof typeof sections]: z.output<(typeof sections)[K]> };

@@ -3,12 +3,18 @@
  * picks, listens, and on SIGTERM/SIGINT stops taking connections, lets requests in
  * flight finish (closing them after an 8 s grace period), then closes the stores; the
  * process exits by 10 s in any case.
+ *
+ * With WORKERS above 1 this process becomes the cluster's primary (src/workers.ts) and
+ * each worker it forks runs this same file as the server above, on the shared port.
  */
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { composeApp } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpServer } from './http/listen.js';
 import { createLogger } from './logger.js';
+import { loadOrCreateDevSecret } from './session/secret.js';
+import { runPrimary } from './workers.js';
 
 /** Requests in flight get this long to finish after SIGTERM; then their connections are closed. */
 const SHUTDOWN_GRACE_MS = 8_000;
@@ -30,6 +36,12 @@ function readConfig(): Config {
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
+  if (cluster.isPrimary && config.workers.count > 1) {
+    // Made once here, so that every worker reads the same development secret (production sets SESSION_SECRET).
+    if (config.sessionSecret === undefined) loadOrCreateDevSecret(config.dataDir);
+    runPrimary(config.workers.count, logger);
+    return;
+  }
   const { app, close } = await composeApp(config, logger);
 
   const { host, port } = config.listen;
@@ -60,7 +72,11 @@ async function main(): Promise<void> {
     deadline.unref();
     server.close(() => {
       void close().then(
-        () => logger.info('stopped'),
+        () => {
+          logger.info('stopped');
+          // A worker's channel to the primary would keep it alive; everything else is closed.
+          cluster.worker?.disconnect();
+        },
         (err: unknown) => {
           // A store that fails to close must leave a log line and a failing exit code, not an unhandled rejection.
           logger.error({ err }, 'closing the stores failed');

@@ -26,6 +26,7 @@ test('an empty environment gives the documented defaults', () => {
   assert.deepEqual(config.sessionTimeouts, { idleMs: 30 * 60_000, absoluteMs: 8 * 3_600_000, anonymousMs: 10 * 60_000 });
   assert.deepEqual(config.accounts, { concurrency: 2 });
   assert.deepEqual(config.storage, { redisUrl: undefined, redisKeyPrefix: 'captcha-login:', databaseUrl: undefined });
+  assert.deepEqual(config.workers, { count: 1 });
 });
 
 test('values are parsed from the environment', () => {
@@ -51,6 +52,8 @@ test('a bad value fails fast and names its variable', () => {
     ['REDIS_URL', '127.0.0.1:6379'],
     ['REDIS_KEY_PREFIX', 'has space'],
     ['DATABASE_URL', 'mysql://127.0.0.1/app'],
+    ['WORKERS', '0'],
+    ['WORKERS', 'all'],
   ]) {
     assert.match(configError({ [name as string]: value as string }), new RegExp(`${name}: `), `${name}=${value}`);
   }
@@ -66,6 +69,8 @@ test('cross-field checks name every variable they compare', () => {
     [{ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) }, ['PUBLIC_ORIGIN', 'NODE_ENV=production']],
     [{ PUBLIC_ORIGIN: 'https://login.example.com/sign-in' }, ['PUBLIC_ORIGIN', 'origin only']],
     [{ PUBLIC_ORIGIN: 'ftp://login.example.com' }, ['PUBLIC_ORIGIN']],
+    [{ WORKERS: '2' }, ['WORKERS', 'REDIS_URL', 'DATABASE_URL']],
+    [{ WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:6379' }, ['WORKERS', 'DATABASE_URL']],
   ] as const) {
     const message = configError(env);
     for (const name of names) assert.ok(message.includes(name), `${JSON.stringify(env)}: "${message}" does not name ${name}`);
@@ -76,6 +81,8 @@ test('cross-field checks name every variable they compare', () => {
   assert.equal(production.passkeys.origin, 'https://login.example.com');
   assert.equal(loadConfig({ PUBLIC_ORIGIN: 'http://localhost:3000/' }).passkeys.origin, 'http://localhost:3000', 'a trailing slash is fine');
   assert.equal(loadConfig({}).passkeys.origin, undefined, "development: each request's own origin");
+  const shared = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://127.0.0.1/app' };
+  assert.equal(loadConfig({ WORKERS: '2', ...shared }).workers.count, 2, 'WORKERS with both stores shared');
 });
 
 test('every problem is reported at once', () => {

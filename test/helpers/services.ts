@@ -53,6 +53,10 @@ export interface OwnRedis {
   url: string;
   stop: () => Promise<void>;
   start: () => Promise<void>;
+  /** SIGSTOP: connections are still accepted (by the kernel) but nothing is answered, as a hung server. */
+  freeze: () => void;
+  /** SIGCONT: the server answers again, what waited included. */
+  thaw: () => void;
 }
 
 /** A redis-server of this test's own on a free port, which the test may stop and start (never the shared one). */
@@ -84,7 +88,10 @@ export async function ownRedis(t: TestContext): Promise<OwnRedis> {
     server.kill('SIGKILL');
     await exited;
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (!child || !child.kill(name)) throw new Error(`redis-server is not running to ${name}`);
+  };
   await start();
   t.after(stop);
-  return { url: `redis://127.0.0.1:${port}`, stop, start };
+  return { url: `redis://127.0.0.1:${port}`, stop, start, freeze: () => signal('SIGSTOP'), thaw: () => signal('SIGCONT') };
 }

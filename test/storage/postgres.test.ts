@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { openStores, type StorageOptions } from '../../src/storage/index.js';
-import { createPool, migratePostgres } from '../../src/storage/postgres/pool.js';
+import { MIGRATION_LOCK, createPool, migratePostgres } from '../../src/storage/postgres/pool.js';
 import { TEST_REDIS_URL, postgresDatabase, redisPrefix } from '../helpers/services.js';
+import { waitUntil } from '../helpers/wait.js';
 import { storageContract, tempDir } from './contract.js';
 
 
@@ -59,11 +60,37 @@ test('PostgreSQL: the database itself refuses a username that differs only in ca
   await assert.rejects(query(url, "INSERT INTO users (username, password_hash, created_at) VALUES ('ALICE', 'h', 0)"), /users_username_lower/);
 });
 
-test('PostgreSQL: a statement that runs too long is cancelled by the server', async (t) => {
+test('PostgreSQL: a statement that runs too long is cancelled by the server, before the client gives up', async (t) => {
   const pool = createPool(await postgresDatabase(t), () => {});
   t.after(() => pool.end());
-  assert.deepEqual((await pool.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows, [{ statement_timeout: '2s' }]);
+  assert.deepEqual((await pool.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows, [{ statement_timeout: '800ms' }]);
   const started = Date.now();
+  // 57014 (query_canceled) is the server's answer: the connection stays usable.
   await assert.rejects(pool.query('SELECT pg_sleep(10)'), (err: { code?: string }) => err.code === '57014');
-  assert.ok(Date.now() - started < 5_000);
+  assert.ok(Date.now() - started < 2_000);
+});
+
+test('PostgreSQL: migrations wait for the lock longer than a request may, on a client that is not pooled', async (t) => {
+  const url = await postgresDatabase(t);
+  const pool = createPool(url, () => {});
+  t.after(() => pool.end());
+  const holder = new pg.Client({ connectionString: url });
+  holder.on('error', () => {}); // the database is dropped under it if the test fails early
+  await holder.connect();
+  await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  const migrating = migratePostgres(pool);
+  migrating.catch(() => {}); // awaited below; a failure must not surface as unhandled first
+  // Held past the request limits (statement 800 ms, client 1 s): the migration waits, it does not fail.
+  await waitUntil(
+    async () =>
+      (
+        await holder.query(`SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+          WHERE l.locktype = 'advisory' AND NOT l.granted AND now() - a.query_start > interval '1500 ms'`)
+      ).rowCount === 1,
+    5_000,
+    'the migration to wait 1.5 s for the lock',
+  );
+  await holder.end();
+  assert.ok((await migrating).length > 0, 'the migrations were applied once the lock was free');
+  assert.deepEqual((await pool.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows, [{ statement_timeout: '800ms' }], 'no pooled client kept the start-up limit');
 });

@@ -4,10 +4,10 @@
  * networks, the spent-challenge ledger and the issued WebAuthn challenges. Every key
  * starts with the configured prefix and carries its expiry, so Redis prunes them all.
  */
-import { RedisStore as RateLimitRedisStore, type RedisReply } from 'rate-limit-redis';
 import type { FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger, WebAuthnChallengeStore } from '../ports.js';
 import { connectRedis, type RedisClient } from './client.js';
 import { RedisFailedLoginStore } from './failed-logins.js';
+import { RedisRateLimitStore } from './rate-limit-store.js';
 import { RedisSessionStore } from './session-store.js';
 import { RedisSpentChallengeLedger } from './spent-challenges.js';
 import { RedisWebAuthnChallengeStore } from './webauthn-challenges.js';
@@ -26,11 +26,7 @@ export interface RedisStores {
 export async function openRedisStores(url: string, prefix: string, onError: (err: unknown) => void): Promise<RedisStores> {
   const client = await connectRedis(url, onError);
   // One store and one prefix per limiter: express-rate-limit refuses a shared store.
-  const rateLimitStore: RateLimitStoreFactory = (name) =>
-    new RateLimitRedisStore({
-      sendCommand: (...args: string[]) => client.sendCommand<RedisReply>(args),
-      prefix: `${prefix}rl:${name}:`,
-    });
+  const rateLimitStore: RateLimitStoreFactory = (name) => new RedisRateLimitStore(client, `${prefix}rl:${name}:`);
   return {
     client,
     sessionStore: new RedisSessionStore(client, prefix),
