@@ -71,6 +71,9 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
     async register(username, password) {
       if (!usernameSchema.safeParse(username).success) throw new AccountRuleError('invalid_username');
       if (!newPasswordSchema.safeParse(password).success) throw new AccountRuleError('invalid_password');
+      // A taken name is refused before the estimate and scrypt (and an unreachable store
+      // answers before them too); the unique index still settles two sign-ups racing.
+      if (await users.findByUsername(username)) throw new AccountRuleError('username_taken');
       if (!(await strength.estimate(password, [username])).acceptable) throw new AccountRuleError('weak_password');
       const hash = await limit(() => hashPassword(password, scryptParams));
       try {
