@@ -1,8 +1,8 @@
 /**
  * Property-based fuzzing of every POST route and the captcha routes over real HTTP: 10,000
  * generated malformed requests (wrong types, broken JSON, odd content types, control
- * characters, lone surrogates, huge values, with and without a valid session and CSRF
- * token). None may get a 5xx, the process must keep serving, and no account may change.
+ * characters, lone surrogates, huge values; with no cookie, with a sign-in page's cookie
+ * and token, or with a signed-in session and its token). None may get a 5xx, the process must keep serving, and no account may change.
  * Then raw request lines over a socket (fetch cannot send `*` or other odd targets): a
  * fixed list of known oddities and generated ones, none answered with a 5xx.
  */
@@ -11,11 +11,21 @@ import net from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { build, serve } from '../helpers/build.js';
-import { assertSignedInResponse, signIn } from '../helpers/flows.js';
+import { assertSignedInResponse, sessionCookie, signIn } from '../helpers/flows.js';
 
 const RUNS = 10_000;
 const ALLOWED = new Set([200, 201, 303, 400, 401, 403, 404, 409, 410, 413, 415, 429]);
-const POST_ROUTES = ['/login', '/register', '/logout', '/password-strength'];
+const POST_ROUTES = [
+  '/login',
+  '/register',
+  '/logout',
+  '/password-strength',
+  '/passkeys/sign-in/options',
+  '/passkeys/sign-in',
+  '/passkeys/options',
+  '/passkeys',
+  '/passkeys/remove',
+];
 
 const oddString = fc.oneof(
   fc.string({ maxLength: 40 }),
@@ -34,7 +44,7 @@ const oddValue = fc.oneof(
   fc.object({ maxDepth: 2 }),
 );
 const formLike = fc.record(
-  { username: oddValue, password: oddValue, captcha: oddValue, captchaId: oddValue, _csrf: oddValue, __proto__: oddValue },
+  { username: oddValue, password: oddValue, captcha: oddValue, captchaId: oddValue, _csrf: oddValue, __proto__: oddValue, name: oddValue, id: oddValue, response: oddValue },
   { requiredKeys: [] },
 );
 const bodyText = fc.oneof(
@@ -59,14 +69,14 @@ const postRequest = fc.record({
   path: fc.constantFrom(...POST_ROUTES),
   body: bodyText,
   contentType,
-  authenticated: fc.boolean(),
+  as: fc.constantFrom('nobody', 'page', 'signed-in'),
   crossSite: fc.boolean(),
 });
 const imageRequest = fc.record({
   kind: fc.constant('image' as const),
   path: fc.constantFrom('/get_validCode_img', '/get_validCode_audio'),
   query: fc.dictionary(fc.constantFrom('id', 'n', 'lang', 'x'), oddString, { maxKeys: 3 }),
-  authenticated: fc.boolean(),
+  as: fc.constantFrom('nobody', 'page', 'signed-in'),
 });
 
 test(`${RUNS} malformed requests: no 5xx, the process serves on, no account changes`, async (t) => {
@@ -75,21 +85,28 @@ test(`${RUNS} malformed requests: no 5xx, the process serves on, no account chan
   const accountsBefore = JSON.stringify(app.db.prepare('SELECT * FROM users ORDER BY id').all());
   const base = await serve(t, app);
 
-  let cookie = '';
-  let token = '';
-  /** A fresh session and token, as a page load gives (again after a fuzzed sign-out). */
-  const openSession = async () => {
+  const credentials = { page: { cookie: '', token: '' }, 'signed-in': { cookie: '', token: '' } };
+  const cookieOf = (res: Response) => (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const tokenOf = async (res: Response) => /<meta name="csrf-token" content="([^"]+)">/.exec(await res.text())?.[1] ?? '';
+  /** A fresh page cookie and token, as a page load gives, and a fresh signed-in session (again after a fuzzed sign-out). */
+  const openSessions = async () => {
     const page = await fetch(`${base}/login`);
-    cookie = (page.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    token = /<meta name="csrf-token" content="([^"]+)">/.exec(await page.text())?.[1] ?? '';
-    assert.ok(cookie && token);
+    credentials.page = { cookie: cookieOf(page), token: await tokenOf(page) };
+    const signedIn = await signIn(app, app.agent(), { username: 'alice', password: 'correct horse battery' });
+    assertSignedInResponse(signedIn);
+    const cookie = sessionCookie(signedIn) ?? '';
+    const home = await fetch(`${base}/`, { headers: { Cookie: cookie } });
+    assert.equal(home.status, 200);
+    credentials['signed-in'] = { cookie, token: await tokenOf(home) };
+    for (const { cookie, token } of Object.values(credentials)) assert.ok(cookie && token);
   };
-  await openSession();
+  await openSessions();
 
   const statuses = new Map<number, number>();
   await fc.assert(
     fc.asyncProperty(fc.oneof(postRequest, postRequest, postRequest, imageRequest), async (request) => {
-      const headers: Record<string, string> = request.authenticated ? { Cookie: cookie, 'X-CSRF-Token': token } : {};
+      const own = request.as === 'nobody' ? undefined : credentials[request.as];
+      const headers: Record<string, string> = own ? { Cookie: own.cookie, 'X-CSRF-Token': own.token } : {};
       let res: Response;
       if (request.kind === 'post') {
         if (request.contentType) headers['Content-Type'] = request.contentType;
@@ -99,7 +116,7 @@ test(`${RUNS} malformed requests: no 5xx, the process serves on, no account chan
         res = await fetch(`${base}${request.path}?${new URLSearchParams(request.query).toString()}`, { headers });
       }
       await res.arrayBuffer();
-      if (res.status === 303) await openSession();
+      if (res.status === 303) await openSessions();
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       return ALLOWED.has(res.status);
     }),
@@ -110,6 +127,7 @@ test(`${RUNS} malformed requests: no 5xx, the process serves on, no account chan
   assert.ok((statuses.get(400) ?? 0) > 100, 'many requests reached validation');
 
   assert.equal(JSON.stringify(app.db.prepare('SELECT * FROM users ORDER BY id').all()), accountsBefore, 'accounts unchanged');
+  assert.deepEqual(app.db.prepare('SELECT id FROM passkeys').all(), [], 'no passkey added');
   assertSignedInResponse(await signIn(app, app.agent(), { username: 'alice', password: 'correct horse battery' }));
   assert.doesNotMatch(app.logs(), /"level":50/, 'no request failed with an error');
 });
