@@ -2,7 +2,9 @@
  * Starts captcha-login: reads the configuration, builds the app on the stores openStores
  * picks, listens, and on SIGTERM/SIGINT stops taking connections, lets requests in
  * flight finish (closing them after an 8 s grace period), then closes the stores; the
- * process exits by 10 s in any case.
+ * process exits by 9.5 s in any case (a cluster's primary, which waits for its workers,
+ * by 10 s). A signal that comes while the server is still starting (opening its stores)
+ * ends it at once: nothing is being served yet.
  *
  * With WORKERS above 1 this process becomes the cluster's primary (src/workers.ts) and
  * each worker it forks runs this same file as the server above, on the shared port.
@@ -18,8 +20,8 @@ import { runPrimary } from './workers.js';
 
 /** Requests in flight get this long to finish after SIGTERM; then their connections are closed. */
 const SHUTDOWN_GRACE_MS = 8_000;
-/** The process is gone by then, whatever still holds it (a store that does not close). */
-const SHUTDOWN_DEADLINE_MS = 10_000;
+/** The process is gone by then, whatever still holds it (a store that does not close); before the primary's 10 s. */
+const SHUTDOWN_DEADLINE_MS = 9_500;
 
 function readConfig(): Config {
   try {
@@ -42,7 +44,16 @@ async function main(): Promise<void> {
     runPrimary(config.workers.count, logger);
     return;
   }
+  // Until the server is up, a signal simply ends the process (exit code 0, as for a clean stop).
+  const stopBeforeStart = (signal: string) => {
+    logger.info({ signal }, 'stopped while starting');
+    process.exit(0);
+  };
+  process.on('SIGTERM', stopBeforeStart);
+  process.on('SIGINT', stopBeforeStart);
   const { app, close } = await composeApp(config, logger);
+  process.off('SIGTERM', stopBeforeStart);
+  process.off('SIGINT', stopBeforeStart);
 
   const { host, port } = config.listen;
   const server = createHttpServer(app, config.listen);
@@ -71,18 +82,17 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     server.close(() => {
-      void close().then(
-        () => {
-          logger.info('stopped');
-          // A worker's channel to the primary would keep it alive; everything else is closed.
-          cluster.worker?.disconnect();
-        },
-        (err: unknown) => {
-          // A store that fails to close must leave a log line and a failing exit code, not an unhandled rejection.
-          logger.error({ err }, 'closing the stores failed');
-          process.exitCode = 1;
-        },
-      );
+      void close()
+        .then(
+          () => logger.info('stopped'),
+          (err: unknown) => {
+            // A store that fails to close must leave a log line and a failing exit code, not an unhandled rejection.
+            logger.error({ err }, 'closing the stores failed');
+            process.exitCode = 1;
+          },
+        )
+        // A worker's channel to the primary would keep it alive; everything else is closed.
+        .finally(() => cluster.worker?.disconnect());
     });
     server.closeIdleConnections();
   };
