@@ -45,7 +45,8 @@ export const passkeysEnv = z
     NODE_ENV: z.string().optional(),
     PUBLIC_ORIGIN: z
       .url({ protocol: /^https?$/, message: 'must be an http:// or https:// origin, e.g. https://login.example.com' })
-      .refine((value) => new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin only: scheme, host and port, no path')
+      // zod runs this after a failed URL check too, so it must not throw on a non-URL.
+      .refine((value) => !URL.canParse(value) || new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin only: scheme, host and port, no path')
       .optional(),
   })
   .superRefine((env, ctx) => {
