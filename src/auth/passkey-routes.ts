@@ -73,7 +73,17 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
   const { passkeys, csrf, limits, timeouts, clock } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
-  const site = (req: Request): Site => siteOf(deps.origin ?? `${req.protocol}://${req.get('host') ?? ''}`);
+  /**
+   * The site of the ceremony: PUBLIC_ORIGIN, else the origin the request came to, from its
+   * Host header; a request without one (HTTP/1.0) or with one that is not host[:port] has none.
+   */
+  const site = (req: Request): Site => {
+    if (deps.origin !== undefined) return siteOf(deps.origin);
+    const claimed = `${req.protocol}://${req.get('host') ?? ''}`;
+    const url = URL.canParse(claimed) ? new URL(claimed) : undefined;
+    if (!url || url.href !== `${url.origin}/`) throw new HttpError(400, 'invalid_request');
+    return siteOf(url.origin);
+  };
   const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request');
