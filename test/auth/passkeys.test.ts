@@ -1,7 +1,8 @@
 /**
  * Passkeys over HTTP, with a software authenticator making real WebAuthn responses (the
  * browser path is test/browser/passkeys.test.ts): what is accepted, and every way a
- * response is refused: another credential's signature, tampered client data, a replay,
+ * response is refused: another credential's signature, tampered client data, a valid
+ * signature made for another origin or RP ID (sign-in and adding), a replay,
  * an expired or never-issued challenge, a counter that went back, a challenge issued for
  * another account; and the per-IP limits and the lockout on passkey attempts.
  */
@@ -98,9 +99,33 @@ test('a signature from another credential and tampered client data are refused',
   assertError(tampered.res, 401, 'passkey_failed');
   const phished = await passkeySignIn(app, new SoftwareAuthenticator('https://evil.example'), {});
   assertError(phished.res, 401, 'passkey_failed');
-  const wrongSite = await passkeySignIn(app, authenticator, { tamper: (clientData) => (clientData.origin = 'https://evil.example') });
-  assertError(wrongSite.res, 401, 'passkey_failed');
   assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
+});
+
+test("a validly signed assertion of a known passkey is refused for another origin or another site's RP ID", async (t) => {
+  const { app, authenticator } = await setup(t);
+  // What a phishing page relaying the challenge would get: the browser signs its own origin.
+  const wrongOrigin = await passkeySignIn(app, authenticator, { origin: 'https://evil.example' });
+  assertError(wrongOrigin.res, 401, 'passkey_failed');
+  await assertSignedOut(wrongOrigin.agent);
+  assert.match(app.logs(), /Unexpected authentication response origin/, 'refused by the origin check');
+  // The right origin in the client data, but the authenticator data made for another RP ID.
+  const wrongRpId = await passkeySignIn(app, authenticator, { rpId: 'evil.example' });
+  assertError(wrongRpId.res, 401, 'passkey_failed');
+  await assertSignedOut(wrongRpId.agent);
+  assert.match(app.logs(), /Unexpected RP ID hash/, 'refused by the RP ID check');
+  assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
+});
+
+test('a new passkey validly signed for another origin or RP ID is not added', async (t) => {
+  const { app, owner } = await setup(t);
+  for (const how of [{ origin: 'https://evil.example' }, { rpId: 'evil.example' }]) {
+    const options = (await post(owner, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
+    assertError(await post(owner, '/passkeys', { response: new SoftwareAuthenticator(ORIGIN).register(options, how) }), 400, 'passkey_not_added');
+  }
+  assert.match(app.logs(), /Unexpected registration response origin/);
+  assert.match(app.logs(), /Unexpected RP ID hash/);
+  assert.equal((await app.stores.passkeys.listFor((await app.stores.users.findByUsername('alice'))?.id ?? -1)).length, 1, 'only the first one');
 });
 
 test('a replayed response is refused: each challenge is taken once', async (t) => {
