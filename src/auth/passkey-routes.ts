@@ -6,7 +6,7 @@
  * limit as high as the pictures', since the sign-in page asks for one on every view for
  * the browser's autofill), then the response (counted with the sign-in posts).
  * Every post passes the same-origin and CSRF checks; adding and removing also need the
- * signed-in session. Signing in with a passkey regenerates the session like a password.
+ * signed-in session, and adding a recent sign-in (passkeys.ts). Signing in with a passkey regenerates the session like a password.
  */
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Router, type Request } from 'express';
@@ -18,7 +18,7 @@ import type { Csrf } from '../session/csrf.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
 import type { Passkey } from '../storage/ports.js';
 import { networkOf } from './lockout.js';
-import { PASSKEY_NAME_MAX_LENGTH, PasskeyError, siteOf, type Passkeys, type Site } from './passkeys.js';
+import { PASSKEY_NAME_MAX_LENGTH, PasskeyError, siteOf, type Passkeys, type SignedInUser, type Site } from './passkeys.js';
 import { CSRF_TOKEN_PATH, guardedPostOf, noStore, signIn } from './routes.js';
 
 export interface PasskeyRouteDeps {
@@ -63,7 +63,7 @@ const addBody = z.object({
 const removeBody = z.object({ id: base64url });
 
 /** The signed-in account; a post from a page whose session ended is refused. */
-function signedInUser(req: Request): { id: number; username: string } {
+function signedInUser(req: Request): SignedInUser {
   const user = req.session.user;
   if (!user) throw new HttpError(401, 'signed_out');
   return user;

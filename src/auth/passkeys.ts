@@ -5,7 +5,11 @@
  * The model:
  * - A signed-in person adds a passkey (a discoverable credential, user verification
  *   required) and may list and remove theirs. Credentials live in the storage layer's
- *   PasskeyRepository, beside the accounts; never in the session.
+ *   PasskeyRepository, beside the accounts; never in the session. Adding one needs a
+ *   recent sign-in (RECENT_SIGN_IN_MS): a passkey outlives the session and any password
+ *   change, so a stolen or unattended session must not be able to plant one. Removing
+ *   needs only the session: it takes a way in away and never adds one, and it is what
+ *   the owner does after losing a device.
  * - Every ceremony starts with a challenge the server makes and keeps in the
  *   WebAuthnChallengeStore with what it is for (sign-in, or adding a passkey to one
  *   account) and its expiry. A response names its challenge inside the signed
@@ -68,6 +72,8 @@ export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
 /** Passkeys one account may have: enough for every device, and a bound on the table (the passkey_limit message says 10). */
 export const MAX_PASSKEYS_PER_ACCOUNT = 10;
 export const PASSKEY_NAME_MAX_LENGTH = 64;
+/** Adding a passkey needs a sign-in (password or passkey) at most this long ago; else reauth_required. */
+export const RECENT_SIGN_IN_MS = 10 * 60_000;
 
 /** Where the ceremony happens: the origin the browser reports, and the RP ID (its host name). */
 export interface Site {
@@ -100,12 +106,19 @@ export interface PasskeysDeps {
   clock: () => number;
 }
 
+/** The signed-in account, with when it signed in (the session's). */
+export interface SignedInUser {
+  id: number;
+  username: string;
+  signedInAt: number;
+}
+
 export interface Passkeys {
   list(userId: number): Promise<Passkey[]>;
-  /** Options for adding a passkey to the account (its existing ones excluded). */
-  registrationOptions(user: { id: number; username: string }, site: Site): Promise<PublicKeyCredentialCreationOptionsJSON>;
-  /** Verifies a new passkey's response and stores it under `name`. */
-  register(user: { id: number }, response: RegistrationResponseJSON, name: string, site: Site): Promise<Passkey>;
+  /** Options for adding a passkey to the account (its existing ones excluded); needs a recent sign-in. */
+  registrationOptions(user: SignedInUser, site: Site): Promise<PublicKeyCredentialCreationOptionsJSON>;
+  /** Verifies a new passkey's response and stores it under `name`; needs a recent sign-in. */
+  register(user: SignedInUser, response: RegistrationResponseJSON, name: string, site: Site): Promise<Passkey>;
   /** Options for signing in with any passkey of this site (discoverable credentials). */
   authenticationOptions(site: Site): Promise<PublicKeyCredentialRequestOptionsJSON>;
   /** Verifies a sign-in response from `network`; resolves to the account it signs in. */
@@ -138,10 +151,17 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
     return challenge;
   }
 
+  /** Refuses to add a passkey to a session whose sign-in is not recent. */
+  function requireRecentSignIn(user: SignedInUser): void {
+    const age = clock() - user.signedInAt;
+    if (age > RECENT_SIGN_IN_MS) throw new PasskeyError(403, 'reauth_required', `signed in ${Math.round(age / 1000)} s ago`);
+  }
+
   return {
     list: (userId) => repository.listFor(userId),
 
     async registrationOptions(user, site) {
+      requireRecentSignIn(user);
       const existing = await repository.listFor(user.id);
       if (existing.length >= MAX_PASSKEYS_PER_ACCOUNT) throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');
       const options = await generateRegistrationOptions({
@@ -160,6 +180,7 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
     },
 
     async register(user, response, name, site) {
+      requireRecentSignIn(user);
       const challenge = await take(response.response.clientDataJSON, 'add-passkey', user.id);
       if ((await repository.listFor(user.id)).length >= MAX_PASSKEYS_PER_ACCOUNT) {
         throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import { PASSKEY_CHALLENGE_TTL_MS } from '../../src/auth/passkeys.js';
+import { PASSKEY_CHALLENGE_TTL_MS, RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { SoftwareAuthenticator, type AssertOptions } from '../helpers/authenticator.js';
 import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
 import {
@@ -212,6 +212,34 @@ test('adding and removing need the signed-in session, the form token and the sam
   assert.equal(removed.body.message, 'Passkey "Laptop" removed.');
   assertError(await post(owner, '/passkeys/remove', { id: authenticator.id }), 404, 'passkey_not_found');
   assertError((await passkeySignIn(app, authenticator)).res, 401, 'passkey_failed');
+});
+
+test('adding a passkey needs a recent sign-in; removing one does not', async (t) => {
+  const { app, owner, authenticator } = await setup(t);
+  // Options taken while the sign-in was recent are no good once it is not.
+  const options = (await post(owner, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
+  app.clock.advance(RECENT_SIGN_IN_MS);
+  await post(owner, '/passkeys/options').expect(200); // exactly the limit is still recent
+  app.clock.advance(1);
+  assertError(await post(owner, '/passkeys/options'), 403, 'reauth_required');
+  const late = await post(owner, '/passkeys', { response: new SoftwareAuthenticator(ORIGIN).register(options) });
+  assertError(late, 403, 'reauth_required');
+  assert.equal(late.body.error.message, 'For your security, sign in again to add a passkey.');
+  const zh = await post(owner, '/passkeys/options').set('Accept-Language', 'zh-CN');
+  assertError(zh, 403, 'reauth_required');
+  assert.equal(zh.body.error.message, '为了你的账号安全，请重新登录后再添加通行密钥。');
+  const userId = (await app.stores.users.findByUsername('alice'))?.id ?? -1;
+  assert.equal((await app.stores.passkeys.listFor(userId)).length, 1, 'nothing added');
+  await assertHomeGreets(owner, 'alice'); // still signed in
+
+  // A fresh sign-in, with the passkey here, allows adding again.
+  const { agent, res } = await passkeySignIn(app, authenticator);
+  assertSignedInResponse(res);
+  await openPage(agent, '/');
+  await addPasskey(agent, 'Phone');
+  app.clock.advance(RECENT_SIGN_IN_MS + 1);
+  await post(agent, '/passkeys/remove', { id: authenticator.id }).expect(200);
+  assert.deepEqual((await app.stores.passkeys.listFor(userId)).map((passkey) => passkey.name), ['Phone']);
 });
 
 test('an account holds at most 10 passkeys; the same credential is not added twice', async (t) => {
