@@ -18,9 +18,9 @@
  *   and expiry, and only then verifies the response against it. So a challenge is good
  *   once, and a replayed response is refused before any signature work.
  * - Signing in: the credential id picks the account; the lockout (lockout.ts) applies as
- *   for a password: a locked account or network is refused exactly like a wrong
- *   assertion, and a failed assertion for a known credential counts as a failure for its
- *   account from that network. The signature counter must move forward (or stay 0 on
+ *   for a password, except the all-networks lock (a passkey cannot be guessed): a locked
+ *   network is refused exactly like a wrong assertion, and a failed assertion for a known
+ *   credential counts as a failure for its account from that network and over all. The signature counter must move forward (or stay 0 on
  *   authenticators that keep none); the new value is stored with one conditional update.
  * - The relying party is the public origin: PUBLIC_ORIGIN when set (required in
  *   production), else the origin the request came to (development and tests, e.g.
@@ -230,7 +230,8 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
       // An unknown credential names no account: nothing to count it against (the per-IP limits still do).
       if (!passkey) throw new PasskeyError(401, 'passkey_failed', 'unknown credential');
       // Counted as a failure now (atomically with the lock check), taken back on success.
-      const attempt = await lockout.begin(passkey.username, network);
+      // A passkey cannot be guessed: only its network's lock refuses it (lockout.ts).
+      const attempt = await lockout.begin(passkey.username, network, { accountWide: false });
       const failed = (reason: string) => new PasskeyError(401, 'passkey_failed', reason);
       if (!attempt) throw failed('locked');
       const handle = response.response.userHandle;

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { LOCKOUT_DEFAULTS } from '../../src/auth/lockout.js';
 import { PASSKEY_CHALLENGE_TTL_MS, RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { SoftwareAuthenticator, type AssertOptions } from '../helpers/authenticator.js';
 import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
@@ -18,7 +19,10 @@ import {
   assertSignedInResponse,
   assertSignedOut,
   csrfTokenOf,
+  loadCaptcha,
+  openForm,
   openPage,
+  postForm,
   sessionCookie,
   signIn,
   type Agent,
@@ -178,6 +182,42 @@ test('the lockout applies: failed assertions count for the account, and a locked
 
   app.clock.advance(61_000);
   assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
+});
+
+test('guessing over many networks locks passwords from a new network, not a passkey; passkey failures still count', async (t) => {
+  // The app trusts one proxy hop: X-Forwarded-For is the client's address.
+  const { app, authenticator } = await setup(t, { trustProxyHops: 1 });
+  const passwordFrom = async (ip: string, password: string) => {
+    const agent = app.agent();
+    const captchaId = await openForm(agent);
+    const captcha = await loadCaptcha(app, agent, captchaId);
+    return postForm(agent, '/login', { username: 'alice', password, captcha, captchaId }).set('X-Forwarded-For', ip);
+  };
+  const passkeyFrom = async (ip: string, how: AssertOptions = {}) => {
+    const agent = app.agent();
+    await openPage(agent, '/login');
+    const options = (await post(agent, '/passkeys/sign-in/options').set('X-Forwarded-For', ip).expect(200)).body.options as PublicKeyCredentialRequestOptionsJSON;
+    return post(agent, '/passkeys/sign-in', { response: authenticator.assert(options, RP_ID, how) }).set('X-Forwarded-For', ip);
+  };
+  const accountFailures = () =>
+    (app.db.prepare("SELECT failures FROM failed_logins WHERE key = 'account:alice'").get() as { failures: number } | undefined)?.failures;
+
+  for (let i = 0; i < LOCKOUT_DEFAULTS.accountAfterFailures; i += 1) {
+    assertError(await passwordFrom(`10.${i}.0.1`, 'not the password'), 401, 'bad_credentials');
+  }
+  assertError(await passwordFrom('192.0.2.9', PASSWORD), 401, 'bad_credentials');
+  assertSignedInResponse(await passkeyFrom('203.0.113.7'));
+
+  // A failed passkey from another new network is counted on the account like a wrong password.
+  const before = accountFailures() ?? 0;
+  assertError(await passkeyFrom('198.51.100.7', { signWith: SoftwareAuthenticator.otherKey() }), 401, 'passkey_failed');
+  assert.equal(accountFailures(), before + 1);
+  // The per-network lock still refuses a passkey: five failures lock that network.
+  for (let i = 1; i < LOCKOUT_DEFAULTS.afterFailures; i += 1) {
+    assertError(await passkeyFrom('198.51.100.7', { signWith: SoftwareAuthenticator.otherKey() }), 401, 'passkey_failed');
+  }
+  assertError(await passkeyFrom('198.51.100.7'), 401, 'passkey_failed');
+  assertError(await passwordFrom('192.0.2.9', PASSWORD), 401, 'bad_credentials');
 });
 
 test('passkey posts count against the per-IP limits: responses with the sign-in posts, challenges on their own', async (t) => {
