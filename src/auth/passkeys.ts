@@ -40,7 +40,6 @@ import {
 import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from '@simplewebauthn/server/helpers';
 import { z } from 'zod';
 import type { ErrorCode } from '../i18n/messages.js';
-import { defaultsOf } from '../options.js';
 import { PasskeyTakenError, type Passkey, type PasskeyRepository, type WebAuthnChallenge, type WebAuthnChallengeStore } from '../storage/ports.js';
 import type { Lockout } from './lockout.js';
 
@@ -64,8 +63,6 @@ export interface PasskeyConfig {
   /** The public origin (scheme://host[:port]); undefined: the origin each request came to. */
   origin: string | undefined;
 }
-
-export const PASSKEY_DEFAULTS: PasskeyConfig = defaultsOf(passkeysEnv);
 
 /** How long a challenge stays good: WebAuthn's recommended ceremony timeout. */
 export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
