@@ -179,9 +179,6 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
     async register(user, response, name, site) {
       requireRecentSignIn(user);
       const challenge = await take(response.response.clientDataJSON, 'add-passkey', user.id);
-      if ((await repository.listFor(user.id)).length >= MAX_PASSKEYS_PER_ACCOUNT) {
-        throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');
-      }
       let verification;
       try {
         verification = await verifyRegistrationResponse({
@@ -207,7 +204,8 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
         lastUsedAt: undefined,
       };
       try {
-        await repository.add(passkey);
+        // The limit is checked again in the insert itself: concurrent adds cannot pass it.
+        if (!(await repository.add(passkey, MAX_PASSKEYS_PER_ACCOUNT))) throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');
       } catch (err) {
         if (err instanceof PasskeyTakenError) throw new PasskeyError(409, 'passkey_exists', 'credential id stored already');
         throw err;
