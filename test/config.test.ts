@@ -69,6 +69,9 @@ test('cross-field checks name every variable they compare', () => {
     [{ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) }, ['PUBLIC_ORIGIN', 'NODE_ENV=production']],
     [{ PUBLIC_ORIGIN: 'https://login.example.com/sign-in' }, ['PUBLIC_ORIGIN', 'origin only']],
     [{ PUBLIC_ORIGIN: 'ftp://login.example.com' }, ['PUBLIC_ORIGIN']],
+    // Not a URL at all: the origin-only check must not throw on it (zod runs it after the failed URL check).
+    [{ PUBLIC_ORIGIN: 'login.example.com' }, ['PUBLIC_ORIGIN', 'http:// or https://']],
+    [{ PUBLIC_ORIGIN: 'https://' }, ['PUBLIC_ORIGIN']],
     [{ WORKERS: '2' }, ['WORKERS', 'REDIS_URL', 'DATABASE_URL']],
     [{ WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:6379' }, ['WORKERS', 'DATABASE_URL']],
   ] as const) {

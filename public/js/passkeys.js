@@ -9,7 +9,9 @@
  * webauthn", conditional mediation), one is started at load. Starting the button's
  * ceremony aborts the autofill one (the library does); it is offered again after.
  * Home page: add a passkey (optionally named), remove one. Messages go to the page's
- * live region; an error takes the focus, as on the sign-in form.
+ * live region; an error takes the focus, as on the sign-in form. Adding needs a recent
+ * sign-in: when the server asks for one, the message carries a button that submits the
+ * page's sign-out form (a POST), next in the tab order after the focused message.
  */
 $(function () {
   'use strict';
@@ -46,10 +48,15 @@ $(function () {
     });
   }
 
+  /** The server's error ({code, message}) of a failed post, if it sent one. */
+  function errorOf(failure) {
+    return failure && failure.xhr && failure.xhr.responseJSON && failure.xhr.responseJSON.error;
+  }
+
   /** The message for a failure, or '' for one the person caused on purpose elsewhere (an aborted ceremony). */
   function messageFor(failure) {
     if (failure && failure.xhr) {
-      var error = failure.xhr.responseJSON && failure.xhr.responseJSON.error;
+      var error = errorOf(failure);
       return error && error.message ? error.message : $('[data-network-error]').data('network-error');
     }
     if (failure && failure.name === 'AbortError') return '';
@@ -57,8 +64,9 @@ $(function () {
     return texts.error;
   }
 
-  function showError(message) {
+  function showError(message, $action) {
     var $alert = $('<div class="alert alert-danger py-2" role="alert" tabindex="-1">').text(message);
+    if ($action) $alert.append($('<div class="mt-2">').append($action));
     $status.empty().append($alert);
     $alert.trigger('focus');
   }
@@ -164,7 +172,11 @@ $(function () {
           },
           function (failure) {
             busy($add, false);
-            showError(messageFor(failure) || texts.error);
+            var $signInAgain =
+              (errorOf(failure) || {}).code === 'reauth_required'
+                ? $('<button id="passkey-reauth" type="submit" form="sign-out-form" class="btn btn-sm btn-danger">').text(texts.reauth)
+                : undefined;
+            showError(messageFor(failure) || texts.error, $signInAgain);
           },
         );
     });

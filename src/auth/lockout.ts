@@ -21,6 +21,11 @@
  * (FAILURE_MEMORY_MS). While locked, the route answers exactly as for a wrong password,
  * and a refused attempt does not count (so a lock ends at most `maxMs` after the last
  * counted failure).
+ *
+ * A passkey cannot be guessed, so a passkey sign-in (`begin(…, { accountWide: false })`)
+ * is still counted on both keys (its failures add to a campaign's count like any other)
+ * but refused only by its network's lock: an owner with a passkey signs in from a new
+ * network during a campaign that locks passwords there.
  */
 import { z } from 'zod';
 import { defaultsOf, envInteger } from '../options.js';
@@ -92,23 +97,31 @@ export interface Attempt {
   succeeded(): Promise<void>;
 }
 
+export interface BeginOptions {
+  /**
+   * Whether the all-networks lock refuses the attempt (default true); false for a way in
+   * that cannot be guessed (a passkey): the attempt is still counted on the account.
+   */
+  accountWide?: boolean;
+}
+
 export interface Lockout {
   /**
    * Starts an attempt on `username` from `network`: undefined when it must be refused
    * without comparing the password (locked; not counted), else the counted attempt.
    */
-  begin(username: string, network: string): Promise<Attempt | undefined>;
+  begin(username: string, network: string, options?: BeginOptions): Promise<Attempt | undefined>;
 }
 
 export function createLockout(store: FailedLoginStore, policy: LockoutPolicy, clock: () => number = Date.now): Lockout {
   const rules = lockRules(policy);
   return {
-    async begin(username, network) {
+    async begin(username, network, { accountWide = true } = {}) {
       const account = username.toLowerCase();
       const networkCount = { key: `network:${account}@${network}`, rule: rules.network, enforce: true };
       // The account-wide lock spares networks the account signed in from.
-      const known = await store.knowsNetwork(account, network, clock() - KNOWN_NETWORK_MS);
-      const accountCount = { key: `account:${account}`, rule: rules.account, enforce: !known };
+      const enforced = accountWide && !(await store.knowsNetwork(account, network, clock() - KNOWN_NETWORK_MS));
+      const accountCount = { key: `account:${account}`, rule: rules.account, enforce: enforced };
       const reservations = await store.tryAttempt([networkCount, accountCount], clock());
       if (!reservations) return undefined;
       return {

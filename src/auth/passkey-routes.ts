@@ -6,7 +6,7 @@
  * limit as high as the pictures', since the sign-in page asks for one on every view for
  * the browser's autofill), then the response (counted with the sign-in posts).
  * Every post passes the same-origin and CSRF checks; adding and removing also need the
- * signed-in session. Signing in with a passkey regenerates the session like a password.
+ * signed-in session, and adding a recent sign-in (passkeys.ts). Signing in with a passkey regenerates the session like a password.
  */
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Router, type Request } from 'express';
@@ -18,7 +18,7 @@ import type { Csrf } from '../session/csrf.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
 import type { Passkey } from '../storage/ports.js';
 import { networkOf } from './lockout.js';
-import { PASSKEY_NAME_MAX_LENGTH, PasskeyError, siteOf, type Passkeys, type Site } from './passkeys.js';
+import { PASSKEY_NAME_MAX_LENGTH, PasskeyError, siteOf, type Passkeys, type SignedInUser, type Site } from './passkeys.js';
 import { CSRF_TOKEN_PATH, guardedPostOf, noStore, signIn } from './routes.js';
 
 export interface PasskeyRouteDeps {
@@ -63,7 +63,7 @@ const addBody = z.object({
 const removeBody = z.object({ id: base64url });
 
 /** The signed-in account; a post from a page whose session ended is refused. */
-function signedInUser(req: Request): { id: number; username: string } {
+function signedInUser(req: Request): SignedInUser {
   const user = req.session.user;
   if (!user) throw new HttpError(401, 'signed_out');
   return user;
@@ -73,7 +73,17 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
   const { passkeys, csrf, limits, timeouts, clock } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
-  const site = (req: Request): Site => siteOf(deps.origin ?? `${req.protocol}://${req.get('host') ?? ''}`);
+  /**
+   * The site of the ceremony: PUBLIC_ORIGIN, else the origin the request came to, from its
+   * Host header; a request without one (HTTP/1.0) or with one that is not host[:port] has none.
+   */
+  const site = (req: Request): Site => {
+    if (deps.origin !== undefined) return siteOf(deps.origin);
+    const claimed = `${req.protocol}://${req.get('host') ?? ''}`;
+    const url = URL.canParse(claimed) ? new URL(claimed) : undefined;
+    if (!url || url.href !== `${url.origin}/`) throw new HttpError(400, 'invalid_request');
+    return siteOf(url.origin);
+  };
   const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request');

@@ -5,7 +5,11 @@
  * The model:
  * - A signed-in person adds a passkey (a discoverable credential, user verification
  *   required) and may list and remove theirs. Credentials live in the storage layer's
- *   PasskeyRepository, beside the accounts; never in the session.
+ *   PasskeyRepository, beside the accounts; never in the session. Adding one needs a
+ *   recent sign-in (RECENT_SIGN_IN_MS): a passkey outlives the session and any password
+ *   change, so a stolen or unattended session must not be able to plant one. Removing
+ *   needs only the session: it takes a way in away and never adds one, and it is what
+ *   the owner does after losing a device.
  * - Every ceremony starts with a challenge the server makes and keeps in the
  *   WebAuthnChallengeStore with what it is for (sign-in, or adding a passkey to one
  *   account) and its expiry. A response names its challenge inside the signed
@@ -14,9 +18,9 @@
  *   and expiry, and only then verifies the response against it. So a challenge is good
  *   once, and a replayed response is refused before any signature work.
  * - Signing in: the credential id picks the account; the lockout (lockout.ts) applies as
- *   for a password: a locked account or network is refused exactly like a wrong
- *   assertion, and a failed assertion for a known credential counts as a failure for its
- *   account from that network. The signature counter must move forward (or stay 0 on
+ *   for a password, except the all-networks lock (a passkey cannot be guessed): a locked
+ *   network is refused exactly like a wrong assertion, and a failed assertion for a known
+ *   credential counts as a failure for its account from that network and over all. The signature counter must move forward (or stay 0 on
  *   authenticators that keep none); the new value is stored with one conditional update.
  * - The relying party is the public origin: PUBLIC_ORIGIN when set (required in
  *   production), else the origin the request came to (development and tests, e.g.
@@ -36,7 +40,6 @@ import {
 import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from '@simplewebauthn/server/helpers';
 import { z } from 'zod';
 import type { ErrorCode } from '../i18n/messages.js';
-import { defaultsOf } from '../options.js';
 import { PasskeyTakenError, type Passkey, type PasskeyRepository, type WebAuthnChallenge, type WebAuthnChallengeStore } from '../storage/ports.js';
 import type { Lockout } from './lockout.js';
 
@@ -45,7 +48,8 @@ export const passkeysEnv = z
     NODE_ENV: z.string().optional(),
     PUBLIC_ORIGIN: z
       .url({ protocol: /^https?$/, message: 'must be an http:// or https:// origin, e.g. https://login.example.com' })
-      .refine((value) => new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin only: scheme, host and port, no path')
+      // zod runs this after a failed URL check too, so it must not throw on a non-URL.
+      .refine((value) => !URL.canParse(value) || new URL(value).origin === value.replace(/\/$/, ''), 'must be an origin only: scheme, host and port, no path')
       .optional(),
   })
   .superRefine((env, ctx) => {
@@ -60,13 +64,13 @@ export interface PasskeyConfig {
   origin: string | undefined;
 }
 
-export const PASSKEY_DEFAULTS: PasskeyConfig = defaultsOf(passkeysEnv);
-
 /** How long a challenge stays good: WebAuthn's recommended ceremony timeout. */
 export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
 /** Passkeys one account may have: enough for every device, and a bound on the table (the passkey_limit message says 10). */
 export const MAX_PASSKEYS_PER_ACCOUNT = 10;
 export const PASSKEY_NAME_MAX_LENGTH = 64;
+/** Adding a passkey needs a sign-in (password or passkey) at most this long ago; else reauth_required. */
+export const RECENT_SIGN_IN_MS = 10 * 60_000;
 
 /** Where the ceremony happens: the origin the browser reports, and the RP ID (its host name). */
 export interface Site {
@@ -99,12 +103,19 @@ export interface PasskeysDeps {
   clock: () => number;
 }
 
+/** The signed-in account, with when it signed in (the session's). */
+export interface SignedInUser {
+  id: number;
+  username: string;
+  signedInAt: number;
+}
+
 export interface Passkeys {
   list(userId: number): Promise<Passkey[]>;
-  /** Options for adding a passkey to the account (its existing ones excluded). */
-  registrationOptions(user: { id: number; username: string }, site: Site): Promise<PublicKeyCredentialCreationOptionsJSON>;
-  /** Verifies a new passkey's response and stores it under `name`. */
-  register(user: { id: number }, response: RegistrationResponseJSON, name: string, site: Site): Promise<Passkey>;
+  /** Options for adding a passkey to the account (its existing ones excluded); needs a recent sign-in. */
+  registrationOptions(user: SignedInUser, site: Site): Promise<PublicKeyCredentialCreationOptionsJSON>;
+  /** Verifies a new passkey's response and stores it under `name`; needs a recent sign-in. */
+  register(user: SignedInUser, response: RegistrationResponseJSON, name: string, site: Site): Promise<Passkey>;
   /** Options for signing in with any passkey of this site (discoverable credentials). */
   authenticationOptions(site: Site): Promise<PublicKeyCredentialRequestOptionsJSON>;
   /** Verifies a sign-in response from `network`; resolves to the account it signs in. */
@@ -137,10 +148,17 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
     return challenge;
   }
 
+  /** Refuses to add a passkey to a session whose sign-in is not recent. */
+  function requireRecentSignIn(user: SignedInUser): void {
+    const age = clock() - user.signedInAt;
+    if (age > RECENT_SIGN_IN_MS) throw new PasskeyError(403, 'reauth_required', `signed in ${Math.round(age / 1000)} s ago`);
+  }
+
   return {
     list: (userId) => repository.listFor(userId),
 
     async registrationOptions(user, site) {
+      requireRecentSignIn(user);
       const existing = await repository.listFor(user.id);
       if (existing.length >= MAX_PASSKEYS_PER_ACCOUNT) throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');
       const options = await generateRegistrationOptions({
@@ -159,10 +177,8 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
     },
 
     async register(user, response, name, site) {
+      requireRecentSignIn(user);
       const challenge = await take(response.response.clientDataJSON, 'add-passkey', user.id);
-      if ((await repository.listFor(user.id)).length >= MAX_PASSKEYS_PER_ACCOUNT) {
-        throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');
-      }
       let verification;
       try {
         verification = await verifyRegistrationResponse({
@@ -188,7 +204,8 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
         lastUsedAt: undefined,
       };
       try {
-        await repository.add(passkey);
+        // The limit is checked again in the insert itself: concurrent adds cannot pass it.
+        if (!(await repository.add(passkey, MAX_PASSKEYS_PER_ACCOUNT))) throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');
       } catch (err) {
         if (err instanceof PasskeyTakenError) throw new PasskeyError(409, 'passkey_exists', 'credential id stored already');
         throw err;
@@ -208,7 +225,8 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
       // An unknown credential names no account: nothing to count it against (the per-IP limits still do).
       if (!passkey) throw new PasskeyError(401, 'passkey_failed', 'unknown credential');
       // Counted as a failure now (atomically with the lock check), taken back on success.
-      const attempt = await lockout.begin(passkey.username, network);
+      // A passkey cannot be guessed: only its network's lock refuses it (lockout.ts).
+      const attempt = await lockout.begin(passkey.username, network, { accountWide: false });
       const failed = (reason: string) => new PasskeyError(401, 'passkey_failed', reason);
       if (!attempt) throw failed('locked');
       const handle = response.response.userHandle;

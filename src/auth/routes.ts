@@ -57,7 +57,7 @@ export const noStore: RequestHandler = (_req, res, next) => {
   next();
 };
 
-export const requireJson: RequestHandler = (req, _res, next) => {
+const requireJson: RequestHandler = (req, _res, next) => {
   if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type');
   next();
 };

@@ -66,6 +66,7 @@ const en = {
   passkeyCancelled: 'No passkey was used: the request was cancelled or timed out.',
   passkeyUnsupported: 'This browser cannot use passkeys.',
   passkeyError: 'Your browser could not use a passkey here. Try again.',
+  passkeyReauth: 'Sign out and sign in again',
   passkeySignIn: 'Sign in with a passkey',
   passkeySignInHelp: 'No password or captcha needed.',
   passkeySigningIn: 'Waiting for your passkey…',
@@ -98,6 +99,7 @@ const en = {
     passkey_exists: 'This passkey is already registered.',
     passkey_limit: 'An account can have at most 10 passkeys. Remove one first.',
     passkey_not_found: 'That passkey does not exist or was already removed.',
+    reauth_required: 'For your security, sign in again to add a passkey.',
     signed_out: 'You are signed out. Sign in again.',
   },
 };
@@ -165,6 +167,7 @@ const zhCN: Messages = {
   passkeyCancelled: '未使用通行密钥：请求已取消或超时。',
   passkeyUnsupported: '此浏览器无法使用通行密钥。',
   passkeyError: '浏览器无法在此使用通行密钥，请重试。',
+  passkeyReauth: '退出并重新登录',
   passkeySignIn: '使用通行密钥登录',
   passkeySignInHelp: '无需密码和验证码。',
   passkeySigningIn: '正在等待通行密钥…',
@@ -197,6 +200,7 @@ const zhCN: Messages = {
     passkey_exists: '该通行密钥已注册。',
     passkey_limit: '每个账号最多可有 10 个通行密钥，请先移除一个。',
     passkey_not_found: '该通行密钥不存在或已被移除。',
+    reauth_required: '为了你的账号安全，请重新登录后再添加通行密钥。',
     signed_out: '你已退出登录，请重新登录。',
   },
 };

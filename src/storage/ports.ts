@@ -107,8 +107,13 @@ export type NewPasskey = Omit<Passkey, 'lastUsedAt'>;
 
 /** Passkeys, kept with the accounts they belong to. */
 export interface PasskeyRepository {
-  /** Throws PasskeyTakenError when the credential id is stored already (for any account). */
-  add(passkey: NewPasskey): Promise<void>;
+  /**
+   * Stores the passkey unless its account holds `maxPerAccount` already (resolves false).
+   * The count and the insert are one atomic step across processes, so concurrent adds
+   * never take an account past the limit. Throws PasskeyTakenError when the credential
+   * id is stored already (for any account).
+   */
+  add(passkey: NewPasskey, maxPerAccount: number): Promise<boolean>;
   /** The passkey with the username of its account. */
   find(id: string): Promise<(Passkey & { username: string }) | undefined>;
   /** The account's passkeys, oldest first. */

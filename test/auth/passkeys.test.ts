@@ -1,14 +1,16 @@
 /**
  * Passkeys over HTTP, with a software authenticator making real WebAuthn responses (the
  * browser path is test/browser/passkeys.test.ts): what is accepted, and every way a
- * response is refused: another credential's signature, tampered client data, a replay,
+ * response is refused: another credential's signature, tampered client data, a valid
+ * signature made for another origin or RP ID (sign-in and adding), a replay,
  * an expired or never-issued challenge, a counter that went back, a challenge issued for
  * another account; and the per-IP limits and the lockout on passkey attempts.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import { PASSKEY_CHALLENGE_TTL_MS } from '../../src/auth/passkeys.js';
+import { LOCKOUT_DEFAULTS } from '../../src/auth/lockout.js';
+import { PASSKEY_CHALLENGE_TTL_MS, RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { SoftwareAuthenticator, type AssertOptions } from '../helpers/authenticator.js';
 import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
 import {
@@ -17,7 +19,10 @@ import {
   assertSignedInResponse,
   assertSignedOut,
   csrfTokenOf,
+  loadCaptcha,
+  openForm,
   openPage,
+  postForm,
   sessionCookie,
   signIn,
   type Agent,
@@ -98,9 +103,33 @@ test('a signature from another credential and tampered client data are refused',
   assertError(tampered.res, 401, 'passkey_failed');
   const phished = await passkeySignIn(app, new SoftwareAuthenticator('https://evil.example'), {});
   assertError(phished.res, 401, 'passkey_failed');
-  const wrongSite = await passkeySignIn(app, authenticator, { tamper: (clientData) => (clientData.origin = 'https://evil.example') });
-  assertError(wrongSite.res, 401, 'passkey_failed');
   assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
+});
+
+test("a validly signed assertion of a known passkey is refused for another origin or another site's RP ID", async (t) => {
+  const { app, authenticator } = await setup(t);
+  // What a phishing page relaying the challenge would get: the browser signs its own origin.
+  const wrongOrigin = await passkeySignIn(app, authenticator, { origin: 'https://evil.example' });
+  assertError(wrongOrigin.res, 401, 'passkey_failed');
+  await assertSignedOut(wrongOrigin.agent);
+  assert.match(app.logs(), /Unexpected authentication response origin/, 'refused by the origin check');
+  // The right origin in the client data, but the authenticator data made for another RP ID.
+  const wrongRpId = await passkeySignIn(app, authenticator, { rpId: 'evil.example' });
+  assertError(wrongRpId.res, 401, 'passkey_failed');
+  await assertSignedOut(wrongRpId.agent);
+  assert.match(app.logs(), /Unexpected RP ID hash/, 'refused by the RP ID check');
+  assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
+});
+
+test('a new passkey validly signed for another origin or RP ID is not added', async (t) => {
+  const { app, owner } = await setup(t);
+  for (const how of [{ origin: 'https://evil.example' }, { rpId: 'evil.example' }]) {
+    const options = (await post(owner, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
+    assertError(await post(owner, '/passkeys', { response: new SoftwareAuthenticator(ORIGIN).register(options, how) }), 400, 'passkey_not_added');
+  }
+  assert.match(app.logs(), /Unexpected registration response origin/);
+  assert.match(app.logs(), /Unexpected RP ID hash/);
+  assert.equal((await app.stores.passkeys.listFor((await app.stores.users.findByUsername('alice'))?.id ?? -1)).length, 1, 'only the first one');
 });
 
 test('a replayed response is refused: each challenge is taken once', async (t) => {
@@ -155,6 +184,42 @@ test('the lockout applies: failed assertions count for the account, and a locked
   assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
 });
 
+test('guessing over many networks locks passwords from a new network, not a passkey; passkey failures still count', async (t) => {
+  // The app trusts one proxy hop: X-Forwarded-For is the client's address.
+  const { app, authenticator } = await setup(t, { trustProxyHops: 1 });
+  const passwordFrom = async (ip: string, password: string) => {
+    const agent = app.agent();
+    const captchaId = await openForm(agent);
+    const captcha = await loadCaptcha(app, agent, captchaId);
+    return postForm(agent, '/login', { username: 'alice', password, captcha, captchaId }).set('X-Forwarded-For', ip);
+  };
+  const passkeyFrom = async (ip: string, how: AssertOptions = {}) => {
+    const agent = app.agent();
+    await openPage(agent, '/login');
+    const options = (await post(agent, '/passkeys/sign-in/options').set('X-Forwarded-For', ip).expect(200)).body.options as PublicKeyCredentialRequestOptionsJSON;
+    return post(agent, '/passkeys/sign-in', { response: authenticator.assert(options, RP_ID, how) }).set('X-Forwarded-For', ip);
+  };
+  const accountFailures = () =>
+    (app.db.prepare("SELECT failures FROM failed_logins WHERE key = 'account:alice'").get() as { failures: number } | undefined)?.failures;
+
+  for (let i = 0; i < LOCKOUT_DEFAULTS.accountAfterFailures; i += 1) {
+    assertError(await passwordFrom(`10.${i}.0.1`, 'not the password'), 401, 'bad_credentials');
+  }
+  assertError(await passwordFrom('192.0.2.9', PASSWORD), 401, 'bad_credentials');
+  assertSignedInResponse(await passkeyFrom('203.0.113.7'));
+
+  // A failed passkey from another new network is counted on the account like a wrong password.
+  const before = accountFailures() ?? 0;
+  assertError(await passkeyFrom('198.51.100.7', { signWith: SoftwareAuthenticator.otherKey() }), 401, 'passkey_failed');
+  assert.equal(accountFailures(), before + 1);
+  // The per-network lock still refuses a passkey: five failures lock that network.
+  for (let i = 1; i < LOCKOUT_DEFAULTS.afterFailures; i += 1) {
+    assertError(await passkeyFrom('198.51.100.7', { signWith: SoftwareAuthenticator.otherKey() }), 401, 'passkey_failed');
+  }
+  assertError(await passkeyFrom('198.51.100.7'), 401, 'passkey_failed');
+  assertError(await passwordFrom('192.0.2.9', PASSWORD), 401, 'bad_credentials');
+});
+
 test('passkey posts count against the per-IP limits: responses with the sign-in posts, challenges on their own', async (t) => {
   const { app, authenticator } = await setup(t, { ipRateLimits: { postsPerMinute: 3, postsPerHour: 100, imagesPerMinute: 3 } });
   // The setup made 1 challenge (adding) and 2 posts (password sign-in, adding the passkey).
@@ -189,6 +254,34 @@ test('adding and removing need the signed-in session, the form token and the sam
   assertError((await passkeySignIn(app, authenticator)).res, 401, 'passkey_failed');
 });
 
+test('adding a passkey needs a recent sign-in; removing one does not', async (t) => {
+  const { app, owner, authenticator } = await setup(t);
+  // Options taken while the sign-in was recent are no good once it is not.
+  const options = (await post(owner, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
+  app.clock.advance(RECENT_SIGN_IN_MS);
+  await post(owner, '/passkeys/options').expect(200); // exactly the limit is still recent
+  app.clock.advance(1);
+  assertError(await post(owner, '/passkeys/options'), 403, 'reauth_required');
+  const late = await post(owner, '/passkeys', { response: new SoftwareAuthenticator(ORIGIN).register(options) });
+  assertError(late, 403, 'reauth_required');
+  assert.equal(late.body.error.message, 'For your security, sign in again to add a passkey.');
+  const zh = await post(owner, '/passkeys/options').set('Accept-Language', 'zh-CN');
+  assertError(zh, 403, 'reauth_required');
+  assert.equal(zh.body.error.message, '为了你的账号安全，请重新登录后再添加通行密钥。');
+  const userId = (await app.stores.users.findByUsername('alice'))?.id ?? -1;
+  assert.equal((await app.stores.passkeys.listFor(userId)).length, 1, 'nothing added');
+  await assertHomeGreets(owner, 'alice'); // still signed in
+
+  // A fresh sign-in, with the passkey here, allows adding again.
+  const { agent, res } = await passkeySignIn(app, authenticator);
+  assertSignedInResponse(res);
+  await openPage(agent, '/');
+  await addPasskey(agent, 'Phone');
+  app.clock.advance(RECENT_SIGN_IN_MS + 1);
+  await post(agent, '/passkeys/remove', { id: authenticator.id }).expect(200);
+  assert.deepEqual((await app.stores.passkeys.listFor(userId)).map((passkey) => passkey.name), ['Phone']);
+});
+
 test('an account holds at most 10 passkeys; the same credential is not added twice', async (t) => {
   const { owner, authenticator } = await setup(t);
   const options = (await post(owner, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
@@ -198,7 +291,12 @@ test('an account holds at most 10 passkeys; the same credential is not added twi
     'the browser is told which authenticators have one already',
   );
   assertError(await post(owner, '/passkeys', { response: authenticator.register(options) }), 409, 'passkey_exists');
-  for (let i = 2; i <= 10; i += 1) await addPasskey(owner, `Key ${i}`);
+  for (let i = 2; i <= 9; i += 1) await addPasskey(owner, `Key ${i}`);
+  // Two ceremonies started with room for one: the second to finish is refused.
+  const first = (await post(owner, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
+  const second = (await post(owner, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
+  assert.equal((await post(owner, '/passkeys', { response: new SoftwareAuthenticator(ORIGIN).register(first) })).status, 201);
+  assertError(await post(owner, '/passkeys', { response: new SoftwareAuthenticator(ORIGIN).register(second) }), 409, 'passkey_limit');
   assertError(await post(owner, '/passkeys/options'), 409, 'passkey_limit');
 });
 

@@ -3,7 +3,8 @@
  * axe-core over every page and state of the app, in English and in Chinese: sign-in,
  * sign-up (with the strength hint), a sign-in error, a picture that failed to load, the
  * audio playing and the audio failing, home without and with a passkey (added through a
- * virtual authenticator), a passkey sign-in refused, and a 404 page. Each must have no violation
+ * virtual authenticator), adding one refused for want of a recent sign-in, a passkey
+ * sign-in refused, and a 404 page. Each must have no violation
  * of WCAG 2.0, 2.1 and 2.2 A and AA rules. Saves a screenshot of each state to
  * test-output/a11y/ (the README's pictures come from there).
  */
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
+import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { build } from '../helpers/build.js';
 import { SCREENSHOT_DIR, addVirtualAuthenticator, openInBrowser, waitForCaptcha } from '../helpers/browser.js';
 
@@ -84,6 +86,12 @@ for (const locale of ['en', 'zh-CN'] as const) {
     await page.click('#passkey-add');
     await page.waitForSelector('#passkey-list .passkey');
     await check('home-passkeys');
+
+    // Adding once the sign-in is no longer recent: the message with its sign-in-again button.
+    app.clock.advance(RECENT_SIGN_IN_MS + 1);
+    await page.click('#passkey-add');
+    await page.waitForSelector('#passkey-status #passkey-reauth');
+    await check('home-reauth');
 
     // A passkey the server no longer knows is refused with a message that takes the focus.
     const alice = await app.stores.users.findByUsername('alice');

@@ -2,11 +2,13 @@
 /**
  * Signing in with the keyboard alone, in Chromium: the Tab order of the form, Listen and
  * New picture by key, Enter to submit, and after a miss the focus on the message and an
- * empty answer field; and adding, using and removing a passkey the same way.
+ * empty answer field; and adding, using and removing a passkey the same way, and signing
+ * in again when adding one needs a recent sign-in.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { build } from '../helpers/build.js';
 import { addVirtualAuthenticator, openInBrowser, waitForCaptcha, waitForNewCaptcha } from '../helpers/browser.js';
 
@@ -118,4 +120,18 @@ test('a person adds a passkey, signs in with it and removes it, with the keyboar
   await page.waitForSelector('#passkeys-none:not([hidden])');
   assert.equal(await page.evaluate(() => document.activeElement?.closest('#passkey-status') !== null), true);
   assert.match((await page.evaluate(() => document.activeElement?.textContent)) ?? '', /Passkey "Laptop" removed\./);
+
+  // Once the sign-in is no longer recent, adding asks for a new one: the focus goes to the
+  // message, and Tab to its button, which signs out (a POST) for the person to sign in again.
+  app.clock.advance(RECENT_SIGN_IN_MS + 1);
+  await tab(page, 'Tab', 'passkey-name');
+  await tab(page, 'Tab', 'passkey-add');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#passkey-status .alert-danger');
+  assert.equal(await page.evaluate(() => document.activeElement === document.querySelector('#passkey-status .alert')), true, 'the focus is on the message');
+  assert.match((await page.textContent('#passkey-status')) ?? '', /For your security, sign in again to add a passkey\./);
+  await tab(page, 'Tab', 'passkey-reauth');
+  await Promise.all([page.waitForURL(`${base}/login`), page.keyboard.press('Enter')]);
+  await waitForCaptcha(page);
+  assert.equal((await authenticator.credentials()).length, 1, 'no new credential was made');
 });

@@ -3,7 +3,9 @@
  * responses (ES256 keys from node:crypto, "none" attestation, CBOR through the same
  * library the server uses), so the server's verification runs in full. The browser tests
  * use Chromium's virtual authenticator instead; this one lets a test do what a device
- * would not: sign with another key, tamper with what was signed, turn its counter back.
+ * would not: sign with another key, tamper with what was signed, turn its counter back,
+ * or sign (validly) for another site than the one it was made for, as a phishing page's
+ * relay or a mixed-up client would.
  */
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type {
@@ -27,7 +29,15 @@ function counterBytes(counter: number): Buffer {
   return bytes;
 }
 
-export interface AssertOptions {
+/** What a response is signed for, instead of the authenticator's origin and the options' RP ID. */
+export interface SiteOptions {
+  /** The origin in the (signed) client data. */
+  origin?: string;
+  /** The RP ID whose SHA-256 hash the (signed) authenticator data carries. */
+  rpId?: string;
+}
+
+export interface AssertOptions extends SiteOptions {
   /** Sign with this key instead of the credential's own (a response from another credential). */
   signWith?: KeyObject;
   /** Report this counter (the credential's own counts up by one per assertion otherwise). */
@@ -55,7 +65,7 @@ export class SoftwareAuthenticator {
     return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   }
 
-  register(options: PublicKeyCredentialCreationOptionsJSON): RegistrationResponseJSON {
+  register(options: PublicKeyCredentialCreationOptionsJSON, how: SiteOptions = {}): RegistrationResponseJSON {
     this.#userHandle = options.user.id;
     const jwk = this.#keys.publicKey.export({ format: 'jwk' });
     const coseKey = new Map<number, number | Uint8Array>([
@@ -68,7 +78,7 @@ export class SoftwareAuthenticator {
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(this.credentialId.length);
     const authData = Buffer.concat([
-      sha256(options.rp.id ?? ''),
+      sha256(how.rpId ?? options.rp.id ?? ''),
       Buffer.from([FLAG_USER_PRESENT | FLAG_USER_VERIFIED | FLAG_ATTESTED_DATA]),
       counterBytes(this.#counter),
       Buffer.alloc(16), // AAGUID: none
@@ -81,7 +91,7 @@ export class SoftwareAuthenticator {
       ['attStmt', new Map()],
       ['authData', new Uint8Array(authData)],
     ]) as never);
-    const clientDataJSON = JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: this.origin, crossOrigin: false });
+    const clientDataJSON = JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: how.origin ?? this.origin, crossOrigin: false });
     return {
       id: this.id,
       rawId: this.id,
@@ -94,8 +104,8 @@ export class SoftwareAuthenticator {
 
   assert(options: PublicKeyCredentialRequestOptionsJSON, rpId: string, how: AssertOptions = {}): AuthenticationResponseJSON {
     this.#counter = how.counter ?? this.#counter + 1;
-    const authData = Buffer.concat([sha256(rpId), Buffer.from([FLAG_USER_PRESENT | FLAG_USER_VERIFIED]), counterBytes(this.#counter)]);
-    const clientData: Record<string, unknown> = { type: 'webauthn.get', challenge: how.challenge ?? options.challenge, origin: this.origin, crossOrigin: false };
+    const authData = Buffer.concat([sha256(how.rpId ?? rpId), Buffer.from([FLAG_USER_PRESENT | FLAG_USER_VERIFIED]), counterBytes(this.#counter)]);
+    const clientData: Record<string, unknown> = { type: 'webauthn.get', challenge: how.challenge ?? options.challenge, origin: how.origin ?? this.origin, crossOrigin: false };
     const signed = JSON.stringify(clientData);
     const signature = sign('sha256', Buffer.concat([authData, sha256(signed)]), how.signWith ?? this.#keys.privateKey);
     how.tamper?.(clientData);

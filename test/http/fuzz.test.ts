@@ -4,7 +4,8 @@
  * characters, lone surrogates, huge values; with no cookie, with a sign-in page's cookie
  * and token, or with a signed-in session and its token). None may get a 5xx, the process must keep serving, and no account may change.
  * Then raw request lines over a socket (fetch cannot send `*` or other odd targets): a
- * fixed list of known oddities and generated ones, none answered with a 5xx.
+ * fixed list of known oddities and generated ones, none answered with a 5xx; and passkey
+ * ceremonies without a usable Host (which names the site when PUBLIC_ORIGIN is unset).
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -132,8 +133,8 @@ test(`${RUNS} malformed requests: no 5xx, the process serves on, no account chan
   assert.doesNotMatch(app.logs(), /"level":50/, 'no request failed with an error');
 });
 
-/** Sends one raw request and returns the status code of the answer (0 if the connection closed without one). */
-function rawRequest(base: string, method: string, target: string): Promise<number> {
+/** Sends raw request text and returns the status code of the answer (0 if the connection closed without one). */
+function rawExchange(base: string, request: string): Promise<number> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname);
@@ -141,9 +142,15 @@ function rawRequest(base: string, method: string, target: string): Promise<numbe
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => (answer += chunk));
     socket.on('error', reject);
-    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)));
-    socket.end(`${method} ${target} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: application/json\r\nConnection: close\r\n\r\n`);
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1] ?? 0)));
+    socket.end(request);
   });
+}
+
+/** Sends one raw request line (with a Host) and returns the status code of the answer. */
+function rawRequest(base: string, method: string, target: string): Promise<number> {
+  const { host } = new URL(base);
+  return rawExchange(base, `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n`);
 }
 
 /** An answer below 500; CONNECT may also be closed unanswered (Node's server does that without a tunnel handler). */
@@ -168,5 +175,34 @@ test('no request line gets a 5xx: `OPTIONS *`, absolute and odd targets, generat
     }),
     { numRuns: 500, seed: 20261203 },
   );
+  assert.doesNotMatch(app.logs(), /"level":50/, 'no request failed with an error');
+});
+
+test('without PUBLIC_ORIGIN, a passkey post with no Host (HTTP/1.0) or a malformed one is a 400, not a 500', async (t) => {
+  const app = await build(t);
+  const base = await serve(t, app);
+  // A sign-in page's cookie and token: the posts pass every check before the site is read.
+  const page = await fetch(`${base}/login`);
+  const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const token = /<meta name="csrf-token" content="([^"]+)">/.exec(await page.text())?.[1] ?? '';
+  const post = (path: string, version: string, host: string | undefined, body = '{}') =>
+    rawExchange(
+      base,
+      `POST ${path} HTTP/${version}\r\n${host === undefined ? '' : `Host: ${host}\r\n`}Accept: application/json\r\nContent-Type: application/json\r\n` +
+        `Cookie: ${cookie}\r\nX-CSRF-Token: ${token}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  const { host } = new URL(base);
+  assert.equal(await post('/passkeys/sign-in/options', '1.1', host), 200, 'the cookie and token pass');
+  const response = {
+    id: 'AAAA',
+    rawId: 'AAAA',
+    type: 'public-key',
+    clientExtensionResults: {},
+    response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+  };
+  for (const [version, badHost] of [['1.0', undefined], ['1.1', '[::1'], ['1.1', 'a b'], ['1.1', 'example.com/path'], ['1.1', 'user@example.com']] as const) {
+    assert.equal(await post('/passkeys/sign-in/options', version, badHost), 400, `options, Host ${String(badHost)}`);
+    assert.equal(await post('/passkeys/sign-in', version, badHost, JSON.stringify({ response })), 400, `sign-in, Host ${String(badHost)}`);
+  }
   assert.doesNotMatch(app.logs(), /"level":50/, 'no request failed with an error');
 });

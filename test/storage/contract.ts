@@ -55,6 +55,9 @@ function record(expiresInMs: number, username?: string): SessionData {
   };
 }
 
+/** A passkey limit the tests that are not about it never reach. */
+const LIMIT = 100;
+
 const unique = (label: string) => `${label}-${Math.random().toString(36).slice(2)}`;
 
 export function storageContract(name: string, setup: (t: TestContext) => Promise<ContractBackEnd>): void {
@@ -228,9 +231,9 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
       name: `key ${id}`,
       createdAt,
     });
-    await a.passkeys.add(passkey('cred-2', alice.id, 2_000));
-    await b.passkeys.add(passkey('cred-1', alice.id, 1_000));
-    await a.passkeys.add(passkey('cred-3', bob.id, 3_000));
+    await a.passkeys.add(passkey('cred-2', alice.id, 2_000), LIMIT);
+    await b.passkeys.add(passkey('cred-1', alice.id, 1_000), LIMIT);
+    await a.passkeys.add(passkey('cred-3', bob.id, 3_000), LIMIT);
     assert.deepEqual(await b.passkeys.find('cred-2'), { ...passkey('cred-2', alice.id, 2_000), lastUsedAt: undefined, username: 'alice' });
     assert.equal(await a.passkeys.find('cred-9'), undefined);
     assert.deepEqual(
@@ -238,9 +241,9 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
       ['cred-1', 'cred-2'],
       "the account's own, oldest first",
     );
-    const race = await Promise.allSettled([a, b].map((handle) => handle.passkeys.add(passkey('cred-4', bob.id, 4_000))));
+    const race = await Promise.allSettled([a, b].map((handle) => handle.passkeys.add(passkey('cred-4', bob.id, 4_000), LIMIT)));
     assert.equal(race.filter((result) => result.status === 'fulfilled').length, 1, 'a credential id is stored once');
-    await assert.rejects(a.passkeys.add(passkey('cred-1', bob.id, 5_000)), PasskeyTakenError, 'also for another account');
+    await assert.rejects(a.passkeys.add(passkey('cred-1', bob.id, 5_000), LIMIT), PasskeyTakenError, 'also for another account');
 
     assert.equal(await a.passkeys.remove(bob.id, 'cred-1'), false, "bob cannot remove alice's passkey");
     assert.equal(await b.passkeys.remove(alice.id, 'cred-1'), true);
@@ -249,11 +252,28 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     assert.deepEqual((await a.passkeys.listFor(alice.id)).map((key) => key.id), ['cred-2']);
   });
 
+  test(`${name}: an account's passkey limit holds under concurrent adds over two handles`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const dave = await a.users.create('dave', 'hash');
+    const erin = await a.users.create('erin', 'hash');
+    const add = (handle: Stores, id: string, userId: number) =>
+      handle.passkeys.add({ id, userId, publicKey: new Uint8Array([7]), counter: 0, transports: [], name: id, createdAt: 1 }, 10);
+    await add(a, 'erin-1', erin.id);
+    const added = await Promise.all(Array.from({ length: 12 }, (_, i) => add(i % 2 ? a : b, `dave-${i}`, dave.id)));
+    assert.equal(added.filter(Boolean).length, 10, 'exactly the limit is added');
+    assert.equal((await b.passkeys.listFor(dave.id)).length, 10);
+    assert.equal(await add(b, 'dave-12', dave.id), false, 'and no more later');
+    assert.equal(await add(a, 'erin-2', erin.id), true, "another account's count is its own");
+    const [oldest] = await a.passkeys.listFor(dave.id);
+    assert.equal(await b.passkeys.remove(dave.id, oldest?.id ?? ''), true);
+    assert.equal(await add(b, 'dave-12', dave.id), true, 'room again after a removal');
+  });
+
   test(`${name}: a passkey's counter only moves forward: of concurrent uses reporting one counter, one is recorded`, async (t) => {
     const [a, b] = await twoHandles(t);
     const carol = await a.users.create('carol', 'hash');
     const add = (id: string, counter: number) =>
-      a.passkeys.add({ id, userId: carol.id, publicKey: new Uint8Array([9]), counter, transports: [], name: id, createdAt: 1 });
+      a.passkeys.add({ id, userId: carol.id, publicKey: new Uint8Array([9]), counter, transports: [], name: id, createdAt: 1 }, LIMIT);
     await add('counting', 5);
     const uses = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).passkeys.recordUse('counting', 6, 1_000 + i)));
     assert.equal(uses.filter(Boolean).length, 1);

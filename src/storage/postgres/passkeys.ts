@@ -1,8 +1,11 @@
 /**
  * Passkeys in PostgreSQL, beside the accounts (migrations/postgres/002). The credential
- * id is the primary key, so a credential cannot be stored twice; recordUse is one
- * conditional UPDATE, so of two sign-ins reporting the same counter on any number of
- * instances only one writes.
+ * id is the primary key, so a credential cannot be stored twice. add counts and inserts
+ * in one transaction holding the account's row lock (SELECT … FOR UPDATE on users), so
+ * adds to one account wait for each other and the count cannot go stale before the
+ * insert (under READ COMMITTED, a plain INSERT … SELECT count would let two adds both see
+ * room). recordUse is one conditional UPDATE, so of two sign-ins reporting the same
+ * counter on any number of instances only one writes.
  */
 import { PasskeyTakenError, type NewPasskey, type Passkey, type PasskeyRepository } from '../ports.js';
 import type { PgPool } from './pool.js';
@@ -24,15 +27,27 @@ const UNIQUE_VIOLATION = '23505';
 export class PostgresPasskeyRepository implements PasskeyRepository {
   constructor(private readonly pool: PgPool) {}
 
-  async add(passkey: NewPasskey): Promise<void> {
+  async add(passkey: NewPasskey, maxPerAccount: number): Promise<boolean> {
+    const client = await this.pool.connect();
+    let reusable = true;
     try {
-      await this.pool.query(
-        'INSERT INTO passkeys (id, user_id, public_key, counter, transports, name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [passkey.id, passkey.userId, Buffer.from(passkey.publicKey), passkey.counter, passkey.transports.join(','), passkey.name, passkey.createdAt],
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [passkey.userId]);
+      // A new statement, so a new snapshot: it sees the passkeys of every add that held the lock before.
+      const { rowCount } = await client.query(
+        `INSERT INTO passkeys (id, user_id, public_key, counter, transports, name, created_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE (SELECT count(*) FROM passkeys WHERE user_id = $2) < $8`,
+        [passkey.id, passkey.userId, Buffer.from(passkey.publicKey), passkey.counter, passkey.transports.join(','), passkey.name, passkey.createdAt, maxPerAccount],
       );
+      await client.query('COMMIT');
+      return rowCount === 1;
     } catch (err) {
+      // A client whose transaction cannot be rolled back (a lost connection) is discarded.
+      await client.query('ROLLBACK').catch(() => (reusable = false));
       if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new PasskeyTakenError(passkey.id);
       throw err;
+    } finally {
+      client.release(!reusable);
     }
   }
 

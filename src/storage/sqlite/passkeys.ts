@@ -1,7 +1,10 @@
 /**
  * Passkeys in SQLite, beside the accounts. The credential id is the primary key, so a
- * credential cannot be stored twice; recordUse is one conditional UPDATE, so of two
- * sign-ins reporting the same counter only one writes, even from two processes.
+ * credential cannot be stored twice; add is one INSERT … SELECT that counts the
+ * account's passkeys, and recordUse one conditional UPDATE: each takes the database's
+ * write lock for the whole statement (one writer at a time, even from two processes), so
+ * the limit holds under concurrent adds and of two sign-ins reporting the same counter
+ * only one writes.
  */
 import { PasskeyTakenError, type NewPasskey, type Passkey, type PasskeyRepository } from '../ports.js';
 import type { SqliteDatabase } from './database.js';
@@ -25,8 +28,9 @@ export class SqlitePasskeyRepository implements PasskeyRepository {
   readonly #remove;
 
   constructor(db: SqliteDatabase) {
-    this.#insert = db.prepare<[string, number, Buffer, number, string, string, number]>(
-      'INSERT INTO passkeys (id, user_id, public_key, counter, transports, name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    this.#insert = db.prepare<[string, number, Buffer, number, string, string, number, number, number]>(
+      `INSERT INTO passkeys (id, user_id, public_key, counter, transports, name, created_at)
+       SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM passkeys WHERE user_id = ?) < ?`,
     );
     this.#find = db.prepare<[string], PasskeyRow & { username: string }>(
       'SELECT passkeys.*, users.username FROM passkeys JOIN users ON users.id = passkeys.user_id WHERE passkeys.id = ?',
@@ -38,9 +42,9 @@ export class SqlitePasskeyRepository implements PasskeyRepository {
     this.#remove = db.prepare<[string, number]>('DELETE FROM passkeys WHERE id = ? AND user_id = ?');
   }
 
-  async add(passkey: NewPasskey): Promise<void> {
+  async add(passkey: NewPasskey, maxPerAccount: number): Promise<boolean> {
     try {
-      this.#insert.run(
+      const { changes } = this.#insert.run(
         passkey.id,
         passkey.userId,
         Buffer.from(passkey.publicKey),
@@ -48,7 +52,10 @@ export class SqlitePasskeyRepository implements PasskeyRepository {
         passkey.transports.join(','),
         passkey.name,
         passkey.createdAt,
+        passkey.userId,
+        maxPerAccount,
       );
+      return changes === 1;
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new PasskeyTakenError(passkey.id);
       throw err;
