@@ -128,6 +128,11 @@ $(function () {
     event.preventDefault();
     $status.empty();
     $submit.prop('disabled', true).text($form.data('busy-label'));
-    send(false);
+    // A strength hint answered after sign-up would set the cookie of the session sign-up
+    // replaced, signing the person out again: no new hint, and sign-up waits for one on its way.
+    clearTimeout(strengthTimer);
+    $.when(strengthRequest).always(function () {
+      send(false);
+    });
   });
 });

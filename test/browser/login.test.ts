@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import type { Route } from 'playwright-core';
 import { build } from '../helpers/build.js';
 import { SCREENSHOT_DIR, captchaState, openInBrowser, waitForCaptcha, waitForNewCaptcha } from '../helpers/browser.js';
 
@@ -76,6 +77,38 @@ test('a newcomer registers in the browser, guided by the strength hint', async (
   await page.fill('#captcha', app.answers.at(-1) as string);
   await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
   assert.match(await page.textContent('#greeting') ?? '', /Hello, newcomer!/);
+});
+
+test('a strength hint still on its way when sign-up is sent cannot undo the sign-up (its cookie would be the replaced session)', async (t) => {
+  const app = await build(t);
+  const { base, page } = await openInBrowser(t, app);
+  await page.goto(`${base}/register`);
+  await waitForCaptcha(page);
+  await page.fill('#username', 'newcomer');
+  await page.fill('#captcha', app.answers.at(-1) as string);
+
+  // The hint is held in the browser until the submit has been handled.
+  const events: string[] = [];
+  let heldHint: Route | undefined;
+  const hintHeld = new Promise<void>((resolve) => {
+    void page.route('**/password-strength', (route) => {
+      heldHint = route;
+      resolve();
+    });
+  });
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && new URL(request.url()).pathname === '/register') events.push('sign-up sent');
+  });
+  await page.fill('#password', 'violet kettle drums at midnight');
+  await hintHeld;
+  await page.click('#submit');
+  await page.waitForSelector('#submit:disabled');
+  events.push('hint released');
+  await heldHint?.continue();
+  await page.waitForURL(`${base}/`);
+  assert.deepEqual(events, ['hint released', 'sign-up sent'], 'sign-up waits for the hint');
+  await page.reload();
+  assert.match(await page.textContent('#greeting') ?? '', /Hello, newcomer!/, 'still signed in');
 });
 
 test('a picture refused by the per-IP limit says why instead of showing a broken image', async (t) => {
