@@ -6,7 +6,7 @@
  * restarts keep people signed in without anyone committing a secret.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const DEV_SECRET_FILE = 'session-secret';
@@ -20,6 +20,8 @@ export function loadOrCreateDevSecret(dataDir: string): string {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const secret = randomBytes(32).toString('base64url');
+  // With Redis and PostgreSQL nothing else may have made the data folder (SQLite makes it otherwise).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
 }

@@ -16,3 +16,11 @@ test('the development secret is generated once, kept private and reused', (t) =>
   t.after(() => rmSync(other, { recursive: true, force: true }));
   assert.notEqual(loadOrCreateDevSecret(other), first, 'each data folder gets its own secret');
 });
+
+test('the data folder is made (owner-only) when nothing else made it, as with Redis and PostgreSQL', (t) => {
+  const parent = mkdtempSync(path.join(tmpdir(), 'secret-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  const dir = path.join(parent, 'data', 'instance-a');
+  assert.ok(loadOrCreateDevSecret(dir).length >= 32);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+});
