@@ -6,7 +6,8 @@
  * limit as high as the pictures', since the sign-in page asks for one on every view for
  * the browser's autofill), then the response (counted with the sign-in posts).
  * Every post passes the same-origin and CSRF checks; adding and removing also need the
- * signed-in session, and adding a recent sign-in (passkeys.ts). Signing in with a passkey regenerates the session like a password.
+ * signed-in session, and adding a recent sign-in (passkeys.ts). Signing in with a
+ * passkey regenerates the session like a password.
  */
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Router, type Request } from 'express';

@@ -20,8 +20,9 @@
  * - Signing in: the credential id picks the account; the lockout (lockout.ts) applies as
  *   for a password, except the all-networks lock (a passkey cannot be guessed): a locked
  *   network is refused exactly like a wrong assertion, and a failed assertion for a known
- *   credential counts as a failure for its account from that network and over all. The signature counter must move forward (or stay 0 on
- *   authenticators that keep none); the new value is stored with one conditional update.
+ *   credential counts as a failure for its account from that network and over all. The
+ *   signature counter must move forward (or stay 0 on authenticators that keep none);
+ *   the new value is stored with one conditional update.
  * - The relying party is the public origin: PUBLIC_ORIGIN when set (required in
  *   production), else the origin the request came to (development and tests, e.g.
  *   http://localhost:3000; browsers allow WebAuthn on localhost without HTTPS, but not on
