@@ -107,16 +107,22 @@ function kill(pid: number, signal: NodeJS.Signals | 0): boolean {
 
 const parentOf = (pid: number): number => Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 
-test('WORKERS=2 on the compiled server: two processes serve one port, a captcha fetched at one is answered at the other, a dead worker is replaced, SIGTERM ends all within 10 s', { timeout: 120_000 }, async (t) => {
-  const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT_DIR, encoding: 'utf8' });
-  assert.equal(built.status, 0, built.stdout + built.stderr);
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'workers-'));
+/** A data folder, a Redis prefix and a PostgreSQL database of this test's own, with alice's account in them. */
+async function sharedStoresWithAlice(t: TestContext, label: string): Promise<{ dataDir: string; prefix: string; databaseUrl: string }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `${label}-`));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const prefix = redisPrefix(t);
   const databaseUrl = await postgresDatabase(t);
   const stores = await openStores({ dataDir, redisUrl: TEST_REDIS_URL, redisKeyPrefix: prefix, databaseUrl, pruneIntervalMs: 0 });
   await stores.users.create(alice.username, await hashPassword(alice.password, TEST_SCRYPT));
   await stores.close();
+  return { dataDir, prefix, databaseUrl };
+}
+
+test('WORKERS=2 on the compiled server: two processes serve one port, a captcha fetched at one is answered at the other, a dead worker is replaced, SIGTERM ends all within 10 s', { timeout: 120_000 }, async (t) => {
+  const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT_DIR, encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stdout + built.stderr);
+  const { dataDir, prefix, databaseUrl } = await sharedStoresWithAlice(t, 'workers');
 
   // No SESSION_SECRET: the primary makes the development one once, for both workers.
   const server = new ServerProcess(t, { DATA_DIR: dataDir, WORKERS: '2', REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, DATABASE_URL: databaseUrl });
@@ -199,13 +205,7 @@ test('WORKERS=2 without shared stores is refused before any worker starts, namin
 });
 
 test('two instances as processes: a session made at A is still signed in at B after A is killed with SIGKILL', { timeout: 120_000 }, async (t) => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'instances-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const prefix = redisPrefix(t);
-  const databaseUrl = await postgresDatabase(t);
-  const stores = await openStores({ dataDir, redisUrl: TEST_REDIS_URL, redisKeyPrefix: prefix, databaseUrl, pruneIntervalMs: 0 });
-  await stores.users.create(alice.username, await hashPassword(alice.password, TEST_SCRYPT));
-  await stores.close();
+  const { dataDir, prefix, databaseUrl } = await sharedStoresWithAlice(t, 'instances');
   const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, DATABASE_URL: databaseUrl, SESSION_SECRET: 'a-secret-both-instances-share-0123456789' };
   if (!existsSync(path.join(ROOT_DIR, 'dist/server.js'))) assert.equal(spawnSync('npm', ['run', 'build'], { cwd: ROOT_DIR }).status, 0);
   const a = new ServerProcess(t, { ...env, DATA_DIR: path.join(dataDir, 'a') });
