@@ -21,6 +21,14 @@ const MAX_RECONNECT_DELAY_MS = 1_000;
 /** Redis answers in well under a millisecond here; a second without an answer is an outage. */
 export const COMMAND_TIMEOUT_MS = 1_000;
 
+/** What a once-only key keeps for at least, whatever its own expiry: another process's clock may run behind. */
+const MIN_KEEP_MS = 60_000;
+
+/** The expiry of a key that must live until `expiresAt` (ms since the epoch), and at least MIN_KEEP_MS from now. */
+export function keepUntil(expiresAt: number): { type: 'PXAT'; value: number } {
+  return { type: 'PXAT', value: Math.max(expiresAt, Date.now() + MIN_KEEP_MS) };
+}
+
 export class RedisTimeoutError extends Error {
   override name = 'RedisTimeoutError';
 }

@@ -5,9 +5,7 @@
  * process whose clock runs behind cannot see a claim vanish early.
  */
 import type { SpentChallengeLedger } from '../ports.js';
-import type { RedisClient } from './client.js';
-
-const MIN_KEEP_MS = 60_000;
+import { keepUntil, type RedisClient } from './client.js';
 
 export class RedisSpentChallengeLedger implements SpentChallengeLedger {
   constructor(
@@ -18,7 +16,7 @@ export class RedisSpentChallengeLedger implements SpentChallengeLedger {
   async claim(id: string, expiresAt: number): Promise<boolean> {
     const reply = await this.client.set(`${this.prefix}spent:${id}`, '1', {
       condition: 'NX',
-      expiration: { type: 'PXAT', value: Math.max(expiresAt, Date.now() + MIN_KEEP_MS) },
+      expiration: keepUntil(expiresAt),
     });
     return reply === 'OK';
   }

@@ -5,9 +5,7 @@
  * naming one challenge, from any number of processes, exactly one gets it.
  */
 import type { WebAuthnChallenge, WebAuthnChallengeStore } from '../ports.js';
-import type { RedisClient } from './client.js';
-
-const MIN_KEEP_MS = 60_000;
+import { keepUntil, type RedisClient } from './client.js';
 
 export class RedisWebAuthnChallengeStore implements WebAuthnChallengeStore {
   constructor(
@@ -17,7 +15,7 @@ export class RedisWebAuthnChallengeStore implements WebAuthnChallengeStore {
 
   async put(challenge: string, record: WebAuthnChallenge): Promise<void> {
     await this.client.set(this.#key(challenge), JSON.stringify(record), {
-      expiration: { type: 'PXAT', value: Math.max(record.expiresAt, Date.now() + MIN_KEEP_MS) },
+      expiration: keepUntil(record.expiresAt),
     });
   }
 
