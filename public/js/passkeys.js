@@ -34,7 +34,7 @@ $(function () {
     }).catch(function (failure) {
       // A page whose form token went stale (it outlived the page cookie, or a concurrent
       // request wrote back a session copy without it) fetches a fresh one and retries once.
-      var error = failure.xhr && failure.xhr.responseJSON && failure.xhr.responseJSON.error;
+      var error = errorOf(failure);
       var tokenPath = $('[data-csrf-token-path]').data('csrf-token-path');
       if (retried || !tokenPath || !error || error.code !== 'csrf_failed') throw failure;
       return new Promise(function (resolve, reject) {
@@ -78,8 +78,16 @@ $(function () {
     $button.text(waiting ? texts.waiting : label);
   }
 
-  function isBusy($button) {
-    return $button.attr('aria-disabled') === 'true';
+  /** Starts a ceremony from a button: false (nothing to do) while it is busy or where the browser has no passkeys. */
+  function begin($button) {
+    if ($button.attr('aria-disabled') === 'true') return false;
+    $status.empty();
+    if (!webauthn.browserSupportsWebAuthn()) {
+      showError(texts.unsupported);
+      return false;
+    }
+    busy($button, true);
+    return true;
   }
 
   if ($signIn.length) {
@@ -117,13 +125,7 @@ $(function () {
     };
 
     $signIn.on('click', function () {
-      if (isBusy($signIn)) return;
-      $status.empty();
-      if (!webauthn.browserSupportsWebAuthn()) {
-        showError(texts.unsupported);
-        return;
-      }
-      busy($signIn, true);
+      if (!begin($signIn)) return;
       signInWith(false).catch(function (failure) {
         busy($signIn, false);
         var message = messageFor(failure);
@@ -148,13 +150,7 @@ $(function () {
 
     $addForm.on('submit', function (event) {
       event.preventDefault();
-      if (isBusy($add)) return;
-      $status.empty();
-      if (!webauthn.browserSupportsWebAuthn()) {
-        showError(texts.unsupported);
-        return;
-      }
-      busy($add, true);
+      if (!begin($add)) return;
       postJson('/passkeys/options', {})
         .then(function (body) {
           return webauthn.startRegistration({ optionsJSON: body.options });
