@@ -20,6 +20,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
+    /** When to try again: sent as Retry-After and as the message's {seconds}. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(code);
   }
@@ -30,18 +32,20 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string };
 }
 
-export function sendError(req: Request, res: Response, status: number, code: ErrorCode): void {
+export function sendError(req: Request, res: Response, status: number, code: ErrorCode, retryAfterSeconds?: number): void {
   res.status(status);
+  if (retryAfterSeconds !== undefined) res.set('Retry-After', String(retryAfterSeconds));
+  const message = errorMessage(req.locale, code, { seconds: String(retryAfterSeconds ?? '') });
   const wantsPage = req.method === 'GET' && req.accepts(['json', 'html']) === 'html';
   if (wantsPage) {
     const notFound = status === 404;
     res.render('error', {
       title: res.locals.t(notFound ? 'notFoundTitle' : 'errorTitle'),
-      message: errorMessage(req.locale, code),
+      message,
     });
     return;
   }
-  const body: ErrorBody = { ok: false, error: { code, message: errorMessage(req.locale, code) } };
+  const body: ErrorBody = { ok: false, error: { code, message } };
   res.json(body);
 }
 
@@ -73,13 +77,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (err instanceof HttpError) {
-      sendError(req, res, err.status, err.code);
+      sendError(req, res, err.status, err.code, err.retryAfterSeconds);
       return;
     }
     if (err instanceof StoreUnavailableError) {
       logger.warn({ err: err.cause, req: { id: req.id, method: req.method, path: req.path } }, 'store unavailable');
-      res.set('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
-      sendError(req, res, 503, 'store_unavailable');
+      sendError(req, res, 503, 'store_unavailable', STORE_RETRY_AFTER_SECONDS);
       return;
     }
     const clientError = asClientError(err);

@@ -91,6 +91,7 @@ const en = {
     cross_site_request: 'Requests from other sites are not accepted.',
     not_found: 'There is nothing at this address.',
     busy: 'The server is busy. Wait a moment, then try again.',
+    sign_in_busy: 'Many sign-ins are being checked right now. Nothing was counted against you; try again in {seconds} s.',
     store_unavailable: 'The service is briefly unavailable. Nothing you sent was lost; try again in a few seconds.',
     internal: 'Something went wrong on our side. Please try again.',
     passkey_failed: 'That passkey did not sign you in. Try again, or sign in with your password.',
@@ -192,6 +193,7 @@ const zhCN: Messages = {
     cross_site_request: '不接受来自其他网站的请求。',
     not_found: '此地址没有内容。',
     busy: '服务器繁忙，请稍候再试。',
+    sign_in_busy: '当前正在核验的登录请求较多，本次不计入失败次数，请 {seconds} 秒后再试。',
     store_unavailable: '服务暂时不可用，你提交的内容不会丢失，请几秒后再试。',
     internal: '服务器出错了，请稍后重试。',
     passkey_failed: '该通行密钥未能让你登录。请重试，或使用密码登录。',
@@ -214,8 +216,8 @@ export function translator(locale: Locale): Translate {
   return (key, params = {}) => messages[key].replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
 }
 
-export function errorMessage(locale: Locale, code: ErrorCode): string {
-  return catalogue[locale].errors[code];
+export function errorMessage(locale: Locale, code: ErrorCode, params: Record<string, string> = {}): string {
+  return catalogue[locale].errors[code].replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
 }
 
 export function isLocale(value: unknown): value is Locale {
