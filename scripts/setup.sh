@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # wrk: the load generator of npm run bench's scaling rows (the bench says so and skips them without it).
-packages=(build-essential python3 pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev wrk)
+# redis-server, postgresql: npm test starts private instances of both (scripts/test.ts); none needs to be running.
+packages=(build-essential python3 pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev wrk redis-server postgresql)
 if [[ "${1:-}" == "--with-browser" ]]; then
   packages+=(chromium fonts-wqy-microhei)
 fi

@@ -18,7 +18,7 @@ import { hashPassword } from '../src/auth/passwords.js';
 import { ROOT_DIR } from '../src/paths.js';
 import { openStores } from '../src/storage/index.js';
 import { TEST_SCRYPT } from './helpers/build.js';
-import { TEST_REDIS_URL, postgresDatabase, redisPrefix } from './helpers/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, postgresDatabase, redisPrefix } from './helpers/services.js';
 import { waitUntil } from './helpers/wait.js';
 
 const alice = { username: 'alice', password: 'correct horse battery staple' };
@@ -193,7 +193,7 @@ test('WORKERS=2 on the compiled server: two processes serve one port, a captcha 
 test('WORKERS=2 without shared stores is refused before any worker starts, naming the variables', { timeout: 30_000 }, async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'workers-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const partial: Array<Record<string, string>> = [{}, { REDIS_URL: TEST_REDIS_URL }, { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres' }];
+  const partial: Array<Record<string, string>> = [{}, { REDIS_URL: TEST_REDIS_URL }, { DATABASE_URL: TEST_DATABASE_URL }];
   for (const env of partial) {
     const server = new ServerProcess(t, { DATA_DIR: dataDir, WORKERS: '2', ...env });
     assert.equal(await server.exited, 1);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ROOT_DIR } from '../src/paths.js';
+import { TEST_DATABASE_URL } from './helpers/services.js';
 
 test('SIGTERM: no new connections, the request in flight is answered, exit 0 within 10 s', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sigterm-'));
@@ -93,7 +94,7 @@ for (const workers of [1, 2]) {
         LOG_LEVEL: 'info',
         WORKERS: String(workers),
         REDIS_URL: `redis://127.0.0.1:${port}`,
-        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+        DATABASE_URL: TEST_DATABASE_URL,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

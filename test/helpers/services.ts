@@ -1,8 +1,9 @@
 /**
  * The machine's Redis and PostgreSQL for tests: each test gets its own Redis key prefix
  * and its own PostgreSQL database, deleted when the test ends, so runs never see each
- * other's data. CI starts the services (scripts/start-services.sh); TEST_REDIS_URL and
- * TEST_DATABASE_URL (a database the test may create others from) point elsewhere.
+ * other's data. npm test (scripts/test.ts) starts private instances and names them in
+ * TEST_REDIS_URL and TEST_DATABASE_URL (a database the test may create others from); run
+ * alone, a test file falls back to the machine's (127.0.0.1:6379 and :5432).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
