@@ -3,8 +3,8 @@
  *
  * Each configurable module exports the schema of the variables it reads (with their
  * defaults, ranges and cross-field checks); this file composes them with the app-wide
- * ones, so the README's table and these schemas are the whole truth about what can be
- * set. Every problem is reported at once, each naming its variable, and nothing after
+ * ones, so docs/configuration.md's table and these schemas are the whole truth about
+ * what can be set. Every problem is reported at once, each naming its variable, and nothing after
  * start-up validates again.
  */
 import path from 'node:path';

@@ -6,7 +6,7 @@
  * virtual authenticator), adding one refused for want of a recent sign-in, a passkey
  * sign-in refused, and a 404 page. Each must have no violation
  * of WCAG 2.0, 2.1 and 2.2 A and AA rules. Saves a screenshot of each state to
- * test-output/a11y/ (the README's pictures come from there).
+ * test-output/a11y/ (the pictures in docs/images/ come from there).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
