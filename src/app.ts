@@ -99,7 +99,7 @@ export function createApp(deps: AppDeps): Express {
     clock,
   });
   const { strength } = deps;
-  const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency, strength });
+  const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency, strength, clock });
   const lockout = createLockout(deps.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
   const passkeys = createPasskeys({
     repository: deps.passkeys,

@@ -6,7 +6,9 @@
  * A post refused because the page's token went stale (the page outlived its token) is
  * retried once with a fresh token, so the person sees nothing of it; the captcha was not
  * spent by the refused post. On sign-up, the password's strength is shown as a hint
- * while the person types.
+ * while the person types, and every try sends the page's sign-up key: a try answered 503
+ * may have made the account, and the key lets a retry of this form complete it instead of
+ * hearing that the name is taken.
  */
 $(function () {
   'use strict';
@@ -16,6 +18,8 @@ $(function () {
   var $submit = $('#submit');
   var $status = $('#form-status');
   var captchaId = String($form.data('captcha-id'));
+  // attr, not data: jQuery's data() would turn a key of digits into a number.
+  var signupKey = $form.attr('data-signup-key');
   var submitLabel = $submit.text();
   var loads = 0;
 
@@ -101,7 +105,8 @@ $(function () {
         username: $('#username').val(),
         password: $('#password').val(),
         captcha: $captcha.val(),
-        captchaId: captchaId
+        captchaId: captchaId,
+        signupKey: signupKey
       })
     })
       .done(function (body) {

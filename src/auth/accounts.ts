@@ -8,17 +8,28 @@
  * PASSWORD_MIN_LENGTH characters (any Unicode, no composition rules) that the estimator
  * rates at least MIN_PASSWORD_SCORE, with the username counted as known to an attacker.
  *
+ * A sign-up answered 503 after its account was made (the session write failed, or the
+ * database's reply was lost) must not turn its own retry into "taken". Each sign-up form
+ * carries a random sign-up key (newSignupKey, made when the page is rendered, the same for
+ * every try from that page); the account keeps its SHA-256 for SIGNUP_KEY_MS. A sign-up
+ * that finds its name taken by an account made within that window with the same key hash
+ * (compared in constant time) and the same password (one scrypt verification, only once
+ * the key matched) completes it: it resolves that account, and the caller signs in. Any
+ * other client, or a wrong password, gets username_taken as before, word for word. The
+ * key itself is never stored or logged.
+ *
  * Every sign-in attempt costs one scrypt verification, whether the name is unknown or the
  * account is locked (both verify against a dummy hash), so response time reveals neither.
  * scrypt needs ~128 MiB and a core for a few hundred ms, so at most `concurrency` run at
  * once and the rest wait their turn, instead of a burst exhausting memory.
  */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { newPasswordSchema, usernameSchema } from './credentials.js';
 import type { StrengthEstimator } from './password-strength.js';
 import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
-import { UsernameTakenError, type User, type UserRepository } from '../storage/ports.js';
+import { SIGNUP_KEY_MS, UsernameTakenError, type User, type UserRepository } from '../storage/ports.js';
 import { defaultsOf, envInteger } from '../options.js';
 
 export interface AccountsOptions {
@@ -27,6 +38,8 @@ export interface AccountsOptions {
   concurrency?: number;
   /** Rates new passwords; the caller made it and closes it. */
   strength: StrengthEstimator;
+  /** Tells whether an account is young enough for its sign-up key to count. */
+  clock?: () => number;
 }
 
 export const accountsEnv = z
@@ -38,6 +51,16 @@ export const ACCOUNTS_DEFAULTS = defaultsOf(accountsEnv);
 /** Which rule a new account broke; the codes are the message catalogue's. */
 export type AccountRule = 'invalid_username' | 'invalid_password' | 'weak_password' | 'username_taken';
 
+/** A sign-up key as the form sends it: 16 random bytes or more, base64url. */
+export const signupKeySchema = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/);
+
+/** A fresh sign-up key, for one sign-up page. */
+export function newSignupKey(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+const hashOfKey = (signupKey: string) => createHash('sha256').update(signupKey).digest();
+
 export class AccountRuleError extends Error {
   override name = 'AccountRuleError';
   constructor(readonly rule: AccountRule) {
@@ -48,9 +71,11 @@ export class AccountRuleError extends Error {
 export interface Accounts {
   /**
    * Creates the account, or throws AccountRuleError naming the broken rule (and
-   * EstimatorBusyError when the strength estimator is saturated: never skipped).
+   * EstimatorBusyError when the strength estimator is saturated: never skipped). With a
+   * `signupKey`, a name taken by this same sign-up (its key, its password, within
+   * SIGNUP_KEY_MS) resolves that account instead of throwing username_taken.
    */
-  register(username: string, password: string): Promise<User>;
+  register(username: string, password: string, signupKey?: string): Promise<User>;
   /**
    * The user when the password is right; undefined for a wrong password, an unknown
    * name, or when `locked` (then the password is not even compared, but the work is done).
@@ -63,24 +88,43 @@ export interface Accounts {
 export function createAccounts(users: UserRepository, options: AccountsOptions): Accounts {
   const scryptParams = options.scryptParams ?? OWASP_SCRYPT;
   const { strength } = options;
+  const clock = options.clock ?? Date.now;
   const limit = pLimit(options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency);
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= limit(() => hashPassword('not a real password', scryptParams)));
 
+  /**
+   * The account, when an earlier try of this very sign-up made it: same key (by hash, in
+   * constant time), within SIGNUP_KEY_MS of its creation, same password. Else username_taken.
+   */
+  async function earlierTry(user: User, password: string, keyHash: Buffer | undefined): Promise<User> {
+    const stored = user.signupKeyHash === undefined ? undefined : Buffer.from(user.signupKeyHash, 'hex');
+    const sameKey = keyHash !== undefined && stored?.length === keyHash.length && timingSafeEqual(stored, keyHash);
+    const young = clock() - user.createdAt <= SIGNUP_KEY_MS;
+    if (sameKey && young && (await limit(() => verifyPassword(password, user.passwordHash)))) return user;
+    throw new AccountRuleError('username_taken');
+  }
+
   return {
-    async register(username, password) {
+    async register(username, password, signupKey) {
       if (!usernameSchema.safeParse(username).success) throw new AccountRuleError('invalid_username');
       if (!newPasswordSchema.safeParse(password).success) throw new AccountRuleError('invalid_password');
+      const keyHash = signupKey === undefined ? undefined : hashOfKey(signupKey);
       // A taken name is refused before the estimate and scrypt (and an unreachable store
-      // answers before them too); the unique index still settles two sign-ups racing.
-      if (await users.findByUsername(username)) throw new AccountRuleError('username_taken');
+      // answers before them too), unless this same sign-up took it.
+      const existing = await users.findByUsername(username);
+      if (existing) return earlierTry(existing, password, keyHash);
       if (!(await strength.estimate(password, [username])).acceptable) throw new AccountRuleError('weak_password');
       const hash = await limit(() => hashPassword(password, scryptParams));
       try {
-        return await users.create(username, hash);
+        return await users.create(username, hash, keyHash?.toString('hex'));
       } catch (err) {
-        if (err instanceof UsernameTakenError) throw new AccountRuleError('username_taken');
-        throw err;
+        if (!(err instanceof UsernameTakenError)) throw err;
+        // The unique index settled a race; the winner may be an earlier try of this sign-up
+        // whose insert committed late (after that try was answered 503).
+        const winner = keyHash && (await users.findByUsername(username));
+        if (winner) return earlierTry(winner, password, keyHash);
+        throw new AccountRuleError('username_taken');
       }
     },
     async authenticate(username, password, locked = false) {

@@ -6,6 +6,10 @@
  * the body schema, then the captcha, which is spent before any password work, so an
  * attacker without a human cannot make the server run scrypt. Answers are JSON:
  * `{ok:true, redirect}` or an error from the one error handler.
+ *
+ * The sign-up page carries a sign-up key (data-signup-key), which the page script sends
+ * with every try of that form (`signupKey`), so a retry after a 503 completes the sign-up
+ * it may already have made instead of being told the name is taken (accounts.ts).
  */
 import { promisify } from 'node:util';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
@@ -19,7 +23,7 @@ import type { ErrorCode } from '../i18n/messages.js';
 import { requireSameOrigin, type Csrf } from '../session/csrf.js';
 import { SESSION_COOKIE_NAME } from '../session/middleware.js';
 import { startSignedInSession, type SessionTimeouts } from '../session/timeouts.js';
-import { AccountRuleError, type Accounts } from './accounts.js';
+import { AccountRuleError, newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
 import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField } from './credentials.js';
 import { networkOf, type Lockout } from './lockout.js';
 import { EstimatorBusyError, type StrengthEstimator } from './password-strength.js';
@@ -32,6 +36,9 @@ const formBody = z.object({
   captcha: plainField(CAPTCHA_MAX_LENGTH),
   captchaId: z.string().regex(SLOT_KEY_PATTERN),
 });
+
+/** Optional: a page rendered before sign-up keys existed still signs up (without retry protection). */
+const signupKeyBody = z.object({ signupKey: signupKeySchema.optional() });
 
 const strengthBody = z.object({ password: passwordField, username: plainField(USERNAME_MAX_LENGTH).optional() });
 
@@ -86,10 +93,13 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   });
 
   router.post('/register', ...limits.posts, ...guardedPost, async (req, res) => {
+    // Checked before checkForm spends the captcha, like the rest of the body.
+    const key = signupKeyBody.safeParse(req.body);
+    if (!key.success) throw new HttpError(400, 'invalid_request');
     const form = await checkForm(req);
     let user;
     try {
-      user = await accounts.register(form.username, form.password);
+      user = await accounts.register(form.username, form.password, key.data.signupKey);
     } catch (err) {
       if (err instanceof AccountRuleError) throw new HttpError(err.rule === 'username_taken' ? 409 : 400, err.rule);
       throw busyAs503(err);
@@ -171,6 +181,7 @@ function renderForm(req: Request, res: Response, form: 'login' | 'register', csr
     captchaImageUrl: `${CAPTCHA_IMAGE_PATH}?id=${captchaId}`,
     captchaAudioUrl: `${CAPTCHA_AUDIO_PATH}?id=${captchaId}&lang=${req.locale}`,
     usernameRules: form === 'register',
+    signupKey: form === 'register' ? newSignupKey() : undefined,
     passkeySignIn: form === 'login',
     passwordMinLength: PASSWORD_MIN_LENGTH,
     csrfToken,

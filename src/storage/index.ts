@@ -12,7 +12,8 @@
  * It also runs the one pruning loop: every `pruneIntervalMs` the SQLite back-end deletes
  * what has expired in batches (yielding between them), so every growing table stays the
  * size of what is live; Redis keys carry their own expiry, and PostgreSQL keeps only
- * accounts and passkeys, which do not expire.
+ * accounts and passkeys, which do not expire (its pruning clears the sign-up key hashes
+ * of accounts past SIGNUP_KEY_MS).
  */
 import { z } from 'zod';
 import { defaultsOf } from '../options.js';
@@ -73,7 +74,8 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
       if (!sqlite) throw new Error(`openStores: no back-end for ${key}`);
       return sqlite[key];
     };
-    const prune = sqlite?.prune ?? (async () => 0);
+    const prunes = [sqlite?.prune, postgres?.prune].filter((prune) => prune !== undefined);
+    const prune = async () => (await Promise.all(prunes.map((each) => each()))).reduce((sum, n) => sum + n, 0);
     const stopPruning = startPruning(prune, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, onError);
     const pings = [redis?.ping, postgres?.ping, sqlite?.ping].filter((ping) => ping !== undefined);
     const health = guardPromises({ ping: async () => void (await Promise.all(pings.map((ping) => ping()))) }, ['ping']);

@@ -16,13 +16,25 @@ export interface User {
   username: string;
   passwordHash: string;
   createdAt: number;
+  /** SHA-256 (hex) of the key of the sign-up form that made the account, until cleared SIGNUP_KEY_MS after createdAt. */
+  signupKeyHash?: string;
 }
+
+/**
+ * How long after an account is made its sign-up key can complete a retried sign-up (the
+ * accounts module's rule); after that the key hash is cleared by pruning.
+ */
+export const SIGNUP_KEY_MS = 10 * 60_000;
 
 /** Accounts. Usernames are unique without regard to case (Alice and alice are one). */
 export interface UserRepository {
   findByUsername(username: string): Promise<User | undefined>;
-  /** Throws UsernameTakenError when the name (in any case) exists; two racing creates cannot both win. */
-  create(username: string, passwordHash: string): Promise<User>;
+  /**
+   * Throws UsernameTakenError when the name (in any case) exists; two racing creates cannot
+   * both win. The sign-up key hash, when given, is kept with the account (and returned by
+   * findByUsername) until pruning clears it, SIGNUP_KEY_MS after the account was made.
+   */
+  create(username: string, passwordHash: string, signupKeyHash?: string): Promise<User>;
 }
 
 export class UsernameTakenError extends Error {

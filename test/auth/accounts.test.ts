@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
-import { AccountRuleError, createAccounts, type AccountsOptions } from '../../src/auth/accounts.js';
+import { AccountRuleError, createAccounts, newSignupKey, type AccountsOptions } from '../../src/auth/accounts.js';
 import { createStrengthEstimator } from '../../src/auth/password-strength.js';
+import { SIGNUP_KEY_MS } from '../../src/storage/ports.js';
 import { TEST_SCRYPT, build } from '../helpers/build.js';
 
 /** These tests look at scrypt runs in flight, so each must outlast a turn of the event loop (~40 ms). */
@@ -50,4 +52,59 @@ test('unknown and locked names cost one scrypt verification like a known one', a
     const user = await attempt;
     assert.equal(user?.username, name === 'alice' && !locked ? 'alice' : undefined);
   }
+});
+
+const isTaken = (err: unknown) => err instanceof AccountRuleError && err.rule === 'username_taken';
+
+test('a name taken by an earlier try of the same sign-up (its key and password, within SIGNUP_KEY_MS) resolves that account; nothing else does', async (t) => {
+  let now: number | undefined;
+  const { app, accounts } = await accountsFor(t, { scryptParams: TEST_SCRYPT, clock: () => now ?? Date.now() });
+  const key = newSignupKey();
+  const made = await accounts.register('carol', 'violet kettle drums', key);
+  assert.deepEqual(await accounts.register('carol', 'violet kettle drums', key), made, 'the retry completes the sign-up');
+  assert.deepEqual(await accounts.register('CAROL', 'violet kettle drums', key), made, 'the name in another case is the same account');
+  await assert.rejects(accounts.register('carol', 'violet kettle drums', newSignupKey()), isTaken, 'another form (another person), even with the same password');
+  await assert.rejects(accounts.register('carol', 'violet kettle drums'), isTaken, 'no key');
+  await assert.rejects(accounts.register('carol', 'violet kettle drums at noon', key), isTaken, 'the same key with another password');
+  now = made.createdAt + SIGNUP_KEY_MS;
+  assert.deepEqual(await accounts.register('carol', 'violet kettle drums', key), made, 'still within the window at its last millisecond');
+  now = made.createdAt + SIGNUP_KEY_MS + 1;
+  await assert.rejects(accounts.register('carol', 'violet kettle drums', key), isTaken, 'after the window the key completes nothing');
+
+  const rows = app.db.prepare('SELECT signup_key_hash FROM users').all() as Array<{ signup_key_hash: string | null }>;
+  assert.deepEqual(rows, [{ signup_key_hash: createHash('sha256').update(key).digest('hex') }], 'one account; only the hash of the key is kept');
+  await accounts.register('dave', 'violet kettle drums');
+  assert.equal((app.db.prepare("SELECT signup_key_hash FROM users WHERE username = 'dave'").get() as { signup_key_hash: unknown }).signup_key_hash, null, 'no key, no hash (the CLI)');
+});
+
+test('another key for a taken name costs no scrypt: only the holder of the key gets the password compared', async (t) => {
+  const { accounts } = await accountsFor(t, { concurrency: 1, scryptParams: SLOW_ENOUGH });
+  const key = newSignupKey();
+  await accounts.register('erin', 'violet kettle drums', key);
+  for (const [label, other] of [['another key', newSignupKey()], ['no key', undefined]] as const) {
+    const refused = assert.rejects(accounts.register('erin', 'violet kettle drums', other), isTaken);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(accounts.load.active, 0, label);
+    await refused;
+  }
+  const retry = accounts.register('erin', 'violet kettle drums', key);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(accounts.load.active, 1, 'the same key: one scrypt verification');
+  assert.equal((await retry).username, 'erin');
+});
+
+test('two tries of one sign-up racing (the first still running when the retry comes) both resolve the one account; another form racing them is refused', async (t) => {
+  const { app, accounts } = await accountsFor(t, { scryptParams: TEST_SCRYPT });
+  const key = newSignupKey();
+  const tries = await Promise.allSettled([
+    accounts.register('frank', 'violet kettle drums', key),
+    accounts.register('frank', 'violet kettle drums', key),
+    accounts.register('frank', 'violet kettle drums', newSignupKey()),
+  ]);
+  const [first, second, other] = tries;
+  assert.equal(first?.status, 'fulfilled', 'both tries of the form resolve…');
+  assert.equal(second?.status, 'fulfilled');
+  assert.deepEqual(first.status === 'fulfilled' && first.value, second.status === 'fulfilled' && second.value, '…to the same account');
+  assert.ok(other?.status === 'rejected' && isTaken(other.reason), 'the other form is told the name is taken');
+  assert.equal((app.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 1);
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { StoreUnavailableError, type UserRepository } from '../../src/storage/ports.js';
 import { build } from '../helpers/build.js';
 import {
   assertError,
@@ -95,6 +96,47 @@ test('sign-up states and enforces the username and password rules', async (t) =>
   }
   const count = app.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number };
   assert.equal(count.n, 0);
+});
+
+/** The user repository with the reply to the next create lost once `loseNext` is set: the account is made, the request fails (a store blip). */
+function losingOneReply(state: { loseNext: boolean }) {
+  return (real: UserRepository): UserRepository => ({
+    findByUsername: (username) => real.findByUsername(username),
+    create: async (...args) => {
+      const user = await real.create(...args);
+      if (state.loseNext) {
+        state.loseNext = false;
+        throw new StoreUnavailableError(new Error('the reply was lost'));
+      }
+      return user;
+    },
+  });
+}
+
+test('the sign-up page sends its one sign-up key with every try: a retry after a 503 that made the account signs in', async (t) => {
+  const state = { loseNext: false };
+  const app = await build(t, { users: losingOneReply(state) });
+  const agent = app.agent();
+  const page = await openPage(agent, '/register');
+  const key = /data-signup-key="([^"]+)"/.exec(page.text)?.[1];
+  assert.match(key ?? '', /^[A-Za-z0-9_-]{22}$/, 'the sign-up page carries a key');
+  const again = await openPage(app.agent(), '/register');
+  assert.notEqual(/data-signup-key="([^"]+)"/.exec(again.text)?.[1], key, 'a new one per page');
+  assert.doesNotMatch((await openPage(app.agent(), '/login')).text, /data-signup-key/, 'the sign-in page has none');
+
+  // What the page script sends on each try: the form, a new captcha answer, the page's key.
+  const captchaId = /data-captcha-id="([^"]+)"/.exec(page.text)?.[1] as string;
+  const send = async (body: Record<string, string>) => postForm(agent, '/register', { ...body, captcha: await loadCaptcha(app, agent, captchaId), captchaId });
+  assertError(await send({ ...alice, signupKey: 'too-short' }), 400, 'invalid_request');
+  state.loseNext = true;
+  assertError(await send({ ...alice, signupKey: key as string }), 503, 'store_unavailable');
+  assert.equal((app.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 1, 'the 503 had made the account');
+  assertError(await send({ ...alice }), 409, 'username_taken');
+  const retried = await send({ ...alice, signupKey: key as string });
+  assert.equal(retried.status, 201);
+  assert.deepEqual(retried.body, { ok: true, redirect: '/' });
+  await assertHomeGreets(agent, 'alice');
+  assert.ok(!app.logs().includes(key as string), 'the key is not logged');
 });
 
 test('sign-out is a POST that destroys the session; the home page then sends to /login', async (t) => {

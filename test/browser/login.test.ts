@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Route } from 'playwright-core';
+import { StoreUnavailableError } from '../../src/storage/ports.js';
 import { build } from '../helpers/build.js';
 import { SCREENSHOT_DIR, captchaState, openInBrowser, waitForCaptcha, waitForNewCaptcha } from '../helpers/browser.js';
 
@@ -77,6 +78,46 @@ test('a newcomer registers in the browser, guided by the strength hint', async (
   await page.fill('#captcha', app.answers.at(-1) as string);
   await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
   assert.match(await page.textContent('#greeting') ?? '', /Hello, newcomer!/);
+});
+
+test('a sign-up answered 503 after its account was made: the person answers the new picture, sends again, and is signed in', async (t) => {
+  let loseNext = true;
+  const app = await build(t, {
+    // The first create commits, but its reply is lost (a store blip): the post is answered 503.
+    users: (real) => ({
+      findByUsername: (username) => real.findByUsername(username),
+      create: async (...args) => {
+        const user = await real.create(...args);
+        if (loseNext) {
+          loseNext = false;
+          throw new StoreUnavailableError(new Error('the reply was lost'));
+        }
+        return user;
+      },
+    }),
+  });
+  const { base, page } = await openInBrowser(t, app);
+  await page.goto(`${base}/register`);
+  await waitForCaptcha(page);
+  const keys: unknown[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && new URL(request.url()).pathname === '/register') keys.push((request.postDataJSON() as { signupKey?: unknown }).signupKey);
+  });
+  await page.fill('#username', 'newcomer');
+  await page.fill('#password', 'violet kettle drums at midnight');
+  const first = (await captchaState(page)).src;
+  await page.fill('#captcha', app.answers.at(-1) as string);
+  await page.click('#submit');
+  await page.waitForSelector('#form-status .alert');
+  assert.match(await page.textContent('#form-status') ?? '', /briefly unavailable/);
+
+  await waitForNewCaptcha(page, first);
+  await page.fill('#captcha', app.answers.at(-1) as string);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
+  assert.match(await page.textContent('#greeting') ?? '', /Hello, newcomer!/);
+  assert.equal(keys.length, 2);
+  assert.equal(typeof keys[0], 'string');
+  assert.equal(keys[1], keys[0], 'both tries sent the one key of the page');
 });
 
 test('a strength hint still on its way when sign-up is sent cannot undo the sign-up (its cookie would be the replaced session)', async (t) => {

@@ -1,19 +1,25 @@
 /**
  * Two instances of the app on two ports, sharing the machine's Redis (a key prefix of
- * their own) and PostgreSQL (a database of their own), driven over real HTTP by one
- * "browser" whose cookies go to both, as behind a load balancer.
+ * their own; or a redis-server of the test's own, to freeze) and PostgreSQL (a database of
+ * their own), driven over real HTTP by one "browser" whose cookies go to both, as behind a
+ * load balancer.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import pg from 'pg';
+import type { UserRepository } from '../../src/storage/ports.js';
 import { build, serve, type BuildOptions, type TestApp } from '../helpers/build.js';
-import { TEST_REDIS_URL, postgresDatabase, redisPrefix } from '../helpers/services.js';
+import { TEST_REDIS_URL, ownRedis, postgresDatabase, redisPrefix } from '../helpers/services.js';
 
 const alice = { username: 'alice', password: 'correct horse battery staple' };
 
-/** A cookie jar over fetch, with the page's form token, as the page script keeps it. */
+type PostResult = { status: number; body: { ok: boolean; error?: { code: string; message: string } } };
+
+/** A cookie jar over fetch, with the page's form token and sign-up key, as the page script keeps them. */
 class Browser {
   readonly #cookies = new Map<string, string>();
   #csrf = '';
+  #signupKey: string | undefined;
 
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
@@ -35,6 +41,7 @@ class Browser {
     assert.equal(res.status, 200, url);
     const html = await res.text();
     this.#csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(html)?.[1] ?? this.#csrf;
+    this.#signupKey = /data-signup-key="([^"]+)"/.exec(html)?.[1];
     return /data-captcha-id="([^"]+)"/.exec(html)?.[1];
   }
 
@@ -48,13 +55,22 @@ class Browser {
     return instance.answers.at(-1) as string;
   }
 
-  async signIn(base: string, body: Record<string, string>): Promise<{ status: number; body: { ok: boolean; error?: { code: string } } }> {
-    const res = await this.fetch(`${base}/login`, {
+  async signIn(base: string, body: Record<string, string>): Promise<PostResult> {
+    return this.post(`${base}/login`, body);
+  }
+
+  /** Sends the sign-up form with the key of the sign-up page last opened, as the page script does on every try. */
+  async signUp(base: string, body: Record<string, string>): Promise<PostResult> {
+    return this.post(`${base}/register`, { ...body, signupKey: this.#signupKey });
+  }
+
+  async post(url: string, body: Record<string, string | undefined>): Promise<PostResult> {
+    const res = await this.fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': this.#csrf },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as { ok: boolean; error?: { code: string } } };
+    return { status: res.status, body: (await res.json()) as PostResult['body'] };
   }
 
   async signOut(base: string): Promise<number> {
@@ -70,12 +86,23 @@ class Browser {
   }
 }
 
-async function twoInstances(t: TestContext, options: BuildOptions = {}) {
-  const storage = { redisUrl: TEST_REDIS_URL, redisKeyPrefix: redisPrefix(t), databaseUrl: await postgresDatabase(t) };
+async function twoInstances(t: TestContext, options: BuildOptions = {}, redisUrl = TEST_REDIS_URL) {
+  const storage = { redisUrl, redisKeyPrefix: redisPrefix(t), databaseUrl: await postgresDatabase(t) };
   const a = await build(t, { ...options, storage });
   const b = await build(t, { ...options, storage });
   await a.createUser(alice.username, alice.password);
-  return { a, b, urlA: await serve(t, a), urlB: await serve(t, b) };
+  return { a, b, urlA: await serve(t, a), urlB: await serve(t, b), databaseUrl: storage.databaseUrl };
+}
+
+async function accountsNamed(databaseUrl: string, username: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM users WHERE lower(username) = lower($1)', [username]);
+    return Number(rows[0]?.n);
+  } finally {
+    await client.end();
+  }
 }
 
 test('two instances: a picture fetched at A is answered at B, and replaying the answer at A fails', async (t) => {
@@ -133,4 +160,49 @@ test('two instances: a session made at A is signed in at B, and signing out at A
   await browser.open(`${urlA}/`);
   assert.equal(await browser.signOut(urlA), 303);
   assert.equal(await browser.signedInAs(urlB), undefined);
+});
+
+test('two instances: a sign-up answered 503 after its account was made (Redis frozen) is completed by its retry at B, and by nobody else', { timeout: 30_000 }, async (t) => {
+  const redis = await ownRedis(t);
+  let freezeAfterCreate = false;
+  // Holds the sign-up at a known point: the account is committed in PostgreSQL, and the
+  // session write that signs the person in comes next.
+  const users = (real: UserRepository): UserRepository => ({
+    findByUsername: (username) => real.findByUsername(username),
+    create: async (...args) => {
+      const user = await real.create(...args);
+      if (freezeAfterCreate) redis.freeze();
+      return user;
+    },
+  });
+  const { a, b, urlA, urlB, databaseUrl } = await twoInstances(t, { users }, redis.url);
+  const newcomer = { username: 'newcomer', password: 'violet kettle drums at midnight' };
+  const browser = new Browser();
+  const captchaId = (await browser.open(`${urlA}/register`)) as string;
+
+  freezeAfterCreate = true;
+  const first = await browser.signUp(urlA, { ...newcomer, captcha: await browser.picture(a, urlA, captchaId), captchaId });
+  freezeAfterCreate = false;
+  redis.thaw();
+  assert.equal(first.body.error?.code, 'store_unavailable', `503, got ${first.status} ${JSON.stringify(first.body)}`);
+  assert.equal(await accountsNamed(databaseUrl, 'newcomer'), 1, 'the account was made before the 503: the finding');
+
+  // The same page tries again at B (a new picture, the same form): a mistyped password first.
+  const mistyped = await browser.signUp(urlB, { ...newcomer, password: 'violet kettle drums at noon', captcha: await browser.picture(b, urlB, captchaId), captchaId });
+  assert.equal(mistyped.status, 409);
+  const retried = await browser.signUp(urlB, { ...newcomer, captcha: await browser.picture(b, urlB, captchaId), captchaId });
+  assert.equal(retried.status, 201, `the retry completes the sign-up, got ${retried.status} ${JSON.stringify(retried.body)}`);
+  assert.deepEqual(retried.body, { ok: true, redirect: '/' });
+  assert.equal(await browser.signedInAs(urlA), 'newcomer', 'signed in, at A too');
+  assert.equal(await accountsNamed(databaseUrl, 'newcomer'), 1, 'one account');
+
+  // Someone else asking for the name, with the same password even, is told it is taken,
+  // in the very words the mistyped retry got.
+  const other = new Browser();
+  const otherId = (await other.open(`${urlB}/register`)) as string;
+  const taken = await other.signUp(urlB, { ...newcomer, captcha: await other.picture(b, urlB, otherId), captchaId: otherId });
+  assert.equal(taken.status, 409);
+  assert.deepEqual(taken.body, mistyped.body);
+  assert.equal(taken.body.error?.code, 'username_taken');
+  assert.equal(await other.signedInAs(urlB), undefined);
 });

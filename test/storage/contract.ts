@@ -200,6 +200,18 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     for (const result of race) if (result.status === 'rejected') assert.ok(result.reason instanceof UsernameTakenError);
   });
 
+  test(`${name}: an account keeps the hash of its sign-up key (none without), read over either handle; pruning leaves it within SIGNUP_KEY_MS`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const keyHash = 'ab'.repeat(32);
+    const made = await a.users.create('Grace', 'hash', keyHash);
+    assert.equal(made.signupKeyHash, keyHash);
+    assert.deepEqual(await b.users.findByUsername('grace'), made);
+    assert.equal((await b.users.create('heidi', 'hash')).signupKeyHash, undefined);
+    assert.equal((await a.users.findByUsername('heidi'))?.signupKeyHash, undefined);
+    await a.prune();
+    assert.equal((await b.users.findByUsername('grace'))?.signupKeyHash, keyHash, 'still within the window');
+  });
+
   test(`${name}: an issued WebAuthn challenge is taken once, by one of many concurrent takes over two handles`, async (t) => {
     const [a, b] = await twoHandles(t);
     const challenge = unique('challenge');

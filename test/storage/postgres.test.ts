@@ -3,6 +3,7 @@ import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { openStores, type StorageOptions } from '../../src/storage/index.js';
 import { MIGRATION_LOCK, createPool, migratePostgres } from '../../src/storage/postgres/pool.js';
+import { SIGNUP_KEY_MS } from '../../src/storage/ports.js';
 import { TEST_REDIS_URL, postgresDatabase, redisPrefix } from '../helpers/services.js';
 import { waitUntil } from '../helpers/wait.js';
 import { storageContract, tempDir } from './contract.js';
@@ -29,6 +30,22 @@ test('PostgreSQL: with Redis too, no SQLite file is opened', async (t) => {
   assert.equal(await stores.prune(), 0);
 });
 
+test('PostgreSQL: pruning clears a sign-up key hash once SIGNUP_KEY_MS has passed, and keeps the account', async (t) => {
+  let now = Date.UTC(2026, 0, 1);
+  const storage = { dataDir: tempDir(t), databaseUrl: await postgresDatabase(t), redisUrl: TEST_REDIS_URL, redisKeyPrefix: redisPrefix(t) };
+  const stores = await opener(t, { ...storage, clock: () => now })();
+  await stores.users.create('grace', 'hash', 'ab'.repeat(32));
+  await stores.users.create('heidi', 'hash');
+  now += SIGNUP_KEY_MS;
+  assert.equal(await stores.prune(), 0, 'not sooner');
+  now += 1;
+  assert.equal(await stores.prune(), 1);
+  const grace = await stores.users.findByUsername('grace');
+  assert.equal(grace?.signupKeyHash, undefined);
+  assert.equal(grace?.passwordHash, 'hash', 'the account stays');
+  assert.equal(await stores.prune(), 0);
+});
+
 async function query<R extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -47,6 +64,7 @@ test('PostgreSQL: instances starting together apply each migration once, under t
   assert.deepEqual(rows, [
     { version: 1, name: 'accounts' },
     { version: 2, name: 'passkeys' },
+    { version: 3, name: 'signup_keys' },
   ]);
   const pool = createPool(url, () => {});
   t.after(() => pool.end());

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
 import { openStores, type OpenStores } from '../../src/storage/index.js';
-import { FAILURE_MEMORY_MS, KNOWN_NETWORK_MS } from '../../src/storage/ports.js';
+import { FAILURE_MEMORY_MS, KNOWN_NETWORK_MS, SIGNUP_KEY_MS } from '../../src/storage/ports.js';
 import { DATABASE_FILE, migrate, openDataDirDatabase } from '../../src/storage/sqlite/database.js';
 import { PRUNE_BATCH } from '../../src/storage/sqlite/index.js';
 import { TOMBSTONE_MS } from '../../src/storage/sqlite/session-store.js';
@@ -47,13 +47,14 @@ test("an older install's world-readable database is tightened on open", (t) => {
 test('migrations are applied once, in order, and recorded', (t) => {
   const db = openDataDirDatabase(tempDir(t, 'migrate-'));
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2, 3]);
+  assert.deepEqual(migrate(db), [1, 2, 3, 4]);
   assert.deepEqual(migrate(db), [], 'a second open applies nothing');
   const recorded = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
   assert.deepEqual(recorded, [
     { version: 1, name: 'initial' },
     { version: 2, name: 'prune_indexes' },
     { version: 3, name: 'passkeys' },
+    { version: 4, name: 'signup_keys' },
   ]);
 });
 
@@ -66,7 +67,7 @@ test('a database made before migrations existed adopts them and keeps its rows',
   old.close();
   const db = openDataDirDatabase(dataDir);
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2, 3]);
+  assert.deepEqual(migrate(db), [1, 2, 3, 4]);
   assert.deepEqual(db.prepare('SELECT username FROM users').all(), [{ username: 'old' }]);
 });
 
@@ -110,6 +111,20 @@ test('every growing table is pruned once its rows no longer matter, and nothing 
   for (const table of ['sessions', 'destroyed_sessions', 'spent_captcha_challenges', 'webauthn_challenges', 'failed_logins', 'sign_in_networks']) {
     assert.equal(rows(stores, table), 0, table);
   }
+});
+
+test('pruning clears a sign-up key hash once SIGNUP_KEY_MS has passed, and keeps the account', async (t) => {
+  const { stores, advance } = await storesWithClock(t);
+  await stores.users.create('grace', 'hash', 'ab'.repeat(32));
+  await stores.users.create('heidi', 'hash');
+  advance(SIGNUP_KEY_MS);
+  assert.equal(await stores.prune(), 0, 'not sooner');
+  advance(1);
+  assert.equal(await stores.prune(), 1);
+  const grace = await stores.users.findByUsername('grace');
+  assert.equal(grace?.signupKeyHash, undefined);
+  assert.equal(grace?.passwordHash, 'hash', 'the account stays');
+  assert.equal(await stores.prune(), 0);
 });
 
 test('pruning deletes in batches, so one call never holds the event loop for long', async (t) => {

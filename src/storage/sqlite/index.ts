@@ -32,10 +32,11 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
   const spentChallenges = new SqliteSpentChallengeLedger(db);
   const failedLogins = new SqliteFailedLoginStore(db);
   const webauthnChallenges = new SqliteWebAuthnChallengeStore(db);
+  const users = new SqliteUserRepository(db, clock);
   const probe = db.prepare('SELECT 1');
   return {
     db,
-    users: new SqliteUserRepository(db, clock),
+    users,
     passkeys: new SqlitePasskeyRepository(db),
     webauthnChallenges,
     failedLogins,
@@ -50,7 +51,8 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
         sessionStore.prune(now, PRUNE_BATCH) +
         spentChallenges.prune(now, PRUNE_BATCH) +
         webauthnChallenges.prune(now, PRUNE_BATCH) +
-        failedLogins.prune(now, PRUNE_BATCH)
+        failedLogins.prune(now, PRUNE_BATCH) +
+        users.prune(now, PRUNE_BATCH)
       );
     },
     close: async () => {

@@ -1,8 +1,9 @@
 /**
  * Accounts in SQLite. The NOCASE unique column makes usernames unique without regard to
- * case, so two racing sign-ups cannot both win.
+ * case, so two racing sign-ups cannot both win. prune() clears sign-up key hashes once
+ * they can complete nothing (SIGNUP_KEY_MS after the account was made).
  */
-import { UsernameTakenError, type User, type UserRepository } from '../ports.js';
+import { SIGNUP_KEY_MS, UsernameTakenError, type User, type UserRepository } from '../ports.js';
 import type { SqliteDatabase } from './database.js';
 
 interface UserRow {
@@ -10,17 +11,22 @@ interface UserRow {
   username: string;
   password_hash: string;
   created_at: number;
+  signup_key_hash: string | null;
 }
 
 export class SqliteUserRepository implements UserRepository {
   readonly #find;
   readonly #insert;
+  readonly #clearKeys;
   readonly #now: () => number;
 
   constructor(db: SqliteDatabase, clock: () => number = Date.now) {
     this.#find = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?');
-    this.#insert = db.prepare<[string, string, number], UserRow>(
-      'INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) RETURNING *',
+    this.#insert = db.prepare<[string, string, number, string | null], UserRow>(
+      'INSERT INTO users (username, password_hash, created_at, signup_key_hash) VALUES (?, ?, ?, ?) RETURNING *',
+    );
+    this.#clearKeys = db.prepare<[number, number]>(
+      'UPDATE users SET signup_key_hash = NULL WHERE id IN (SELECT id FROM users WHERE signup_key_hash IS NOT NULL AND created_at < ? LIMIT ?)',
     );
     this.#now = clock;
   }
@@ -30,9 +36,9 @@ export class SqliteUserRepository implements UserRepository {
     return row && toUser(row);
   }
 
-  async create(username: string, passwordHash: string): Promise<User> {
+  async create(username: string, passwordHash: string, signupKeyHash?: string): Promise<User> {
     try {
-      const row = this.#insert.get(username, passwordHash, this.#now());
+      const row = this.#insert.get(username, passwordHash, this.#now(), signupKeyHash ?? null);
       if (!row) throw new Error('INSERT … RETURNING gave no row');
       return toUser(row);
     } catch (err) {
@@ -40,8 +46,15 @@ export class SqliteUserRepository implements UserRepository {
       throw err;
     }
   }
+
+  /** Clears the sign-up key hash of up to `limit` accounts made SIGNUP_KEY_MS before `now`; returns how many. */
+  prune(now: number, limit: number): number {
+    return this.#clearKeys.run(now - SIGNUP_KEY_MS, limit).changes;
+  }
 }
 
 function toUser(row: UserRow): User {
-  return { id: row.id, username: row.username, passwordHash: row.password_hash, createdAt: row.created_at };
+  const user: User = { id: row.id, username: row.username, passwordHash: row.password_hash, createdAt: row.created_at };
+  if (row.signup_key_hash !== null) user.signupKeyHash = row.signup_key_hash;
+  return user;
 }
