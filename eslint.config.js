@@ -2,6 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const STORAGE_DRIVERS = ['better-sqlite3', 'redis', 'pg', 'connect-redis', 'rate-limit-redis'];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'test-output/', 'dist/'] },
   js.configs.recommended,
@@ -24,8 +26,22 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['better-sqlite3', 'redis', 'pg', 'connect-redis', 'rate-limit-redis'],
+          paths: STORAGE_DRIVERS,
           patterns: [{ group: ['**/storage/*/**', '**/storage/index.js'], message: 'Import the ports (storage/ports.js); openStores wires the back-ends.' }],
+        },
+      ],
+    },
+  },
+  {
+    // Other apps mount the captcha (src/captcha/index.ts): outside its folder it may only
+    // use the storage ports and the option helpers, never the app, auth, session or http.
+    files: ['src/captcha/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: STORAGE_DRIVERS,
+          patterns: [{ group: ['../*', '!../options.js', '!../storage', '../storage/*', '!../storage/ports.js'], message: 'The captcha is mountable on its own: take what it needs from the app as an option.' }],
         },
       ],
     },

@@ -7,7 +7,8 @@
  *   1. render: our renderer (compiled, as production runs it, and through tsx), the
  *      seed-style one and node-canvas' floor (fill + encode, scripts/bench-render.ts)
  *      on one thread, each in two halves in the order A B C D D C B A, so that a burst
- *      of outside load or a slow drift lands on all;
+ *      of outside load or a slow drift lands on all; beside them the sound, mixed (a
+ *      challenge's first download) and kept (every later one; scripts/bench-sound.ts);
  *   2. HTTP: autocannon here, the server in a child process (scripts/bench-server.ts)
  *      serving the real app, a hello-world route, a naive seed-style endpoint and the
  *      session floor (the app's session round trip with nothing drawn), so the ceiling
@@ -35,12 +36,14 @@ import { DEFAULT_RENDER_OPTIONS } from '../src/captcha/render-options.js';
 import { SESSION_COOKIE_NAME } from '../src/session/middleware.js';
 import { SCALING_TARGETS, benchScaling } from './bench-scaling.js';
 import { benchRender, renderCanvasFloor, renderSeedStyle, type BenchResult, type RenderFunction } from './bench-render.js';
+import { benchSounds } from './bench-sound.js';
 import type { ChildMessage, ParentMessage, RouteFamily, TargetStats } from './bench-server.js';
 
 const SCRIPTS_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT_DIR = path.dirname(SCRIPTS_DIR);
 
 const RENDER_IMAGES_PER_HALF = 750;
+const SOUNDS_PER_HALF = 150;
 const CONNECTIONS = 16;
 /** Each target gets two windows of this length, so RUN_SECONDS = 2 × WINDOW_SECONDS. */
 const WINDOW_SECONDS = 5;
@@ -361,6 +364,21 @@ async function main(): Promise<void> {
       ['renderer', 'images/s', 'ms/image', 'avg PNG bytes'],
       renderRows.map(({ name, result }) => [name, fixed(result.imagesPerSecond, 0), fixed(result.msPerImage, 3), fixed(result.avgPngBytes, 0)]),
       [false, true, true, true],
+    ),
+  );
+  process.stderr.write(`  mixing ${2 * SOUNDS_PER_HALF} sounds…\n`);
+  console.log(`\nThe sound beside it, on one thread (dist/), in halves A B B A:\n`);
+  console.log(
+    table(
+      ['sound', 'sounds/s', 'ms/sound', 'avg WAV bytes', '× picture time'],
+      (await benchSounds(SOUNDS_PER_HALF)).map((r) => [
+        r.name,
+        fixed(r.soundsPerSecond, 0),
+        fixed(r.msPerSound, r.msPerSound < 0.1 ? 4 : 3),
+        fixed(r.avgWavBytes, 0),
+        `${fixed(r.msPerSound / ours.result.msPerImage, r.msPerSound < 0.1 ? 3 : 1)}×`,
+      ]),
+      [false, true, true, true, true],
     ),
   );
 

@@ -19,11 +19,10 @@ import { createPasskeys } from './auth/passkeys.js';
 import type { StrengthEstimator } from './auth/password-strength.js';
 import type { ScryptParams } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
-import type { ClipSet } from './captcha/audio-clips.js';
-import { createCaptcha, type CaptchaOptions } from './captcha/captcha.js';
-import { createCodeGenerator, type CodeGenerator } from './captcha/code.js';
-import { captchaRoutes } from './captcha/routes.js';
-import { errorHandler, notFound, requirePathTarget } from './http/errors.js';
+import type { CaptchaOptions } from './captcha/captcha.js';
+import type { CodeGenerator } from './captcha/code.js';
+import { createCaptcha, type ClipSet } from './captcha/index.js';
+import { HttpError, errorHandler, notFound, requirePathTarget } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
 import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
@@ -90,13 +89,17 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
 
   const captcha = createCaptcha({
-    generateCode: deps.generateCode ?? createCodeGenerator({ minLength: deps.captcha?.length, maxLength: deps.captcha?.length }),
+    generateCode: deps.generateCode,
+    length: deps.captcha?.length,
     ledger: deps.spentChallenges,
     audioClips: deps.audioClips,
     ttlMs: deps.captcha?.ttlMs,
     maxOutstanding: deps.captcha?.maxOutstanding,
     render: deps.captcha?.render,
     clock,
+    rateLimit: limits.images,
+    localeOf: (req) => req.locale,
+    toError: (status, code) => new HttpError(status, code),
   });
   const { strength } = deps;
   const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency, strength, clock });
@@ -147,7 +150,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(sessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: secure, timeouts }));
   app.use(enforceSessionTimeouts(timeouts, clock));
 
-  app.use(captchaRoutes(captcha, limits.images));
+  app.use(captcha.routes);
   const csrf = createCsrf({ secureCookies: secure, clock });
   app.use(authRoutes({ accounts, captcha, lockout, strength, csrf, limits, timeouts, clock }));
   app.use(passkeyRoutes({ passkeys, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));

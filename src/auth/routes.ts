@@ -14,9 +14,7 @@
 import { promisify } from 'node:util';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { SLOT_KEY_PATTERN, newSlotKey, type VerifyFailure } from '../captcha/challenges.js';
-import type { Captcha } from '../captcha/captcha.js';
-import { CAPTCHA_AUDIO_PATH, CAPTCHA_IMAGE_PATH } from '../captcha/routes.js';
+import { CAPTCHA_AUDIO_PATH, CAPTCHA_IMAGE_PATH, SLOT_KEY_PATTERN, newSlotKey, type Captcha, type VerifyFailure } from '../captcha/index.js';
 import { HttpError } from '../http/errors.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { ErrorCode } from '../i18n/messages.js';

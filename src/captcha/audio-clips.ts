@@ -6,20 +6,23 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LOCALES, type Locale } from '../i18n/messages.js';
-import { ROOT_DIR } from '../paths.js';
+import { fileURLToPath } from 'node:url';
 import { CAPTCHA_ALPHABET } from './code.js';
 import { decodeWav } from './wav.js';
 
-export const AUDIO_CLIPS_DIR = path.join(ROOT_DIR, 'audio');
+/** src/captcha/ (or dist/captcha/) → repository root → audio/, wherever it is checked out. */
+export const AUDIO_CLIPS_DIR = fileURLToPath(new URL('../../audio/', import.meta.url));
+/** The languages recorded in audio/ (the app's AppDeps type asks for one per page language). */
+export const AUDIO_LOCALES = ['en', 'zh-CN'] as const;
+export type AudioLocale = (typeof AUDIO_LOCALES)[number];
 /** 16 kHz keeps the hiss of s, x and ch (up to 8 kHz) that tells letter names apart. */
 export const AUDIO_SAMPLE_RATE = 16_000;
 
 /** Character → its samples at AUDIO_SAMPLE_RATE. */
 export type ClipSet = ReadonlyMap<string, Int16Array>;
 
-export function loadAudioClips(folder = AUDIO_CLIPS_DIR): Record<Locale, ClipSet> {
-  const load = (locale: Locale): ClipSet =>
+export function loadAudioClips(folder = AUDIO_CLIPS_DIR): Record<AudioLocale, ClipSet> {
+  const load = (locale: AudioLocale): ClipSet =>
     new Map(
       [...CAPTCHA_ALPHABET].map((character) => {
         const file = path.join(folder, locale, `${character}.wav`);
@@ -29,5 +32,5 @@ export function loadAudioClips(folder = AUDIO_CLIPS_DIR): Record<Locale, ClipSet
         return [character, samples];
       }),
     );
-  return Object.fromEntries(LOCALES.map((locale) => [locale, load(locale)])) as Record<Locale, ClipSet>;
+  return Object.fromEntries(AUDIO_LOCALES.map((locale) => [locale, load(locale)])) as Record<AudioLocale, ClipSet>;
 }

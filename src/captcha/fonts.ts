@@ -56,3 +56,8 @@ export function registerCaptchaFonts(): void {
   }
   registered = true;
 }
+
+/** Whether registerCaptchaFonts() has run: without it, pango would silently draw in a fallback font. */
+export function captchaFontsRegistered(): boolean {
+  return registered;
+}

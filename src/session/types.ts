@@ -1,7 +1,8 @@
 /**
- * The shape of this app's session record, declared once for express-session.
+ * The shape of this app's session record, declared once for express-session. The
+ * captcha's own field (`captcha`) is declared by the captcha (captcha/captcha.ts), which
+ * other apps mount too.
  */
-import type { ChallengeSlots } from '../captcha/challenges.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -9,8 +10,6 @@ declare module 'express-session' {
     user?: { id: number; username: string; signedInAt: number };
     /** Last request of a signed-in session (idle timeout). */
     lastSeenAt?: number;
-    /** Outstanding captchas, keyed by the page (tab) that asked for them. */
-    captcha?: ChallengeSlots;
     /** Synchronizer token the pages echo on POST. */
     csrfToken?: string;
   }
