@@ -79,9 +79,10 @@ async function run(start: BotStart): Promise<BotResult> {
       if (pair.right && result.captchaPassed) reached.add(key);
       if (pair.right && result.outcome === 'signed_in') taken.add(key);
       if (pair.right && result.outcome === 'bad_credentials') refused401.add(key);
-      const reachedCheck = result.captchaPassed || result.outcome === 'out_of_time';
+      // Tried again later unless it got past the captcha (its answer is known) or the time is up.
+      const settled = result.captchaPassed || result.outcome === 'out_of_time';
       next.tries += 1;
-      if (!reachedCheck && next.tries < MAX_TRIES_PER_PAIR) queue.push(next);
+      if (!settled && next.tries < MAX_TRIES_PER_PAIR) queue.push(next);
     }
   };
   await Promise.all(Array.from({ length: start.workers }, (_, i) => worker(i)));

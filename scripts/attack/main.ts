@@ -142,6 +142,7 @@ function next<T extends { type: string }>(child: ChildProcess, type: T['type'], 
 }
 
 const tsx = (file: string): string[] => ['--import', 'tsx', path.join(HERE, file)];
+const since = (time: number): string => `${((Date.now() - time) / 1000).toFixed(1)} s`;
 const at = (time: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
 
 async function main(): Promise<void> {
@@ -153,10 +154,12 @@ async function main(): Promise<void> {
   const serverLog = path.join(runDir, 'server.log');
   let succeeded = false;
   try {
+    let phase = Date.now();
     if (options.build) {
       console.log(`building ${options.serverDir} ...`);
       const built = spawnSync('npm', ['run', 'build'], { cwd: options.serverDir, encoding: 'utf8' });
       if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`);
+      console.log(`built in ${since(phase)}`);
     }
     const storage = {
       redisUrl: options.redis,
@@ -168,7 +171,10 @@ async function main(): Promise<void> {
     const accounts = makeAccounts(options.accounts, runId);
     const pairs = makePairs(accounts, options.pairs, options.rightShare, runId);
     console.log(`making ${accounts.length} accounts at the production scrypt cost (${backEnd}) ...`);
+    phase = Date.now();
     await storeAccounts(options.serverDir, dataDir, storage, accounts);
+    console.log(`made in ${since(phase)}`);
+    phase = Date.now();
 
     const serverEnv: NodeJS.ProcessEnv = {
       ...process.env,
@@ -203,11 +209,15 @@ async function main(): Promise<void> {
       const primed = next<Extract<PersonMessage, { type: 'primed' }>>(child, 'primed', what);
       child.send(command);
       const answer = await primed;
-      if (!answer.ok) throw new Error(`${what} could not sign in before the attack: ${answer.detail ?? ''} (server log: ${serverLog})`);
+      if (answer.ok) return answer;
+      const { unmapped } = await serverCpu();
+      const why = unmapped > 0 ? `; ${unmapped} pictures were served without a learnt answer: does ${options.serverDir}/dist/compose.js take the generateCode override?` : '';
+      throw new Error(`${what} could not sign in before the attack: ${answer.detail ?? ''}${why} (server log: ${serverLog})`);
     };
-    await prime(known, { type: 'prime', base, kind: 'known', account: accounts[0]! }, 'the known-device person');
+    const { deviceCookie } = await prime(known, { type: 'prime', base, kind: 'known', account: accounts[0]! }, 'the known-device person');
     await prime(fresh, { type: 'prime', base, kind: 'new', account: accounts[1]! }, 'the new-device person');
 
+    console.log(`server, bot and people started, first sign-in done in ${since(phase)}`);
     const t0 = Date.now() + 1_000;
     const attackAt = t0 + options.warmup * 1000;
     const endAt = attackAt + options.duration * 1000;
@@ -215,6 +225,8 @@ async function main(): Promise<void> {
     const botResult = next<BotResult>(bot, 'result', 'the bot');
     const knownResult = next<Extract<PersonMessage, { type: 'result' }>>(known, 'result', 'the known-device person');
     const freshResult = next<Extract<PersonMessage, { type: 'result' }>>(fresh, 'result', 'the new-device person');
+    // Awaited together below; a child that dies early must not end this process as an unhandled rejection meanwhile.
+    for (const result of [botResult, knownResult, freshResult]) result.catch(() => {});
     bot.send({ type: 'start', base, workers: options.workers, oneNetwork: options.oneNetwork, accuracy: options.accuracy, attackAt, endAt, maxWaitMs: 60_000, pairs } satisfies BotStart);
     known.send({ type: 'run', t0, endAt } satisfies PersonCommand);
     fresh.send({ type: 'run', t0, endAt } satisfies PersonCommand);
@@ -247,12 +259,16 @@ async function main(): Promise<void> {
       fresh: freshFacts.attempts,
       serverCpu: { warmup: (cpu1.cpuMicros - cpu0.cpuMicros) / 1e6, attack: (cpu2.cpuMicros - cpu1.cpuMicros) / 1e6 },
       harness: { answers: harness.answers, unmapped: harness.unmapped },
+      deviceCookie,
       load: { start: loadStart, end: loadEnd },
       cpus: os.cpus().length,
     };
     const figures = figuresOf(facts);
     console.log(`\n${formatTable(facts, figures)}`);
-    if (options.json) writeFileSync(options.json, `${JSON.stringify({ facts: { ...facts, known: undefined, fresh: undefined }, figures, people: { known: facts.known, fresh: facts.fresh } }, null, 2)}\n`);
+    if (options.json) {
+      const people = { known: { attempts: facts.known, counts: knownFacts.counts }, fresh: { attempts: facts.fresh, counts: freshFacts.counts } };
+      writeFileSync(options.json, `${JSON.stringify({ facts: { ...facts, known: undefined, fresh: undefined }, figures, people }, null, 2)}\n`);
+    }
 
     server.kill('SIGTERM');
     await new Promise((resolve) => (server.exitCode === null ? server.once('exit', resolve) : resolve(undefined)));

@@ -31,12 +31,14 @@ export interface PersonAttempt {
 
 export type PersonMessage =
   | { type: 'ready' }
-  | { type: 'primed'; ok: boolean; detail?: string; cookies: boolean }
+  | { type: 'primed'; ok: boolean; detail?: string; deviceCookie: boolean }
   | { type: 'result'; attempts: PersonAttempt[]; counts: Record<string, number> };
 
 const INTERVAL_MS = 10_000;
 const WINDOW_MS = 60_000;
 const KNOWN_ADDRESS = '127.200.0.1';
+/** The known-device token's cookie (issue 17's design), reported so a run shows whether the server gave one. */
+const DEVICE_COOKIE = 'captcha_login.device';
 const newDeviceAddress = (k: number): string => `127.201.${k % 256}.${1 + Math.floor(k / 256)}`;
 
 if (!process.send) throw new Error('person.ts runs as a child of scripts/attack/main.ts');
@@ -57,12 +59,13 @@ async function attempt(browser: Browser): Promise<PersonAttempt> {
 
 async function prime(): Promise<void> {
   if (kind === 'new') {
-    send({ type: 'primed', ok: true, cookies: false });
+    send({ type: 'primed', ok: true, deviceCookie: false });
     return;
   }
   knownBrowser = new Browser(base, KNOWN_ADDRESS);
   const first = await attempt(knownBrowser);
-  send({ type: 'primed', ok: first.ok, detail: first.ok ? undefined : `${first.outcome} ${first.detail ?? ''}`.trim(), cookies: true });
+  const deviceCookie = knownBrowser.hasCookie(DEVICE_COOKIE);
+  send({ type: 'primed', ok: first.ok, detail: first.ok ? undefined : `${first.outcome} ${first.detail ?? ''}`.trim(), deviceCookie });
 }
 
 async function run(t0: number, endAt: number): Promise<PersonAttempt[]> {

@@ -23,6 +23,8 @@ export interface RunFacts {
   /** Server CPU seconds in the warm-up and in the attack. */
   serverCpu: { warmup: number; attack: number };
   harness: { answers: number; unmapped: number };
+  /** Whether the known-device person held a device cookie after its first sign-in. */
+  deviceCookie: boolean;
   load: { start: number[]; end: number[] };
   cpus: number;
 }
@@ -121,7 +123,7 @@ export function formatTable(run: RunFacts, f: Figures): string {
     ['proof of work', `asked by the page: ${f.pow.askedByPage}, 428 pow_required: ${f.pow.required}, 400 pow_invalid: ${f.pow.invalid}; solved ${f.pow.solved} in ${fixed(f.pow.solveSeconds)} s of solving`],
     ['takeovers', `**${f.takeovers.taken} of the ${f.takeovers.rightReached} right pairs the bot reached** (posted with a passed captcha)`],
     ['bot CPU (nice 19)', `${fixed(f.botCpuSeconds)} s, **${f.botCpuSecondsPerGrantedCheck === null ? 'n/a' : fixed(f.botCpuSecondsPerGrantedCheck, 3)} s per granted check**`],
-    ['person, known device', personRow(f.people.known)],
+    ['person, known device', `${personRow(f.people.known)}; device cookie: ${run.deviceCookie ? 'yes' : 'none'}`],
     ['person, new device (within 60 s)', personRow(f.people.fresh)],
     ['server CPU', `${fixed(f.serverCoresBusy.attack, 2)} cores busy during the attack, ${fixed(f.serverCoresBusy.warmup, 2)} before (of ${run.cpus})`],
     ['load average (1/5/15 min)', `start ${load(run.load.start)}, end ${load(run.load.end)}`],
