@@ -88,13 +88,15 @@ test('the simulator pays a proof of work the post asks for (a payload altcha-lib
   assert.equal(tally.get('pictures'), 1);
 });
 
-test('npm run attack, shortened: the table prints, the bot is granted password checks, the known device signs in, takeovers never exceed the right pairs reached', { timeout: 120_000 }, () => {
+test('npm run attack, shortened: the table prints, the bot is granted password checks, the known device signs in, takeovers never exceed the right pairs reached', { timeout: 120_000 }, (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'attack-test-'));
   try {
     const jsonFile = path.join(dir, 'figures.json');
     const args = ['--accounts', '20', '--pairs', '400', '--right-share', '0.02', '--workers', '8', '--warmup', '1', '--duration', '12', '--json', jsonFile];
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/attack/main.ts', ...args], { cwd: ROOT_DIR, encoding: 'utf8', timeout: 110_000 });
     assert.equal(run.status, 0, run.stdout + run.stderr);
+    // The table in the test's output: a glance at the figures of each run of the suite.
+    for (const line of run.stdout.split('\n').filter((l) => l.startsWith('|'))) t.diagnostic(line);
     for (const row of ["pictures the bot's reader got past", 'password checks granted to the bot', 'takeovers', 'person, known device', 'person, new device']) {
       assert.match(run.stdout, new RegExp(`\\| ${row}`), `the table has "${row}"`);
     }
