@@ -2,10 +2,14 @@
  * Builds the production app from a configuration: opens the stores (openStores) and hands
  * them to createApp. Shared by server.ts and the benchmark's server so that both run
  * exactly the same wiring. close() releases the stores.
+ *
+ * `overrides` is for harnesses that run this wiring as the real server but must know
+ * what it made (scripts/attack/serve.ts learns each captcha answer, as the tests do
+ * through build.ts); server.ts never passes it, so production reads nothing from it.
  */
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { createApp } from './app.js';
+import { createApp, type AppDeps } from './app.js';
 import { createStrengthEstimator } from './auth/password-strength.js';
 import { loadAudioClips } from './captcha/audio-clips.js';
 import { registerCaptchaFonts } from './captcha/fonts.js';
@@ -18,7 +22,7 @@ export interface ComposedApp {
   close: () => Promise<void>;
 }
 
-export async function composeApp(config: Config, logger: Logger): Promise<ComposedApp> {
+export async function composeApp(config: Config, logger: Logger, overrides: Pick<AppDeps, 'generateCode'> = {}): Promise<ComposedApp> {
   const stores = await openStores({
     dataDir: config.dataDir,
     ...config.storage,
@@ -47,6 +51,7 @@ export async function composeApp(config: Config, logger: Logger): Promise<Compos
     sessionTimeouts: config.sessionTimeouts,
     scryptConcurrency: config.accounts.concurrency,
     ready: stores.ping,
+    generateCode: overrides.generateCode,
   });
   if (config.ipRateLimits === false) {
     logger.warn('RATE_LIMITS=off: per-IP throttling is DISABLED. Use this only for load tests and benchmarks, never in production.');
