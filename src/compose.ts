@@ -34,6 +34,7 @@ export async function composeApp(config: Config, logger: Logger): Promise<Compos
     users: stores.users,
     spentChallenges: stores.spentChallenges,
     failedLogins: stores.failedLogins,
+    deviceTokens: stores.deviceTokens,
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
     publicOrigin: config.passkeys.origin,
