@@ -10,6 +10,9 @@ import { DEVICE_TRUST_MS, type DeviceTokenStore } from '../ports.js';
 import type { RedisClient } from './client.js';
 import { KNOWS_DEVICE, TRUST_DEVICE } from './scripts.js';
 
+/** How much longer than its pairs an epoch is kept: other instances' clocks may run a little ahead. */
+const EPOCH_MARGIN_MS = 24 * 60 * 60_000;
+
 export class RedisDeviceTokenStore implements DeviceTokenStore {
   constructor(
     private readonly client: RedisClient,
@@ -27,7 +30,7 @@ export class RedisDeviceTokenStore implements DeviceTokenStore {
   async trust(tokenHash: string, accountId: number, expiresAt: number, now: number, previousHash?: string): Promise<void> {
     await this.client.eval(TRUST_DEVICE, {
       keys: [this.#tokenKey(tokenHash), this.#tokenKey(previousHash ?? tokenHash), this.#epochKey(accountId)],
-      arguments: [String(accountId), String(expiresAt), String(now)],
+      arguments: [String(accountId), String(expiresAt), String(now), String(expiresAt + EPOCH_MARGIN_MS)],
     });
   }
 
@@ -43,8 +46,6 @@ export class RedisDeviceTokenStore implements DeviceTokenStore {
   async revokeAll(accountId: number, now: number): Promise<void> {
     const key = this.#epochKey(accountId);
     // Kept while any pair trusted before now may live; trust() extends it for newer ones.
-    // NX gives a new epoch key its expiry, GT moves an existing one's later only.
-    const until = now + DEVICE_TRUST_MS;
-    await this.client.multi().incr(key).pExpireAt(key, until, 'NX').pExpireAt(key, until, 'GT').exec();
+    await this.client.multi().incr(key).pExpireAt(key, now + DEVICE_TRUST_MS + EPOCH_MARGIN_MS).exec();
   }
 }

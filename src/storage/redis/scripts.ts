@@ -55,9 +55,10 @@ return 1`;
  * Known devices. KEYS[1] the renewed token's hash {accountId: "expiresAt:epoch"},
  * KEYS[2] the previous token's (KEYS[1] again when there is none), KEYS[3] the
  * signing-in account's revocation epoch; ARGV[1] the account id, ARGV[2] its new expiry,
- * ARGV[3] now. Moves the previous token's unexpired accounts to the renewed token, adds
- * the account with its current epoch, and keeps each key until its last pair expires
- * (the epoch key too: a pair must not outlive the epoch it was trusted under).
+ * ARGV[3] now, ARGV[4] when the epoch may be forgotten. Moves the previous token's
+ * unexpired accounts to the renewed token, adds the account with its current epoch, and
+ * keeps the token's key until its last pair expires and the epoch key until ARGV[4] (a
+ * pair must not outlive the epoch it was trusted under).
  */
 export const TRUST_DEVICE = `
 local now = tonumber(ARGV[3])
@@ -68,13 +69,8 @@ if KEYS[2] ~= KEYS[1] then
   end
   redis.call('DEL', KEYS[2])
 end
-local expiry = tonumber(ARGV[2])
 local epoch = redis.call('GET', KEYS[3])
-if epoch then
-  if redis.call('PEXPIRETIME', KEYS[3]) < expiry then redis.call('PEXPIREAT', KEYS[3], ARGV[2]) end
-else
-  epoch = '0'
-end
+if epoch then redis.call('PEXPIREAT', KEYS[3], ARGV[4]) else epoch = '0' end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. epoch)
 local last = 0
 for _, value in ipairs(redis.call('HVALS', KEYS[1])) do last = math.max(last, tonumber(string.match(value, '^%d+'))) end
