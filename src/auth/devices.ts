@@ -11,8 +11,10 @@
  * another cookie from passing here. Each sign-in issues a fresh token and moves the
  * browser's accounts to it (DeviceTokenStore.trust), as the session id is renewed: a
  * token planted in the browser, or copied from it, stops being known at the next sign-in,
- * and only a sign-in adds an account to a token. The cookie is httpOnly, SameSite=Lax,
- * Secure in production, and lives as long as the trust.
+ * and only a sign-in adds an account to a token. (Two tabs signing in to two accounts at
+ * the same moment renew the token twice; the browser keeps one cookie, so one of the two
+ * accounts may find it unknown until its next sign-in: safe, only less convenient.) The
+ * cookie is httpOnly, SameSite=Lax, Secure in production, and lives as long as the trust.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';

@@ -96,7 +96,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     // a back-end's own case folding cannot match it to one under another count (alİce).
     if (!usernameSchema.safeParse(form.username).success) throw new HttpError(401, 'bad_credentials');
     const found = await accounts.find(form.username);
-    const device = found && (await devices.deviceFor(req, found.id));
+    // Asked for an unknown name too (no account has id 0: never known), so the time taken tells nothing.
+    const device = await devices.deviceFor(req, found?.id ?? 0);
     const known = device !== undefined;
     // ── [merge: pow, hashing] `known` is settled here, before anything is spent: the proof
     // of work is asked of unknown clients only, and hashing admits known devices first. ──
