@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     users: stores.users,
     spentChallenges: stores.spentChallenges,
     failedLogins: stores.failedLogins,
+    deviceTokens: stores.deviceTokens,
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
     ipRateLimits: false,

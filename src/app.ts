@@ -13,6 +13,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { createAccounts } from './auth/accounts.js';
+import { createDevices } from './auth/devices.js';
 import { LOCKOUT_DEFAULTS, createLockout, type LockoutPolicy } from './auth/lockout.js';
 import { passkeyRoutes } from './auth/passkey-routes.js';
 import { createPasskeys } from './auth/passkeys.js';
@@ -33,6 +34,7 @@ import { sessionMiddleware } from './session/middleware.js';
 import { SESSION_TIMEOUT_DEFAULTS, enforceSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
 import { translator } from './i18n/messages.js';
 import type {
+  DeviceTokenStore,
   FailedLoginStore,
   PasskeyRepository,
   SessionStore,
@@ -48,6 +50,7 @@ export interface AppDeps {
   users: UserRepository;
   spentChallenges: SpentChallengeLedger;
   failedLogins: FailedLoginStore;
+  deviceTokens: DeviceTokenStore;
   passkeys: PasskeyRepository;
   webauthnChallenges: WebAuthnChallengeStore;
   /** The public origin passkeys are bound to (PUBLIC_ORIGIN); absent: the origin each request came to. */
@@ -104,6 +107,7 @@ export function createApp(deps: AppDeps): Express {
   const { strength } = deps;
   const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency, strength, clock });
   const lockout = createLockout(deps.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
+  const devices = createDevices({ store: deps.deviceTokens, secret: deps.sessionSecret, secure, clock });
   const passkeys = createPasskeys({
     repository: deps.passkeys,
     challenges: deps.webauthnChallenges,
@@ -152,8 +156,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(captcha.routes);
   const csrf = createCsrf({ secureCookies: secure, clock });
-  app.use(authRoutes({ accounts, captcha, lockout, strength, csrf, limits, timeouts, clock }));
-  app.use(passkeyRoutes({ passkeys, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
+  app.use(authRoutes({ accounts, captcha, lockout, devices, strength, csrf, limits, timeouts, clock }));
+  app.use(passkeyRoutes({ passkeys, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

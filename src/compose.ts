@@ -38,6 +38,7 @@ export async function composeApp(config: Config, logger: Logger, overrides: Pick
     users: stores.users,
     spentChallenges: stores.spentChallenges,
     failedLogins: stores.failedLogins,
+    deviceTokens: stores.deviceTokens,
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
     publicOrigin: config.passkeys.origin,

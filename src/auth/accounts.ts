@@ -76,11 +76,14 @@ export interface Accounts {
    * SIGNUP_KEY_MS) resolves that account instead of throwing username_taken.
    */
   register(username: string, password: string, signupKey?: string): Promise<User>;
+  /** The account of that name (without regard to case), looked up before any count or password work. */
+  find(username: string): Promise<User | undefined>;
   /**
-   * The user when the password is right; undefined for a wrong password, an unknown
-   * name, or when `locked` (then the password is not even compared, but the work is done).
+   * The user found (find) when the password is right; undefined for a wrong password, no
+   * account (undefined), or when `locked` (then the password is not even compared, but
+   * the work is done).
    */
-  authenticate(username: string, password: string, locked?: boolean): Promise<User | undefined>;
+  authenticate(user: User | undefined, password: string, locked?: boolean): Promise<User | undefined>;
   /** scrypt computations running and waiting now. */
   readonly load: { active: number; waiting: number };
 }
@@ -127,8 +130,9 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
         throw new AccountRuleError('username_taken');
       }
     },
-    async authenticate(username, password, locked = false) {
-      const user = locked ? undefined : await users.findByUsername(username);
+    find: (username) => users.findByUsername(username),
+    async authenticate(found, password, locked = false) {
+      const user = locked ? undefined : found;
       const stored = user?.passwordHash ?? (await dummy());
       const matches = await limit(() => verifyPassword(password, stored));
       return user && matches ? user : undefined;

@@ -2,39 +2,52 @@
  * Lockout against password guessing, shaped so that it cannot be used to lock the owner
  * out (Keycloak's warning: a plain per-account lock is a remote off-switch).
  *
- * Failures are counted per typed username (existing or not, so a lock reveals nothing
- * about which names exist) on two keys:
- * - per account and network (the client's /24 for IPv4, /64 for IPv6): from
- *   `afterFailures` failures on, that network may not try that account for `baseMs`,
- *   doubling with each further failure up to `maxMs`. Someone else's failures never
- *   lock the owner's network;
- * - per account, over all networks: from `accountAfterFailures` failures on (a guessing
- *   campaign spread over many addresses) the account is locked the same way, except for
- *   networks it signed in from successfully in the last KNOWN_NETWORK_DAYS days
- *   (storage/ports.ts), where a correct password still passes.
+ * Whose counts: the account the typed name found (`countedAs`: its id), or for a name
+ * no account has, that name (which the route has already checked is plain ASCII, so
+ * lowercasing it is exact). One account thus has exactly one set of counts however its
+ * name is typed: the back-ends match names case-insensitively by their own rules
+ * (PostgreSQL's lower() folds "İ" to "i"), which a key made from the typed text would
+ * not follow. Unknown names are counted too, so a lock reveals nothing about which names
+ * exist.
+ *
+ * Which counts: it depends on whether the client is a known device of the account
+ * (devices.ts: a signed cookie from an earlier sign-in to it):
+ * - a known device: only its own count. From `afterFailures` failures on, that device
+ *   may not try the account for `baseMs`, doubling up to `maxMs`. Nobody else's
+ *   failures touch it, so an owner on a known device is never locked out by a campaign
+ *   (OWASP, "Slow Down Online Guessing Attacks with Device Cookies");
+ * - any other client: a count per account and network (the client's /24 for IPv4, /64
+ *   for IPv6) with the same rule, and the account's untrusted budget, counted over all
+ *   networks, which from `accountAfterFailures` failures on locks the account for every
+ *   client that is not a known device. The per-network count stays beside the budget
+ *   because it acts sooner and narrower: one network's burst locks that network after
+ *   `afterFailures` without spending the budget that new devices of the owner share,
+ *   and the owner's own new device on another network is not refused until a campaign
+ *   spread over networks has used the whole budget.
  * Every attempt is counted as a failure *before* the password is compared, in the same
  * atomic step that checks the locks (FailedLoginStore.tryAttempt), so a burst of
  * concurrent guesses gets `afterFailures` comparisons, not one per request. A success
- * then takes its failure back: it clears its network's count and remembers the network,
- * while the account's count goes back to what it was (the owner signing in must not hand
- * a guessing campaign a fresh allowance). A count untouched for a day is forgotten
- * (FAILURE_MEMORY_MS). While locked, the route answers exactly as for a wrong password,
- * and a refused attempt does not count (so a lock ends at most `maxMs` after the last
- * counted failure).
+ * then takes its failure back: it clears its device's or network's count, while the
+ * budget goes back to what it was (the owner signing in must not hand a campaign a fresh
+ * allowance). An attempt that ends without a verdict (a store failing, a 503) is
+ * abandoned: every count it took goes back, so no outage is counted against anyone. A
+ * count untouched for a day is forgotten (FAILURE_MEMORY_MS). While locked, the route
+ * answers as for a wrong password (a message that names both causes), and a refused
+ * attempt does not count (so a lock ends at most `maxMs` after the last counted failure).
  *
- * A passkey cannot be guessed, so a passkey sign-in (`begin(…, { accountWide: false })`)
- * is still counted on both keys (its failures add to a campaign's count like any other)
- * but refused only by its network's lock: an owner with a passkey signs in from a new
- * network during a campaign that locks passwords there.
+ * A passkey cannot be guessed: a passkey sign-in (`begin(…, { passkey: true })`) is
+ * refused only by its device's or network's lock, never by the budget, and whatever its
+ * outcome it takes its count back (passkeys.ts says why a failed assertion counts
+ * nowhere).
  */
 import { z } from 'zod';
 import { defaultsOf, envInteger } from '../options.js';
-import { KNOWN_NETWORK_MS, type FailedLoginStore, type LockRule } from '../storage/ports.js';
+import type { AttemptCount, FailedLoginStore, LockRule, Reservation } from '../storage/ports.js';
 
 export interface LockoutPolicy {
-  /** Failures of one account from one network before that network is locked out of it. */
+  /** Failures of one account from one network (or one known device) before it is locked out of it. */
   afterFailures: number;
-  /** Failures of one account from all networks before it is locked for unknown networks. */
+  /** Failures of one account from clients that are not its known devices before it is locked for all of them. */
   accountAfterFailures: number;
   baseMs: number;
   maxMs: number;
@@ -70,7 +83,7 @@ export const lockoutEnv = z
 
 export const LOCKOUT_DEFAULTS: LockoutPolicy = defaultsOf(lockoutEnv);
 
-/** The policy as the two counts' rules: per account and network, and per account over all networks. */
+/** The policy as the counts' rules: per account and network (or device), and the account's untrusted budget. */
 export function lockRules(policy: LockoutPolicy): { network: LockRule; account: LockRule } {
   const { baseMs, maxMs } = policy;
   return { network: { after: policy.afterFailures, baseMs, maxMs }, account: { after: policy.accountAfterFailures, baseMs, maxMs } };
@@ -91,46 +104,62 @@ export function networkOf(ip: string | undefined): string {
     .join(':')}::/64`;
 }
 
+/** The key of an account's counts: the account found, else the (ASCII, already checked) name as typed, lowercased. */
+export function countedAs(user: { id: number } | undefined, username: string): string {
+  return user ? `id:${user.id}` : `name:${username.toLowerCase()}`;
+}
+
+/** Who is trying: whose counts (countedAs), from which network, and from which known device of the account if any. */
+export interface Client {
+  account: string;
+  network: string;
+  /** The device's id (devices.ts) when the client is a known device of the account. */
+  device?: string | undefined;
+}
+
 /** An attempt the lockout let through, already counted as a failure. */
 export interface Attempt {
-  /** The password (or passkey) was right: takes the failure back and remembers the network. */
+  /** The password (or passkey) was right: takes the failure back (the device's or network's count is cleared). */
   succeeded(): Promise<void>;
+  /** The attempt ended without a verdict (or was not a guess): every count it took goes back. */
+  abandon(): Promise<void>;
 }
 
 export interface BeginOptions {
-  /**
-   * Whether the all-networks lock refuses the attempt (default true); false for a way in
-   * that cannot be guessed (a passkey): the attempt is still counted on the account.
-   */
-  accountWide?: boolean;
+  /** A passkey sign-in: refused by the device's or network's lock only, never by the account's untrusted budget. */
+  passkey?: boolean;
 }
 
 export interface Lockout {
   /**
-   * Starts an attempt on `username` from `network`: undefined when it must be refused
-   * without comparing the password (locked; not counted), else the counted attempt.
+   * Starts an attempt of `client`: undefined when it must be refused without comparing
+   * the password (locked; not counted), else the counted attempt.
    */
-  begin(username: string, network: string, options?: BeginOptions): Promise<Attempt | undefined>;
+  begin(client: Client, options?: BeginOptions): Promise<Attempt | undefined>;
 }
 
 export function createLockout(store: FailedLoginStore, policy: LockoutPolicy, clock: () => number = Date.now): Lockout {
   const rules = lockRules(policy);
   return {
-    async begin(username, network, { accountWide = true } = {}) {
-      const account = username.toLowerCase();
-      const networkCount = { key: `network:${account}@${network}`, rule: rules.network, enforce: true };
-      // The account-wide lock spares networks the account signed in from.
-      const enforced = accountWide && !(await store.knowsNetwork(account, network, clock() - KNOWN_NETWORK_MS));
-      const accountCount = { key: `account:${account}`, rule: rules.account, enforce: enforced };
-      const reservations = await store.tryAttempt([networkCount, accountCount], clock());
+    async begin({ account, network, device }, { passkey = false } = {}) {
+      const own: AttemptCount =
+        device === undefined
+          ? { key: `network:${account}@${network}`, rule: rules.network, enforce: true }
+          : { key: `device:${account}@${device}`, rule: rules.network, enforce: true };
+      // The budget is for guesses from unknown clients; a passkey is not a guess.
+      const counts = device === undefined && !passkey ? [own, { key: `account:${account}`, rule: rules.account, enforce: true }] : [own];
+      const reservations = await store.tryAttempt(counts, clock());
       if (!reservations) return undefined;
+      let settled = false;
+      /** Runs once: a success and a later failure of the same request (a 503 after it) do not both take the count back. */
+      const settle = async (takeBack: (reservation: Reservation, index: number) => Promise<void>) => {
+        if (settled) return;
+        settled = true;
+        await Promise.all(reservations.map(takeBack));
+      };
       return {
-        async succeeded() {
-          await store.clear(networkCount.key);
-          const [, accountReservation] = reservations;
-          if (accountReservation) await store.refund(accountReservation);
-          await store.rememberNetwork(account, network, clock());
-        },
+        succeeded: () => settle((reservation, i) => (i === 0 ? store.clear(reservation.key) : store.refund(reservation))),
+        abandon: () => settle((reservation) => store.refund(reservation)),
       };
     },
   };

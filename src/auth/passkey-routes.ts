@@ -16,6 +16,7 @@ import { HttpError } from '../http/errors.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { Locale, Translate } from '../i18n/messages.js';
 import type { Csrf } from '../session/csrf.js';
+import type { Devices } from './devices.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
 import type { Passkey } from '../storage/ports.js';
 import { networkOf } from './lockout.js';
@@ -24,6 +25,7 @@ import { CSRF_TOKEN_PATH, guardedPostOf, noStore, signIn } from './routes.js';
 
 export interface PasskeyRouteDeps {
   passkeys: Passkeys;
+  devices: Devices;
   /** The public origin; undefined: the origin each request came to. */
   origin: string | undefined;
   csrf: Csrf;
@@ -71,7 +73,7 @@ function signedInUser(req: Request): SignedInUser {
 }
 
 export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
-  const { passkeys, csrf, limits, timeouts, clock } = deps;
+  const { passkeys, devices, csrf, limits, timeouts, clock } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
   /**
@@ -118,9 +120,11 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
 
   router.post('/passkeys/sign-in', ...limits.posts, ...guardedPost, async (req, res) => {
     const { response } = parse(signInBody, req.body);
-    const user = await passkeys.authenticate(response as AuthenticationResponseJSON, site(req), networkOf(req.ip)).catch((err: unknown) => {
+    const client = { network: networkOf(req.ip), deviceFor: (accountId: number) => devices.deviceFor(req, accountId) };
+    const user = await passkeys.authenticate(response as AuthenticationResponseJSON, site(req), client).catch((err: unknown) => {
       throw refused(req, err);
     });
+    await devices.trust(req, res, user.id);
     await signIn(req, user, timeouts, clock());
     res.json({ ok: true, redirect: '/' });
   });

@@ -17,12 +17,16 @@
  *   naming it gets it, every later one nothing, on any instance), checks purpose, account
  *   and expiry, and only then verifies the response against it. So a challenge is good
  *   once, and a replayed response is refused before any signature work.
- * - Signing in: the credential id picks the account; the lockout (lockout.ts) applies as
- *   for a password, except the all-networks lock (a passkey cannot be guessed): a locked
- *   network is refused exactly like a wrong assertion, and a failed assertion for a known
- *   credential counts as a failure for its account from that network and over all. The
- *   signature counter must move forward (or stay 0 on authenticators that keep none);
- *   the new value is stored with one conditional update.
+ * - Signing in: the credential id picks the account; a locked device or network (by
+ *   password failures, lockout.ts) is refused exactly like a wrong assertion, but the
+ *   account's untrusted budget never refuses a passkey, and a failed assertion counts
+ *   nowhere. Counting it would add no protection (an assertion cannot be guessed: it
+ *   needs the private key) and would hand anyone who learnt a credential id, which is
+ *   no secret, a lever to lock the account's password sign-ins without solving a single
+ *   picture; the per-IP limits bound how often anyone may try. The signature counter
+ *   must move forward (or stay 0 on authenticators that keep none); the new value is
+ *   stored with one conditional update. A successful sign-in makes the browser a known
+ *   device of the account, as a password one does (devices.ts).
  * - The relying party is the public origin: PUBLIC_ORIGIN when set (required in
  *   production), else the origin the request came to (development and tests, e.g.
  *   http://localhost:3000; browsers allow WebAuthn on localhost without HTTPS, but not on
@@ -42,7 +46,7 @@ import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from '@simplewebaut
 import { z } from 'zod';
 import type { ErrorCode } from '../i18n/messages.js';
 import { PasskeyTakenError, type Passkey, type PasskeyRepository, type WebAuthnChallenge, type WebAuthnChallengeStore } from '../storage/ports.js';
-import type { Lockout } from './lockout.js';
+import { countedAs, type Lockout } from './lockout.js';
 
 export const passkeysEnv = z
   .object({
@@ -119,10 +123,16 @@ export interface Passkeys {
   register(user: SignedInUser, response: RegistrationResponseJSON, name: string, site: Site): Promise<Passkey>;
   /** Options for signing in with any passkey of this site (discoverable credentials). */
   authenticationOptions(site: Site): Promise<PublicKeyCredentialRequestOptionsJSON>;
-  /** Verifies a sign-in response from `network`; resolves to the account it signs in. */
-  authenticate(response: AuthenticationResponseJSON, site: Site, network: string): Promise<{ id: number; username: string }>;
+  /** Verifies a sign-in response from `client`; resolves to the account it signs in. */
+  authenticate(response: AuthenticationResponseJSON, site: Site, client: PasskeyClient): Promise<{ id: number; username: string }>;
   /** Removes the account's passkey; false when it has none of that id. */
   remove(userId: number, id: string): Promise<boolean>;
+}
+
+/** Where a passkey sign-in comes from: its network, and its device id if it is a known device of the account (devices.ts). */
+export interface PasskeyClient {
+  network: string;
+  deviceFor: (accountId: number) => Promise<string | undefined>;
 }
 
 /** The WebAuthn user handle of an account: its id, which says nothing about the person. */
@@ -220,34 +230,39 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
       return options;
     },
 
-    async authenticate(response, site, network) {
+    async authenticate(response, site, { network, deviceFor }) {
       const challenge = await take(response.response.clientDataJSON, 'sign-in');
       const passkey = await repository.find(response.id);
       // An unknown credential names no account: nothing to count it against (the per-IP limits still do).
       if (!passkey) throw new PasskeyError(401, 'passkey_failed', 'unknown credential');
-      // Counted as a failure now (atomically with the lock check), taken back on success.
-      // A passkey cannot be guessed: only its network's lock refuses it (lockout.ts).
-      const attempt = await lockout.begin(passkey.username, network, { accountWide: false });
+      const device = await deviceFor(passkey.userId);
+      // Refused by its device's or network's lock only; the count it takes goes back whatever the outcome.
+      const attempt = await lockout.begin({ account: countedAs({ id: passkey.userId }, passkey.username), network, device }, { passkey: true });
       const failed = (reason: string) => new PasskeyError(401, 'passkey_failed', reason);
       if (!attempt) throw failed('locked');
-      const handle = response.response.userHandle;
-      if (handle !== undefined && handle !== isoBase64URL.fromBuffer(userHandleOf(passkey.userId))) throw failed('user handle of another account');
-      let verification;
       try {
-        verification = await verifyAuthenticationResponse({
-          response,
-          expectedChallenge: challenge,
-          expectedOrigin: site.origin,
-          expectedRPID: site.rpId,
-          credential: { id: passkey.id, publicKey: new Uint8Array(passkey.publicKey), counter: passkey.counter, transports: passkey.transports },
-          requireUserVerification: true,
-        });
+        const handle = response.response.userHandle;
+        if (handle !== undefined && handle !== isoBase64URL.fromBuffer(userHandleOf(passkey.userId))) throw failed('user handle of another account');
+        let verification;
+        try {
+          verification = await verifyAuthenticationResponse({
+            response,
+            expectedChallenge: challenge,
+            expectedOrigin: site.origin,
+            expectedRPID: site.rpId,
+            credential: { id: passkey.id, publicKey: new Uint8Array(passkey.publicKey), counter: passkey.counter, transports: passkey.transports },
+            requireUserVerification: true,
+          });
+        } catch (err) {
+          throw failed((err as Error).message);
+        }
+        if (!verification.verified) throw failed('signature not verified');
+        if (!(await repository.recordUse(passkey.id, verification.authenticationInfo.newCounter, clock()))) throw failed('counter did not move forward');
+        await attempt.succeeded();
       } catch (err) {
-        throw failed((err as Error).message);
+        await attempt.abandon();
+        throw err;
       }
-      if (!verification.verified) throw failed('signature not verified');
-      if (!(await repository.recordUse(passkey.id, verification.authenticationInfo.newCounter, clock()))) throw failed('counter did not move forward');
-      await attempt.succeeded();
       return { id: passkey.userId, username: passkey.username };
     },
 

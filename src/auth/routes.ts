@@ -10,6 +10,12 @@
  * The sign-up page carries a sign-up key (data-signup-key), which the page script sends
  * with every try of that form (`signupKey`), so a retry after a 503 completes the sign-up
  * it may already have made instead of being told the name is taken (accounts.ts).
+ *
+ * Sign-in looks the account up before the captcha and the lockout: a name that could not
+ * be signed up is refused at once, the lockout counts by the account found (lockout.ts),
+ * whether the client is a known device of it is known before anything is spent, and a
+ * store that fails there has counted nothing. A request that fails after the lockout
+ * counted it (a 503) takes the count back, so an outage is never a failed sign-in.
  */
 import { promisify } from 'node:util';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
@@ -22,8 +28,9 @@ import { requireSameOrigin, type Csrf } from '../session/csrf.js';
 import { SESSION_COOKIE_NAME } from '../session/middleware.js';
 import { startSignedInSession, type SessionTimeouts } from '../session/timeouts.js';
 import { AccountRuleError, newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
-import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField } from './credentials.js';
-import { networkOf, type Lockout } from './lockout.js';
+import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField, usernameSchema } from './credentials.js';
+import type { Devices } from './devices.js';
+import { countedAs, networkOf, type Lockout } from './lockout.js';
 import { EstimatorBusyError, type StrengthEstimator } from './password-strength.js';
 
 export const CSRF_TOKEN_PATH = '/csrf-token';
@@ -38,6 +45,14 @@ const formBody = z.object({
 /** Optional: a page rendered before sign-up keys existed still signs up (without retry protection). */
 const signupKeyBody = z.object({ signupKey: signupKeySchema.optional() });
 
+type Form = z.infer<typeof formBody>;
+
+function parseForm(req: Request): Form {
+  const parsed = formBody.safeParse(req.body);
+  if (!parsed.success) throw new HttpError(400, 'invalid_request');
+  return parsed.data;
+}
+
 const strengthBody = z.object({ password: passwordField, username: plainField(USERNAME_MAX_LENGTH).optional() });
 
 const CAPTCHA_ERRORS: Record<VerifyFailure, ErrorCode> = {
@@ -50,6 +65,7 @@ export interface AuthRouteDeps {
   accounts: Accounts;
   captcha: Captcha;
   lockout: Lockout;
+  devices: Devices;
   strength: StrengthEstimator;
   csrf: Csrf;
   limits: IpRateLimits;
@@ -68,7 +84,7 @@ const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { accounts, captcha, lockout, strength, csrf, limits, timeouts, clock } = deps;
+  const { accounts, captcha, lockout, devices, strength, csrf, limits, timeouts, clock } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
 
@@ -80,13 +96,30 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   });
 
   router.post('/login', ...limits.posts, ...guardedPost, async (req, res) => {
-    const form = await checkForm(req);
-    const network = networkOf(req.ip);
-    const attempt = await lockout.begin(form.username, network);
-    const user = await accounts.authenticate(form.username, form.password, attempt === undefined);
-    if (!user || !attempt) throw new HttpError(401, 'bad_credentials');
-    await attempt.succeeded();
-    await signIn(req, user, timeouts, clock());
+    const form = parseForm(req);
+    // No account can have such a name (sign-up refuses it), so it names none here either:
+    // a back-end's own case folding cannot match it to one under another count (alİce).
+    if (!usernameSchema.safeParse(form.username).success) throw new HttpError(401, 'bad_credentials');
+    const found = await accounts.find(form.username);
+    // Asked for an unknown name too (no account has id 0: never known), so the time taken tells nothing.
+    const device = await devices.deviceFor(req, found?.id ?? 0);
+    const known = device !== undefined;
+    // ── [merge: pow, hashing] `known` is settled here, before anything is spent: the proof
+    // of work is asked of unknown clients only, and hashing admits known devices first. ──
+    await spendCaptcha(req, form);
+    const attempt = await lockout.begin({ account: countedAs(found, form.username), network: networkOf(req.ip), device: known ? device : undefined });
+    try {
+      const user = await accounts.authenticate(found, form.password, attempt === undefined);
+      if (!user || !attempt) throw new HttpError(401, 'bad_credentials');
+      await attempt.succeeded();
+      // Trusted before the session is made: a failure here (503) leaves nobody signed in.
+      await devices.trust(req, res, user.id);
+      await signIn(req, user, timeouts, clock());
+    } catch (err) {
+      // Only a verdict counts: anything else (a store or the hashing refusing: 503) takes the attempt back.
+      if (!(err instanceof HttpError && err.status === 401)) await attempt?.abandon();
+      throw err;
+    }
     res.json({ ok: true, redirect: '/' });
   });
 
@@ -133,12 +166,15 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   );
 
   /** Validates the body's shape, then spends the captcha it names. */
-  async function checkForm(req: Request): Promise<z.infer<typeof formBody>> {
-    const parsed = formBody.safeParse(req.body);
-    if (!parsed.success) throw new HttpError(400, 'invalid_request');
-    const verdict = await captcha.verify(req, parsed.data.captchaId, parsed.data.captcha);
+  async function checkForm(req: Request): Promise<Form> {
+    const form = parseForm(req);
+    await spendCaptcha(req, form);
+    return form;
+  }
+
+  async function spendCaptcha(req: Request, form: Form): Promise<void> {
+    const verdict = await captcha.verify(req, form.captchaId, form.captcha);
     if (!verdict.ok) throw new HttpError(400, CAPTCHA_ERRORS[verdict.reason]);
-    return parsed.data;
   }
 
   return router;

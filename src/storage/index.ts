@@ -4,7 +4,7 @@
  *
  * SQLite (in DATA_DIR) is the default for everything. REDIS_URL moves what several
  * processes must share at once and what expires by itself to Redis: sessions, the per-IP
- * counters, the lockout's counts and sign-in networks, the spent-challenge ledger and the
+ * counters, the lockout's counts and known devices, the spent-challenge ledger and the
  * issued WebAuthn challenges. DATABASE_URL moves the accounts and their passkeys (durable,
  * so they stay with the accounts) to PostgreSQL. The SQLite file is opened only while
  * some store still lives there.
@@ -84,7 +84,8 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
       users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create']),
       passkeys: guardPromises(postgres?.passkeys ?? fromSqlite('passkeys'), ['add', 'find', 'listFor', 'recordUse', 'remove']),
       sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore')),
-      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear', 'rememberNetwork', 'knowsNetwork']),
+      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear']),
+      deviceTokens: guardPromises(redis?.deviceTokens ?? fromSqlite('deviceTokens'), ['trust', 'knows', 'revoke', 'revokeAll']),
       spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim']),
       webauthnChallenges: guardPromises(redis?.webauthnChallenges ?? fromSqlite('webauthnChallenges'), ['put', 'take']),
       rateLimitStore: redis && guardRateLimitStores(redis.rateLimitStore),

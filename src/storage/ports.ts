@@ -43,9 +43,6 @@ export class UsernameTakenError extends Error {
 
 /** A failure count untouched for this long is forgotten (and may be pruned). */
 export const FAILURE_MEMORY_MS = 24 * 60 * 60_000;
-const KNOWN_NETWORK_DAYS = 90;
-/** A network an account has not signed in from for this long is no longer known (and may be pruned). */
-export const KNOWN_NETWORK_MS = KNOWN_NETWORK_DAYS * 24 * 60 * 60_000;
 
 /**
  * When a failure count locks: from `after` failures on, for `baseMs`, doubling with each
@@ -78,7 +75,7 @@ export interface Reservation {
   lockAfter: number;
 }
 
-/** Failure counts per key (the lockout's), and the networks each account signed in from. */
+/** Failure counts per key (the lockout's). */
 export interface FailedLoginStore {
   /**
    * Starts a sign-in attempt, in one atomic step across processes: when an enforced count
@@ -95,9 +92,31 @@ export interface FailedLoginStore {
    */
   refund(reservation: Reservation): Promise<void>;
   clear(key: string): Promise<void>;
-  rememberNetwork(account: string, network: string, now: number): Promise<void>;
-  /** Whether the account signed in from the network at or after `since`. */
-  knowsNetwork(account: string, network: string, since: number): Promise<boolean>;
+}
+
+const DEVICE_TRUST_DAYS = 90;
+/** The longest a device stays known after the sign-in that trusted it (src/auth/devices.ts renews it at each). */
+export const DEVICE_TRUST_MS = DEVICE_TRUST_DAYS * 24 * 60 * 60_000;
+
+/**
+ * Known devices: pairs (device token hash, account id), each known until its expiry. One
+ * browser holds one random token (only its SHA-256 is stored here) and may be a known
+ * device of several accounts.
+ */
+export interface DeviceTokenStore {
+  /**
+   * Makes `tokenHash` a known device of `accountId` until `expiresAt` (at most
+   * DEVICE_TRUST_MS away). With `previousHash` (the token the browser held before this
+   * sign-in), the accounts that token was still known for at `now` move to `tokenHash`
+   * in the same atomic step, and `previousHash` is known for nothing after it.
+   */
+  trust(tokenHash: string, accountId: number, expiresAt: number, now: number, previousHash?: string): Promise<void>;
+  /** Whether `tokenHash` is a known device of `accountId` at `now` (trusted, not expired, not revoked). */
+  knows(tokenHash: string, accountId: number, now: number): Promise<boolean>;
+  /** Forgets one device of the account. */
+  revoke(tokenHash: string, accountId: number): Promise<void>;
+  /** Forgets every device of the account (its other accounts' pairs stay). */
+  revokeAll(accountId: number, now: number): Promise<void>;
 }
 
 /** A passkey (WebAuthn credential) of an account. */
@@ -197,6 +216,7 @@ export interface Stores {
   passkeys: PasskeyRepository;
   webauthnChallenges: WebAuthnChallengeStore;
   failedLogins: FailedLoginStore;
+  deviceTokens: DeviceTokenStore;
   spentChallenges: SpentChallengeLedger;
   sessionStore: SessionStore;
   /** Shared per-IP counters; absent means each process counts in memory. */

@@ -35,7 +35,8 @@ test('sign-up rules live in the accounts module: name, length, strength, uniquen
 test('at most `concurrency` scrypt computations run at once; the rest queue', async (t) => {
   const { accounts } = await accountsFor(t, { concurrency: 2, scryptParams: SLOW_ENOUGH });
   await accounts.register('alice', 'correct horse battery');
-  const attempts = Array.from({ length: 5 }, () => accounts.authenticate('alice', 'correct horse battery'));
+  const alice = await accounts.find('alice');
+  const attempts = Array.from({ length: 5 }, () => accounts.authenticate(alice, 'correct horse battery'));
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(accounts.load, { active: 2, waiting: 3 });
   await Promise.all(attempts);
@@ -46,7 +47,7 @@ test('unknown and locked names cost one scrypt verification like a known one', a
   const { accounts } = await accountsFor(t, { concurrency: 1, scryptParams: SLOW_ENOUGH });
   await accounts.register('alice', 'correct horse battery');
   for (const [name, locked] of [['alice', false], ['nobody', false], ['alice', true]] as const) {
-    const attempt = accounts.authenticate(name, 'correct horse battery', locked);
+    const attempt = accounts.authenticate(await accounts.find(name), 'correct horse battery', locked);
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(accounts.load.active, 1, `${name} locked=${locked} runs scrypt`);
     const user = await attempt;

@@ -162,7 +162,7 @@ test('a request still running when sign-out destroys the session cannot sign the
   const atGate = new Promise<void>((resolve) => (reachedGate = resolve));
   const gate = new Promise<void>((resolve) => (openGate = resolve));
   const app = await build(t, {
-    // A slow sign-in post: it has loaded the session and spent its captcha, and waits here.
+    // A slow sign-in post: it has loaded the session and waits here, at the account lookup.
     users: (real) => ({
       findByUsername: async (username) => {
         if (holding) {

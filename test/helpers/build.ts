@@ -109,6 +109,7 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
     users: options.users?.(users) ?? users,
     spentChallenges: stores.spentChallenges,
     failedLogins: stores.failedLogins,
+    deviceTokens: stores.deviceTokens,
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
     generateCode: () => {

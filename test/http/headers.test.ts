@@ -6,7 +6,7 @@ import { openForm, postForm } from '../helpers/flows.js';
 test('form posts are answered with no-store, errors included', async (t) => {
   const agent = (await build(t)).agent();
   const captchaId = await openForm(agent);
-  const res = await postForm(agent, '/login', { username: 'a', password: 'b', captcha: 'c', captchaId });
+  const res = await postForm(agent, '/login', { username: 'alice', password: 'b', captcha: 'c', captchaId });
   assert.equal(res.status, 400);
   assert.equal(res.headers['cache-control'], 'no-store');
 });

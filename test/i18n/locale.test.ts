@@ -32,7 +32,7 @@ test('the language switch is remembered and also translates errors', async (t) =
   const later = await agent.get('/register').set('Accept-Language', 'en').expect(200);
   assert.match(later.text, /<html lang="zh-CN">/);
   const captchaId = await openForm(agent);
-  const res = await postForm(agent, '/login', { username: 'a', password: 'b', captcha: 'c', captchaId });
+  const res = await postForm(agent, '/login', { username: 'alice', password: 'b', captcha: 'c', captchaId });
   assertError(res, 400, 'captcha_missing');
   assert.match(res.body.error.message, /验证码/);
   const back = await agent.get('/login?lang=en').expect(200);

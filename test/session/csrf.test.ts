@@ -39,7 +39,7 @@ test('cross-site posts are refused by Sec-Fetch-Site or Origin, same-origin ones
   const app = await build(t);
   const agent = app.agent();
   const captchaId = await openForm(agent);
-  const body = { username: 'a', password: 'b', captcha: 'c', captchaId };
+  const body = { username: 'alice', password: 'b', captcha: 'c', captchaId };
   assertError(await postForm(agent, '/login', body).set('Sec-Fetch-Site', 'cross-site'), 403, 'cross_site_request');
   assertError(await postForm(agent, '/login', body).set('Sec-Fetch-Site', 'same-site'), 403, 'cross_site_request');
   assertError(await postForm(agent, '/login', body).set('Origin', 'https://evil.example'), 403, 'cross_site_request');

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
 import {
+  DEVICE_TRUST_MS,
   FAILURE_MEMORY_MS,
   PasskeyTakenError,
   UsernameTakenError,
@@ -147,14 +148,54 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     assert.equal(await starts(b, [{ ...long, rule }], now), false, 'the count started again at 1');
   });
 
-  test(`${name}: sign-in networks are remembered with their time`, async (t) => {
+  test(`${name}: a device is known for the accounts it was trusted for, until its expiry, over two handles`, async (t) => {
     const [a, b] = await twoHandles(t);
     const now = Date.now();
-    await a.failedLogins.rememberNetwork('dave', '192.0.2.0/24', now);
-    assert.equal(await b.failedLogins.knowsNetwork('dave', '192.0.2.0/24', now - 1_000), true);
-    assert.equal(await b.failedLogins.knowsNetwork('dave', '192.0.2.0/24', now + 1), false, 'not since a later time');
-    assert.equal(await b.failedLogins.knowsNetwork('dave', '198.51.100.0/24', 0), false, 'another network');
-    assert.equal(await b.failedLogins.knowsNetwork('erin', '192.0.2.0/24', 0), false, 'another account');
+    const until = now + DEVICE_TRUST_MS;
+    await a.deviceTokens.trust('token-1', 1, until, now);
+    await b.deviceTokens.trust('token-1', 2, now + 60_000, now);
+    assert.equal(await b.deviceTokens.knows('token-1', 1, now), true);
+    assert.equal(await a.deviceTokens.knows('token-1', 2, now + 59_999), true, 'one browser, two accounts');
+    assert.equal(await a.deviceTokens.knows('token-1', 2, now + 60_000), false, 'each pair expires on its own');
+    assert.equal(await a.deviceTokens.knows('token-1', 1, until), false, 'expired');
+    assert.equal(await a.deviceTokens.knows('token-1', 3, now), false, 'another account');
+    assert.equal(await a.deviceTokens.knows('token-2', 1, now), false, 'another token');
+    await b.deviceTokens.trust('token-1', 2, until, now + 1_000);
+    assert.equal(await a.deviceTokens.knows('token-1', 2, now + 60_000), true, 'trusting again renews');
+  });
+
+  test(`${name}: a renewed token takes over the accounts of the previous one, which is then known for nothing`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const now = Date.now();
+    await a.deviceTokens.trust('old', 1, now + DEVICE_TRUST_MS, now);
+    await a.deviceTokens.trust('old', 2, now + 60_000, now);
+    await a.deviceTokens.trust('old', 3, now + 1_000, now);
+    await b.deviceTokens.trust('new', 4, now + DEVICE_TRUST_MS, now + 2_000, 'old');
+    for (const account of [1, 2, 4]) assert.equal(await a.deviceTokens.knows('new', account, now + 2_000), true, `account ${account}`);
+    assert.equal(await a.deviceTokens.knows('new', 3, now), false, 'a pair expired before the move stays gone');
+    assert.equal(await a.deviceTokens.knows('new', 2, now + 60_000), false, 'moved pairs keep their expiry');
+    for (const account of [1, 2, 3, 4]) assert.equal(await b.deviceTokens.knows('old', account, now + 2_000), false, `old token, account ${account}`);
+    await b.deviceTokens.trust('newer', 1, now + DEVICE_TRUST_MS, now + 3_000, 'never-stored');
+    assert.equal(await a.deviceTokens.knows('newer', 1, now + 3_000), true, 'a previous token the store never had moves nothing');
+  });
+
+  test(`${name}: a device is revoked for one account, or all of an account's devices at once`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const now = Date.now();
+    const until = now + DEVICE_TRUST_MS;
+    for (const token of ['phone', 'laptop']) for (const account of [1, 2]) await a.deviceTokens.trust(token, account, until, now);
+    await b.deviceTokens.revoke('phone', 1);
+    assert.equal(await a.deviceTokens.knows('phone', 1, now), false);
+    assert.equal(await a.deviceTokens.knows('phone', 2, now), true, "the device's other account keeps it");
+    assert.equal(await a.deviceTokens.knows('laptop', 1, now), true, "the account's other device stays");
+    await a.deviceTokens.revokeAll(2, now + 1_000);
+    for (const token of ['phone', 'laptop']) assert.equal(await b.deviceTokens.knows(token, 2, now + 1_000), false, `${token} of account 2`);
+    assert.equal(await b.deviceTokens.knows('laptop', 1, now + 1_000), true, "another account's devices stay");
+    await b.deviceTokens.trust('laptop', 2, until, now + 2_000);
+    assert.equal(await a.deviceTokens.knows('laptop', 2, now + 2_000), true, 'a sign-in after revokeAll trusts again');
+    await a.deviceTokens.trust('tablet', 3, until, now + 2_000, 'phone');
+    assert.equal(await b.deviceTokens.knows('tablet', 2, now + 2_000), false, 'renewing a token does not bring a revoked pair back');
+    assert.equal(await b.deviceTokens.knows('tablet', 3, now + 2_000), true);
   });
 
   test(`${name}: sessions round-trip, are replaced and touched, and expire`, async (t) => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
 import { openStores, type OpenStores } from '../../src/storage/index.js';
-import { FAILURE_MEMORY_MS, KNOWN_NETWORK_MS, SIGNUP_KEY_MS } from '../../src/storage/ports.js';
+import { DEVICE_TRUST_MS, FAILURE_MEMORY_MS, SIGNUP_KEY_MS } from '../../src/storage/ports.js';
 import { DATABASE_FILE, migrate, openDataDirDatabase } from '../../src/storage/sqlite/database.js';
 import { PRUNE_BATCH } from '../../src/storage/sqlite/index.js';
 import { TOMBSTONE_MS } from '../../src/storage/sqlite/session-store.js';
@@ -55,7 +55,10 @@ test('migrations are applied once, in order, and recorded', (t) => {
     { version: 2, name: 'prune_indexes' },
     { version: 3, name: 'passkeys' },
     { version: 4, name: 'signup_keys' },
+    { version: 5, name: 'device_tokens' },
   ]);
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('device_tokens', 'sign_in_networks')").all();
+  assert.deepEqual(tables, [{ name: 'device_tokens' }], 'the known networks gave way to known devices');
 });
 
 test('a database made before migrations existed adopts them and keeps its rows', (t) => {
@@ -91,7 +94,7 @@ test('every growing table is pruned once its rows no longer matter, and nothing 
   await stores.spentChallenges.claim('spent', start + 120_000);
   await stores.webauthnChallenges.put('issued', { purpose: 'sign-in', userId: undefined, expiresAt: start + 120_000 });
   await stores.failedLogins.tryAttempt([{ key: 'account:x', rule: { after: 5, baseMs: 60_000, maxMs: 60_000 }, enforce: true }], start);
-  await stores.failedLogins.rememberNetwork('x', '192.0.2.0/24', start);
+  await stores.deviceTokens.trust('device', 1, start + DEVICE_TRUST_MS, start);
   assert.equal(await stores.prune(), 0, 'nothing has expired yet');
 
   advance(120_001);
@@ -104,11 +107,11 @@ test('every growing table is pruned once its rows no longer matter, and nothing 
   assert.equal(await stores.prune(), 2, 'the tombstone and the forgotten failure count');
   assert.equal(rows(stores, 'destroyed_sessions'), 0);
   assert.equal(rows(stores, 'failed_logins'), 0);
-  assert.equal(rows(stores, 'sign_in_networks'), 1, 'a network is known for KNOWN_NETWORK_DAYS');
+  assert.equal(rows(stores, 'device_tokens'), 1, 'a device is known for DEVICE_TRUST_MS');
 
-  advance(KNOWN_NETWORK_MS);
-  assert.equal(await stores.prune(), 2, 'the old network and the long session');
-  for (const table of ['sessions', 'destroyed_sessions', 'spent_captcha_challenges', 'webauthn_challenges', 'failed_logins', 'sign_in_networks']) {
+  advance(DEVICE_TRUST_MS);
+  assert.equal(await stores.prune(), 2, 'the expired device and the long session');
+  for (const table of ['sessions', 'destroyed_sessions', 'spent_captcha_challenges', 'webauthn_challenges', 'failed_logins', 'device_tokens']) {
     assert.equal(rows(stores, table), 0, table);
   }
 });

@@ -1,11 +1,10 @@
 /**
- * Failure counts and sign-in networks in Redis. A count is a hash {failures, lockedUntil}
- * that PEXPIREAT forgets FAILURE_MEMORY_MS after the last failure. An attempt is one
- * script (TRY_ATTEMPT) over all its counts: check the locks, count, set the locks, so no
- * other attempt runs in between. A sign-in network is a key holding the time of the last
- * sign-in, expiring KNOWN_NETWORK_MS after it.
+ * Failure counts in Redis. A count is a hash {failures, lockedUntil} that PEXPIREAT
+ * forgets FAILURE_MEMORY_MS after the last failure. An attempt is one script
+ * (TRY_ATTEMPT) over all its counts: check the locks, count, set the locks, so no other
+ * attempt runs in between.
  */
-import { FAILURE_MEMORY_MS, KNOWN_NETWORK_MS, type AttemptCount, type FailedLoginStore, type Reservation } from '../ports.js';
+import { FAILURE_MEMORY_MS, type AttemptCount, type FailedLoginStore, type Reservation } from '../ports.js';
 import type { RedisClient } from './client.js';
 import { REFUND, TRY_ATTEMPT } from './scripts.js';
 
@@ -17,10 +16,6 @@ export class RedisFailedLoginStore implements FailedLoginStore {
 
   #countKey(key: string): string {
     return `${this.prefix}failures:${key}`;
-  }
-
-  #networkKey(account: string, network: string): string {
-    return `${this.prefix}network:${account}@${network}`;
   }
 
   async tryAttempt(counts: readonly AttemptCount[], now: number): Promise<Reservation[] | undefined> {
@@ -39,14 +34,5 @@ export class RedisFailedLoginStore implements FailedLoginStore {
 
   async clear(key: string): Promise<void> {
     await this.client.del(this.#countKey(key));
-  }
-
-  async rememberNetwork(account: string, network: string, now: number): Promise<void> {
-    await this.client.set(this.#networkKey(account, network), String(now), { expiration: { type: 'PXAT', value: now + KNOWN_NETWORK_MS } });
-  }
-
-  async knowsNetwork(account: string, network: string, since: number): Promise<boolean> {
-    const lastSuccess = await this.client.get(this.#networkKey(account, network));
-    return lastSuccess !== null && Number(lastSuccess) >= since;
   }
 }

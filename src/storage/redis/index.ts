@@ -1,11 +1,12 @@
 /**
  * The Redis back-end (REDIS_URL): what many processes must share at once and what
- * expires by itself: sessions, the per-IP counters, the lockout's counts and sign-in
- * networks, the spent-challenge ledger and the issued WebAuthn challenges. Every key
+ * expires by itself: sessions, the per-IP counters, the lockout's counts and known
+ * devices, the spent-challenge ledger and the issued WebAuthn challenges. Every key
  * starts with the configured prefix and carries its expiry, so Redis prunes them all.
  */
-import type { FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger, WebAuthnChallengeStore } from '../ports.js';
+import type { DeviceTokenStore, FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger, WebAuthnChallengeStore } from '../ports.js';
 import { connectRedis, type RedisClient } from './client.js';
+import { RedisDeviceTokenStore } from './device-tokens.js';
 import { RedisFailedLoginStore } from './failed-logins.js';
 import { RedisRateLimitStore } from './rate-limit-store.js';
 import { RedisSessionStore } from './session-store.js';
@@ -16,6 +17,7 @@ export interface RedisStores {
   client: RedisClient;
   sessionStore: SessionStore;
   failedLogins: FailedLoginStore;
+  deviceTokens: DeviceTokenStore;
   spentChallenges: SpentChallengeLedger;
   webauthnChallenges: WebAuthnChallengeStore;
   rateLimitStore: RateLimitStoreFactory;
@@ -31,6 +33,7 @@ export async function openRedisStores(url: string, prefix: string, onError: (err
     client,
     sessionStore: new RedisSessionStore(client, prefix),
     failedLogins: new RedisFailedLoginStore(client, prefix),
+    deviceTokens: new RedisDeviceTokenStore(client, prefix),
     spentChallenges: new RedisSpentChallengeLedger(client, prefix),
     webauthnChallenges: new RedisWebAuthnChallengeStore(client, prefix),
     rateLimitStore,

@@ -50,3 +50,38 @@ export const DESTROY_WITH_TOMBSTONE = `
 redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return 1`;
+
+/**
+ * Known devices. KEYS[1] the renewed token's hash {accountId: "expiresAt:epoch"},
+ * KEYS[2] the previous token's (KEYS[1] again when there is none), KEYS[3] the
+ * signing-in account's revocation epoch; ARGV[1] the account id, ARGV[2] its new expiry,
+ * ARGV[3] now, ARGV[4] when the epoch may be forgotten. Moves the previous token's
+ * unexpired accounts to the renewed token, adds the account with its current epoch, and
+ * keeps the token's key until its last pair expires and the epoch key until ARGV[4] (a
+ * pair must not outlive the epoch it was trusted under).
+ */
+export const TRUST_DEVICE = `
+local now = tonumber(ARGV[3])
+if KEYS[2] ~= KEYS[1] then
+  local fields = redis.call('HGETALL', KEYS[2])
+  for i = 1, #fields, 2 do
+    if tonumber(string.match(fields[i + 1], '^%d+')) > now then redis.call('HSET', KEYS[1], fields[i], fields[i + 1]) end
+  end
+  redis.call('DEL', KEYS[2])
+end
+local epoch = redis.call('GET', KEYS[3])
+if epoch then redis.call('PEXPIREAT', KEYS[3], ARGV[4]) else epoch = '0' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. epoch)
+local last = 0
+for _, value in ipairs(redis.call('HVALS', KEYS[1])) do last = math.max(last, tonumber(string.match(value, '^%d+'))) end
+redis.call('PEXPIREAT', KEYS[1], string.format('%d', last))
+return 1`;
+
+/** KEYS[1] the token's hash, KEYS[2] the account's epoch; ARGV[1] the account id, ARGV[2] now. 1 when known. */
+export const KNOWS_DEVICE = `
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if not value then return 0 end
+local expiresAt, epoch = string.match(value, '^(%d+):(%d+)$')
+if tonumber(expiresAt) <= tonumber(ARGV[2]) then return 0 end
+if epoch ~= (redis.call('GET', KEYS[2]) or '0') then return 0 end
+return 1`;

@@ -1,21 +1,18 @@
 /**
- * Failure counts and sign-in networks in SQLite. An attempt is one BEGIN IMMEDIATE
+ * Failure counts in SQLite. An attempt is one BEGIN IMMEDIATE
  * transaction (SQLite runs one writer at a time, across processes too): it reads the
  * locks, and unless an enforced one is running counts the failure on every key with an
  * upsert that returns the count, then moves that key's lock later if the count asks.
  * A count forgotten (untouched for FAILURE_MEMORY_MS) restarts at 1 with no lock.
  */
-import { FAILURE_MEMORY_MS, KNOWN_NETWORK_MS, lockDuration, type AttemptCount, type FailedLoginStore, type Reservation } from '../ports.js';
+import { FAILURE_MEMORY_MS, lockDuration, type AttemptCount, type FailedLoginStore, type Reservation } from '../ports.js';
 import type { SqliteDatabase } from './database.js';
 
 export class SqliteFailedLoginStore implements FailedLoginStore {
   readonly #attempt;
   readonly #refund;
   readonly #clear;
-  readonly #remember;
-  readonly #knows;
   readonly #pruneFailures;
-  readonly #pruneNetworks;
 
   constructor(db: SqliteDatabase) {
     const lockedUntil = db.prepare<[string, number], { locked_until: number }>(
@@ -48,19 +45,8 @@ export class SqliteFailedLoginStore implements FailedLoginStore {
        WHERE key = @key AND failures > 0`,
     );
     this.#clear = db.prepare<[string]>('DELETE FROM failed_logins WHERE key = ?');
-    this.#remember = db.prepare<[string, string, number]>(
-      `INSERT INTO sign_in_networks (account, network, last_success_at) VALUES (?, ?, ?)
-       ON CONFLICT (account, network) DO UPDATE SET last_success_at = excluded.last_success_at`,
-    );
-    this.#knows = db.prepare<[string, string, number], { found: number }>(
-      'SELECT 1 AS found FROM sign_in_networks WHERE account = ? AND network = ? AND last_success_at >= ?',
-    );
     this.#pruneFailures = db.prepare<[number, number]>(
       'DELETE FROM failed_logins WHERE key IN (SELECT key FROM failed_logins WHERE updated_at <= ? LIMIT ?)',
-    );
-    this.#pruneNetworks = db.prepare<[number, number]>(
-      `DELETE FROM sign_in_networks WHERE (account, network) IN
-         (SELECT account, network FROM sign_in_networks WHERE last_success_at < ? LIMIT ?)`,
     );
   }
 
@@ -76,16 +62,8 @@ export class SqliteFailedLoginStore implements FailedLoginStore {
     this.#clear.run(key);
   }
 
-  async rememberNetwork(account: string, network: string, now: number): Promise<void> {
-    this.#remember.run(account, network, now);
-  }
-
-  async knowsNetwork(account: string, network: string, since: number): Promise<boolean> {
-    return this.#knows.get(account, network, since) !== undefined;
-  }
-
-  /** Deletes up to `limit` forgotten counts and as many forgotten networks; returns how many went. */
+  /** Deletes up to `limit` forgotten counts; returns how many went. */
   prune(now: number, limit: number): number {
-    return this.#pruneFailures.run(now - FAILURE_MEMORY_MS, limit).changes + this.#pruneNetworks.run(now - KNOWN_NETWORK_MS, limit).changes;
+    return this.#pruneFailures.run(now - FAILURE_MEMORY_MS, limit).changes;
   }
 }

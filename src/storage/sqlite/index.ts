@@ -5,6 +5,7 @@
  */
 import type { Stores } from '../ports.js';
 import { migrate, openDataDirDatabase, type SqliteDatabase } from './database.js';
+import { SqliteDeviceTokenStore } from './device-tokens.js';
 import { SqliteFailedLoginStore } from './failed-logins.js';
 import { SqlitePasskeyRepository } from './passkeys.js';
 import { SqliteSessionStore } from './session-store.js';
@@ -31,6 +32,7 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
   const sessionStore = new SqliteSessionStore({ db, clock });
   const spentChallenges = new SqliteSpentChallengeLedger(db);
   const failedLogins = new SqliteFailedLoginStore(db);
+  const deviceTokens = new SqliteDeviceTokenStore(db);
   const webauthnChallenges = new SqliteWebAuthnChallengeStore(db);
   const users = new SqliteUserRepository(db, clock);
   const probe = db.prepare('SELECT 1');
@@ -40,6 +42,7 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
     passkeys: new SqlitePasskeyRepository(db),
     webauthnChallenges,
     failedLogins,
+    deviceTokens,
     spentChallenges,
     sessionStore,
     ping: async () => {
@@ -52,7 +55,8 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
         spentChallenges.prune(now, PRUNE_BATCH) +
         webauthnChallenges.prune(now, PRUNE_BATCH) +
         failedLogins.prune(now, PRUNE_BATCH) +
-        users.prune(now, PRUNE_BATCH)
+        users.prune(now, PRUNE_BATCH) +
+        deviceTokens.prune(now, PRUNE_BATCH)
       );
     },
     close: async () => {
