@@ -66,6 +66,8 @@ export interface AppDeps {
   scryptParams?: ScryptParams;
   /** How many scrypt computations may run at once. */
   scryptConcurrency?: number;
+  /** How many unknown clients may wait to have a password hashed; more get 503 sign_in_busy. */
+  scryptUnknownQueue?: number;
   /** Per-IP limits; false turns them off (RATE_LIMITS=off, for load tests). */
   ipRateLimits?: Partial<IpRateLimitOptions> | false;
   lockout?: Partial<LockoutPolicy>;
@@ -105,7 +107,13 @@ export function createApp(deps: AppDeps): Express {
     toError: (status, code) => new HttpError(status, code),
   });
   const { strength } = deps;
-  const accounts = createAccounts(deps.users, { scryptParams: deps.scryptParams, concurrency: deps.scryptConcurrency, strength, clock });
+  const accounts = createAccounts(deps.users, {
+    scryptParams: deps.scryptParams,
+    concurrency: deps.scryptConcurrency,
+    unknownQueue: deps.scryptUnknownQueue,
+    strength,
+    clock,
+  });
   const lockout = createLockout(deps.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
   const devices = createDevices({ store: deps.deviceTokens, secret: deps.sessionSecret, secure, clock });
   const passkeys = createPasskeys({

@@ -51,6 +51,7 @@ export async function composeApp(config: Config, logger: Logger, overrides: Pick
     audioClips: loadAudioClips(),
     sessionTimeouts: config.sessionTimeouts,
     scryptConcurrency: config.accounts.concurrency,
+    scryptUnknownQueue: config.accounts.unknownQueue,
     ready: stores.ping,
     generateCode: overrides.generateCode,
   });

@@ -20,13 +20,16 @@
  *
  * Every sign-in attempt costs one scrypt verification, whether the name is unknown or the
  * account is locked (both verify against a dummy hash), so response time reveals neither.
- * scrypt needs ~128 MiB and a core for a few hundred ms, so at most `concurrency` run at
- * once and the rest wait their turn, instead of a burst exhausting memory.
+ * scrypt needs ~128 MiB and a core for a few hundred ms, so it runs only through the
+ * hashing gate (hashing.ts): at most `concurrency` at once, known devices first, unknown
+ * clients in a bounded queue. A route admits its request (admit) before it spends the
+ * captcha and passes the ticket in; a caller that speaks for no client (the CLI, tests)
+ * passes none and is admitted as `known`.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import pLimit from 'p-limit';
 import { z } from 'zod';
 import { newPasswordSchema, usernameSchema } from './credentials.js';
+import { createHashingGate, type Priority, type Ticket } from './hashing.js';
 import type { StrengthEstimator } from './password-strength.js';
 import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
 import { SIGNUP_KEY_MS, UsernameTakenError, type User, type UserRepository } from '../storage/ports.js';
@@ -36,6 +39,8 @@ export interface AccountsOptions {
   scryptParams?: ScryptParams;
   /** How many scrypt computations may run at once. */
   concurrency?: number;
+  /** How many unknown clients may wait for one; more are refused (HashingBusyError). */
+  unknownQueue?: number;
   /** Rates new passwords; the caller made it and closes it. */
   strength: StrengthEstimator;
   /** Tells whether an account is young enough for its sign-up key to count. */
@@ -43,8 +48,8 @@ export interface AccountsOptions {
 }
 
 export const accountsEnv = z
-  .object({ SCRYPT_CONCURRENCY: envInteger(1, 64).default(2) })
-  .transform((env) => ({ concurrency: env.SCRYPT_CONCURRENCY }));
+  .object({ SCRYPT_CONCURRENCY: envInteger(1, 64).default(2), SCRYPT_UNKNOWN_QUEUE: envInteger(0, 1000).default(4) })
+  .transform((env) => ({ concurrency: env.SCRYPT_CONCURRENCY, unknownQueue: env.SCRYPT_UNKNOWN_QUEUE }));
 
 export const ACCOUNTS_DEFAULTS = defaultsOf(accountsEnv);
 
@@ -75,7 +80,7 @@ export interface Accounts {
    * `signupKey`, a name taken by this same sign-up (its key, its password, within
    * SIGNUP_KEY_MS) resolves that account instead of throwing username_taken.
    */
-  register(username: string, password: string, signupKey?: string): Promise<User>;
+  register(username: string, password: string, signupKey?: string, ticket?: Ticket): Promise<User>;
   /** The account of that name (without regard to case), looked up before any count or password work. */
   find(username: string): Promise<User | undefined>;
   /**
@@ -83,7 +88,13 @@ export interface Accounts {
    * account (undefined), or when `locked` (then the password is not even compared, but
    * the work is done).
    */
-  authenticate(user: User | undefined, password: string, locked?: boolean): Promise<User | undefined>;
+  authenticate(user: User | undefined, password: string, locked?: boolean, ticket?: Ticket): Promise<User | undefined>;
+  /**
+   * A place in the hashing gate for a request that will hash (pass it to authenticate or
+   * register; cancel it if the request ends first). Throws HashingBusyError when unknown
+   * clients' queue is full.
+   */
+  admit(priority: Priority): Ticket;
   /** scrypt computations running and waiting now. */
   readonly load: { active: number; waiting: number };
 }
@@ -92,33 +103,40 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
   const scryptParams = options.scryptParams ?? OWASP_SCRYPT;
   const { strength } = options;
   const clock = options.clock ?? Date.now;
-  const limit = pLimit(options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency);
+  const gate = createHashingGate({
+    concurrency: options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency,
+    unknownQueue: options.unknownQueue ?? ACCOUNTS_DEFAULTS.unknownQueue,
+  });
+  /** Hashes through the request's ticket; a second hash in one request (a sign-up race) takes a new place of the same priority. */
+  const hashWith = <T>(ticket: Ticket | undefined, priority: Priority, hash: () => Promise<T>): Promise<T> =>
+    (ticket && !ticket.used ? ticket : gate.admit(ticket?.priority ?? priority)).run(hash);
+  // Made once, outside the gate (a single hash, on the first unknown name).
   let dummyHash: Promise<string> | undefined;
-  const dummy = () => (dummyHash ??= limit(() => hashPassword('not a real password', scryptParams)));
+  const dummy = () => (dummyHash ??= hashPassword('not a real password', scryptParams));
 
   /**
    * The account, when an earlier try of this very sign-up made it: same key (by hash, in
    * constant time), within SIGNUP_KEY_MS of its creation, same password. Else username_taken.
    */
-  async function earlierTry(user: User, password: string, keyHash: Buffer | undefined): Promise<User> {
+  async function earlierTry(user: User, password: string, keyHash: Buffer | undefined, ticket: Ticket | undefined): Promise<User> {
     const stored = user.signupKeyHash === undefined ? undefined : Buffer.from(user.signupKeyHash, 'hex');
     const sameKey = keyHash !== undefined && stored?.length === keyHash.length && timingSafeEqual(stored, keyHash);
     const young = clock() - user.createdAt <= SIGNUP_KEY_MS;
-    if (sameKey && young && (await limit(() => verifyPassword(password, user.passwordHash)))) return user;
+    if (sameKey && young && (await hashWith(ticket, 'known', () => verifyPassword(password, user.passwordHash)))) return user;
     throw new AccountRuleError('username_taken');
   }
 
   return {
-    async register(username, password, signupKey) {
+    async register(username, password, signupKey, ticket) {
       if (!usernameSchema.safeParse(username).success) throw new AccountRuleError('invalid_username');
       if (!newPasswordSchema.safeParse(password).success) throw new AccountRuleError('invalid_password');
       const keyHash = signupKey === undefined ? undefined : hashOfKey(signupKey);
       // A taken name is refused before the estimate and scrypt (and an unreachable store
       // answers before them too), unless this same sign-up took it.
       const existing = await users.findByUsername(username);
-      if (existing) return earlierTry(existing, password, keyHash);
+      if (existing) return earlierTry(existing, password, keyHash, ticket);
       if (!(await strength.estimate(password, [username])).acceptable) throw new AccountRuleError('weak_password');
-      const hash = await limit(() => hashPassword(password, scryptParams));
+      const hash = await hashWith(ticket, 'known', () => hashPassword(password, scryptParams));
       try {
         return await users.create(username, hash, keyHash?.toString('hex'));
       } catch (err) {
@@ -126,19 +144,21 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
         // The unique index settled a race; the winner may be an earlier try of this sign-up
         // whose insert committed late (after that try was answered 503).
         const winner = keyHash && (await users.findByUsername(username));
-        if (winner) return earlierTry(winner, password, keyHash);
+        if (winner) return earlierTry(winner, password, keyHash, ticket);
         throw new AccountRuleError('username_taken');
       }
     },
     find: (username) => users.findByUsername(username),
-    async authenticate(found, password, locked = false) {
+    async authenticate(found, password, locked = false, ticket) {
       const user = locked ? undefined : found;
       const stored = user?.passwordHash ?? (await dummy());
-      const matches = await limit(() => verifyPassword(password, stored));
+      const matches = await hashWith(ticket, 'known', () => verifyPassword(password, stored));
       return user && matches ? user : undefined;
     },
+    admit: (priority) => gate.admit(priority),
     get load() {
-      return { active: limit.activeCount, waiting: limit.pendingCount };
+      const { known, unknown } = gate.load;
+      return { active: known.active + unknown.active, waiting: known.waiting + unknown.waiting };
     },
   };
 }

@@ -29,8 +29,11 @@ export class HashingBusyError extends Error {
 
 /** A place in the gate: run the hash through it once, or cancel it. */
 export interface Ticket {
+  readonly priority: Priority;
+  /** Whether run() or cancel() was called: the place is spent. */
+  readonly used: boolean;
   run<T>(hash: () => Promise<T>): Promise<T>;
-  /** Gives the place back; harmless after run() and when called twice. */
+  /** Gives the place back unless run() took it; harmless after run() and when called twice. */
   cancel(): void;
 }
 
@@ -94,27 +97,33 @@ export function createHashingGate(options: HashingGateOptions): HashingGate {
       queues[priority].push(waiter);
       pump();
       let done = false;
+      let started = false;
       const finish = () => {
-        if (done) return false;
+        if (done) return;
         done = true;
         if (waiter.granted) release(priority);
         else queues[priority].splice(queues[priority].indexOf(waiter), 1);
-        return true;
       };
       return {
+        priority,
+        get used() {
+          return started || done;
+        },
         async run(hash) {
-          if (done) throw new Error('this ticket was used already');
+          if (started || done) throw new Error('this ticket was used already');
+          started = true;
           await granted;
-          const started = performance.now();
+          const began = performance.now();
           try {
             return await hash();
           } finally {
-            hashMs = hashMs * 0.8 + (performance.now() - started) * 0.2;
+            hashMs = hashMs * 0.8 + (performance.now() - began) * 0.2;
             finish();
           }
         },
         cancel() {
-          finish();
+          // A hash under way gives its place back itself when it ends.
+          if (!started) finish();
         },
       };
     },

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HashingBusyError, createHashingGate, type HashingGate, type Priority } from '../../src/auth/hashing.js';
+import { build } from '../helpers/build.js';
+import { assertError, assertSignedInResponse, loadCaptcha, openForm, postForm, signIn } from '../helpers/flows.js';
+
+const alice = { username: 'alice', password: 'correct horse battery staple' };
+const bob = { username: 'bob', password: 'violet kettle drums' };
 
 /** A hash that runs until the test lets it finish, recording the order hashes started in. */
 function hashes(gate: HashingGate) {
@@ -118,4 +123,54 @@ test('a hash that throws still gives its slot back', async () => {
   );
   assert.deepEqual(gate.load.known, { active: 0, waiting: 0 });
   assert.equal(await gate.admit('unknown').run(async () => 'ok'), 'ok');
+});
+
+test('over HTTP: with unknown clients queued out, a guess gets 503 sign_in_busy (Retry-After, nothing spent or counted) while a known device signs in', async (t) => {
+  // Holds unknown clients' attempts inside the lockout step, after they took their place in the gate.
+  let hold: Promise<void> | undefined;
+  let entered = () => {};
+  const app = await build(t, {
+    scryptUnknownQueue: 0,
+    failedLogins: (real) => ({
+      tryAttempt: async (counts, now) => {
+        if (hold && !counts.some((count) => count.key.startsWith('device:'))) {
+          entered();
+          await hold;
+        }
+        return real.tryAttempt(counts, now);
+      },
+      refund: (reservation) => real.refund(reservation),
+      clear: (key) => real.clear(key),
+    }),
+  });
+  await app.createUser(alice.username, alice.password);
+  await app.createUser(bob.username, bob.password);
+  const owner = app.agent();
+  assertSignedInResponse(await signIn(app, owner, alice));
+
+  let release = () => {};
+  hold = new Promise((resolve) => (release = resolve));
+  const inGate = new Promise<void>((resolve) => (entered = resolve));
+  const first = signIn(app, app.agent(), { username: 'bob', password: 'wrong password here' });
+  await inGate;
+
+  // The one slot unknown clients may hold is taken and their queue is 0 long: refused at once.
+  const guesser = app.agent();
+  const captchaId = await openForm(guesser);
+  const answer = await loadCaptcha(app, guesser, captchaId);
+  const busy = await postForm(guesser, '/login', { ...bob, captcha: answer, captchaId }).set('Accept-Language', 'zh-CN');
+  assertError(busy, 503, 'sign_in_busy');
+  const seconds = Number(busy.headers['retry-after']);
+  assert.ok(Number.isInteger(seconds) && seconds >= 1, `Retry-After ${busy.headers['retry-after']}`);
+  const message = String((busy.body as { error: { message: string } }).error.message);
+  assert.ok(message.includes(`${seconds} 秒后再试`), `the message says when to try again, in the person's language: ${message}`);
+
+  // The known device is not behind them: the other slot is kept for it.
+  assertSignedInResponse(await signIn(app, owner, alice));
+
+  release();
+  hold = undefined;
+  assertError(await first, 401, 'bad_credentials');
+  // The refused post spent nothing: the same captcha still signs bob in, and only the first guess was counted.
+  assertSignedInResponse(await postForm(guesser, '/login', { ...bob, captcha: answer, captchaId }));
 });

@@ -22,7 +22,7 @@ import { registerCaptchaFonts } from '../../src/captcha/fonts.js';
 import type { Locale } from '../../src/i18n/messages.js';
 import { createLogger } from '../../src/logger.js';
 import { openStores, type OpenStores, type StorageConfig } from '../../src/storage/index.js';
-import type { UserRepository } from '../../src/storage/ports.js';
+import type { FailedLoginStore, UserRepository } from '../../src/storage/ports.js';
 import type { SqliteDatabase } from '../../src/storage/sqlite/database.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-the-app-000';
@@ -71,6 +71,10 @@ export interface BuildOptions {
   publicOrigin?: string;
   /** Wraps the real user repository, e.g. to hold a request at a known point. */
   users?: (real: UserRepository) => UserRepository;
+  /** Wraps the real lockout counts, e.g. to hold a sign-in after it was admitted to hashing. */
+  failedLogins?: (real: FailedLoginStore) => FailedLoginStore;
+  /** How many unknown clients may wait to have a password hashed (the production default otherwise). */
+  scryptUnknownQueue?: number;
 }
 
 let clips: Record<Locale, ClipSet> | undefined;
@@ -108,7 +112,7 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
     sessionSecret: TEST_SECRET,
     users: options.users?.(users) ?? users,
     spentChallenges: stores.spentChallenges,
-    failedLogins: stores.failedLogins,
+    failedLogins: options.failedLogins?.(stores.failedLogins) ?? stores.failedLogins,
     deviceTokens: stores.deviceTokens,
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
@@ -120,6 +124,7 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
     captcha: options.captcha,
     clock: clock.now,
     scryptParams: TEST_SCRYPT,
+    scryptUnknownQueue: options.scryptUnknownQueue,
     ipRateLimits: options.ipRateLimits === undefined ? false : options.ipRateLimits && { ...options.ipRateLimits, store: stores.rateLimitStore },
     ready: stores.ping,
     lockout: options.lockout,
