@@ -26,6 +26,7 @@ test('Redis: every key lives under the prefix and expires by itself', async (t) 
   await stores.webauthnChallenges.put('challenge', { purpose: 'sign-in', userId: undefined, expiresAt: now + 120_000 });
   await stores.failedLogins.tryAttempt([{ key: 'account:alice', rule: { after: 1, baseMs: 60_000, maxMs: 60_000 }, enforce: true }], now);
   await stores.failedLogins.rememberNetwork('alice', '192.0.2.0/24', now);
+  await stores.attackSignals.record(true, now);
   await call((cb) => stores.sessionStore.set('sid', { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 } }, cb));
   await call((cb) => stores.sessionStore.destroy('sid', cb));
   await call((cb) => stores.sessionStore.set('kept', { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 } }, cb));
@@ -40,7 +41,7 @@ test('Redis: every key lives under the prefix and expires by itself', async (t) 
   for await (const batch of client.scanIterator({ MATCH: `${prefix}*` })) keys.push(...batch);
   assert.deepEqual(
     keys.map((key) => key.slice(prefix.length).replace(/:.*/, ':')).sort(),
-    ['failures:', 'network:', 'rl:', 'sess-destroyed:', 'sess:', 'spent:', 'webauthn:'],
+    ['attack:', 'failures:', 'network:', 'rl:', 'sess-destroyed:', 'sess:', 'spent:', 'webauthn:'],
     'one key of each kind, all under the prefix',
   );
   for (const key of keys) assert.ok((await client.pTTL(key)) > 0, `${key} expires`);

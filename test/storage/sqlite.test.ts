@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
 import { openStores, type OpenStores } from '../../src/storage/index.js';
-import { FAILURE_MEMORY_MS, KNOWN_NETWORK_MS } from '../../src/storage/ports.js';
+import { ATTACK_SIGNAL_MEMORY_MS, FAILURE_MEMORY_MS, KNOWN_NETWORK_MS } from '../../src/storage/ports.js';
 import { DATABASE_FILE, migrate, openDataDirDatabase } from '../../src/storage/sqlite/database.js';
 import { PRUNE_BATCH } from '../../src/storage/sqlite/index.js';
 import { TOMBSTONE_MS } from '../../src/storage/sqlite/session-store.js';
@@ -47,13 +47,14 @@ test("an older install's world-readable database is tightened on open", (t) => {
 test('migrations are applied once, in order, and recorded', (t) => {
   const db = openDataDirDatabase(tempDir(t, 'migrate-'));
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2, 3]);
+  assert.deepEqual(migrate(db), [1, 2, 3, 4]);
   assert.deepEqual(migrate(db), [], 'a second open applies nothing');
   const recorded = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
   assert.deepEqual(recorded, [
     { version: 1, name: 'initial' },
     { version: 2, name: 'prune_indexes' },
     { version: 3, name: 'passkeys' },
+    { version: 4, name: 'attack_signals' },
   ]);
 });
 
@@ -66,7 +67,7 @@ test('a database made before migrations existed adopts them and keeps its rows',
   old.close();
   const db = openDataDirDatabase(dataDir);
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2, 3]);
+  assert.deepEqual(migrate(db), [1, 2, 3, 4]);
   assert.deepEqual(db.prepare('SELECT username FROM users').all(), [{ username: 'old' }]);
 });
 
@@ -91,10 +92,14 @@ test('every growing table is pruned once its rows no longer matter, and nothing 
   await stores.webauthnChallenges.put('issued', { purpose: 'sign-in', userId: undefined, expiresAt: start + 120_000 });
   await stores.failedLogins.tryAttempt([{ key: 'account:x', rule: { after: 5, baseMs: 60_000, maxMs: 60_000 }, enforce: true }], start);
   await stores.failedLogins.rememberNetwork('x', '192.0.2.0/24', start);
+  await stores.attackSignals.record(true, start);
   assert.equal(await stores.prune(), 0, 'nothing has expired yet');
 
   advance(120_001);
   assert.equal(await stores.prune(), 3, 'the expired session, the spent captcha challenge and the WebAuthn challenge');
+  assert.equal(rows(stores, 'attack_signals'), 1, 'attack signals are read for ATTACK_SIGNAL_MEMORY_MS');
+  advance(ATTACK_SIGNAL_MEMORY_MS);
+  assert.equal(await stores.prune(), 1, 'the old attack signal bucket');
   assert.equal(rows(stores, 'sessions'), 1);
   assert.equal(rows(stores, 'spent_captcha_challenges'), 0);
   assert.equal(rows(stores, 'webauthn_challenges'), 0);
@@ -107,7 +112,7 @@ test('every growing table is pruned once its rows no longer matter, and nothing 
 
   advance(KNOWN_NETWORK_MS);
   assert.equal(await stores.prune(), 2, 'the old network and the long session');
-  for (const table of ['sessions', 'destroyed_sessions', 'spent_captcha_challenges', 'webauthn_challenges', 'failed_logins', 'sign_in_networks']) {
+  for (const table of ['attack_signals', 'sessions', 'destroyed_sessions', 'spent_captcha_challenges', 'webauthn_challenges', 'failed_logins', 'sign_in_networks']) {
     assert.equal(rows(stores, table), 0, table);
   }
 });

@@ -1,10 +1,12 @@
 /**
  * The Redis back-end (REDIS_URL): what many processes must share at once and what
  * expires by itself: sessions, the per-IP counters, the lockout's counts and sign-in
- * networks, the spent-challenge ledger and the issued WebAuthn challenges. Every key
+ * networks, the spent-challenge ledger, the issued WebAuthn challenges and attack mode's
+ * counters. Every key
  * starts with the configured prefix and carries its expiry, so Redis prunes them all.
  */
-import type { FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger, WebAuthnChallengeStore } from '../ports.js';
+import type { AttackSignalStore, FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger, WebAuthnChallengeStore } from '../ports.js';
+import { RedisAttackSignalStore } from './attack-signals.js';
 import { connectRedis, type RedisClient } from './client.js';
 import { RedisFailedLoginStore } from './failed-logins.js';
 import { RedisRateLimitStore } from './rate-limit-store.js';
@@ -18,6 +20,7 @@ export interface RedisStores {
   failedLogins: FailedLoginStore;
   spentChallenges: SpentChallengeLedger;
   webauthnChallenges: WebAuthnChallengeStore;
+  attackSignals: AttackSignalStore;
   rateLimitStore: RateLimitStoreFactory;
   ping: () => Promise<void>;
   close: () => Promise<void>;
@@ -33,6 +36,7 @@ export async function openRedisStores(url: string, prefix: string, onError: (err
     failedLogins: new RedisFailedLoginStore(client, prefix),
     spentChallenges: new RedisSpentChallengeLedger(client, prefix),
     webauthnChallenges: new RedisWebAuthnChallengeStore(client, prefix),
+    attackSignals: new RedisAttackSignalStore(client, prefix),
     rateLimitStore,
     ping: async () => {
       await client.ping();

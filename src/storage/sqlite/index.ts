@@ -5,6 +5,7 @@
  */
 import type { Stores } from '../ports.js';
 import { migrate, openDataDirDatabase, type SqliteDatabase } from './database.js';
+import { SqliteAttackSignalStore } from './attack-signals.js';
 import { SqliteFailedLoginStore } from './failed-logins.js';
 import { SqlitePasskeyRepository } from './passkeys.js';
 import { SqliteSessionStore } from './session-store.js';
@@ -32,6 +33,7 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
   const spentChallenges = new SqliteSpentChallengeLedger(db);
   const failedLogins = new SqliteFailedLoginStore(db);
   const webauthnChallenges = new SqliteWebAuthnChallengeStore(db);
+  const attackSignals = new SqliteAttackSignalStore(db);
   const probe = db.prepare('SELECT 1');
   return {
     db,
@@ -40,6 +42,7 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
     webauthnChallenges,
     failedLogins,
     spentChallenges,
+    attackSignals,
     sessionStore,
     ping: async () => {
       probe.get();
@@ -50,7 +53,8 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
         sessionStore.prune(now, PRUNE_BATCH) +
         spentChallenges.prune(now, PRUNE_BATCH) +
         webauthnChallenges.prune(now, PRUNE_BATCH) +
-        failedLogins.prune(now, PRUNE_BATCH)
+        failedLogins.prune(now, PRUNE_BATCH) +
+        attackSignals.prune(now, PRUNE_BATCH)
       );
     },
     close: async () => {
