@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     failedLogins: stores.failedLogins,
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
+    attackSignals: stores.attackSignals,
     ipRateLimits: false,
     strength,
     audioClips: loadAudioClips(),

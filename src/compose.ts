@@ -36,6 +36,8 @@ export async function composeApp(config: Config, logger: Logger): Promise<Compos
     failedLogins: stores.failedLogins,
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
+    attackSignals: stores.attackSignals,
+    attackModeOptions: config.attackMode,
     publicOrigin: config.passkeys.origin,
     captcha: config.captcha,
     secure: config.env === 'production',

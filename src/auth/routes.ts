@@ -3,8 +3,10 @@
  * the home page are in passkey-routes.ts).
  *
  * Each form POST passes, in order: the per-IP limits, the same-origin and CSRF checks,
- * the body schema, then the captcha, which is spent before any password work, so an
- * attacker without a human cannot make the server run scrypt. Answers are JSON:
+ * the body schema, the proof of work in attack mode (src/attack/, checked before the
+ * captcha so that its refusals leave the captcha unspent), then the captcha, which is
+ * spent before any password work, so an attacker without a human cannot make the server
+ * run scrypt. Unknown clients' password checks are counted for attack mode. Answers are JSON:
  * `{ok:true, redirect}` or an error from the one error handler.
  */
 import { promisify } from 'node:util';
@@ -13,6 +15,9 @@ import { z } from 'zod';
 import { SLOT_KEY_PATTERN, newSlotKey, type VerifyFailure } from '../captcha/challenges.js';
 import type { Captcha } from '../captcha/captcha.js';
 import { CAPTCHA_AUDIO_PATH, CAPTCHA_IMAGE_PATH } from '../captcha/routes.js';
+import type { AttackMode } from '../attack/attack-mode.js';
+import { POW_PAYLOAD_MAX_LENGTH } from '../attack/pow.js';
+import type { PowGate } from '../attack/routes.js';
 import { HttpError } from '../http/errors.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { ErrorCode } from '../i18n/messages.js';
@@ -31,6 +36,8 @@ const formBody = z.object({
   password: passwordField,
   captcha: plainField(CAPTCHA_MAX_LENGTH),
   captchaId: z.string().regex(SLOT_KEY_PATTERN),
+  /** The ALTCHA v2 payload (base64 JSON {challenge, solution}); only read in attack mode. */
+  pow: z.string().max(POW_PAYLOAD_MAX_LENGTH).optional(),
 });
 
 const strengthBody = z.object({ password: passwordField, username: plainField(USERNAME_MAX_LENGTH).optional() });
@@ -47,6 +54,8 @@ export interface AuthRouteDeps {
   lockout: Lockout;
   strength: StrengthEstimator;
   csrf: Csrf;
+  attackMode: AttackMode;
+  powGate: PowGate;
   limits: IpRateLimits;
   timeouts: SessionTimeouts;
   clock: () => number;
@@ -63,7 +72,7 @@ const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { accounts, captcha, lockout, strength, csrf, limits, timeouts, clock } = deps;
+  const { accounts, captcha, lockout, strength, csrf, attackMode, powGate, limits, timeouts, clock } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
 
@@ -75,18 +84,29 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   });
 
   router.post('/login', ...limits.posts, ...guardedPost, async (req, res) => {
-    const form = await checkForm(req);
+    const form = parseForm(req);
+    // TODO(devices): `known` comes from the account lookup and the signed device cookie
+    // (devices.knownFor); until that branch lands, every client is unknown.
+    const known = false;
+    await powGate.check(form.pow, known);
+    await spendCaptcha(req, form);
     const network = networkOf(req.ip);
     const attempt = await lockout.begin(form.username, network);
     const user = await accounts.authenticate(form.username, form.password, attempt === undefined);
-    if (!user || !attempt) throw new HttpError(401, 'bad_credentials');
+    if (!user || !attempt) {
+      if (!known) await attackMode.recordUnknownOutcome(true);
+      throw new HttpError(401, 'bad_credentials');
+    }
     await attempt.succeeded();
+    if (!known) await attackMode.recordUnknownOutcome(false);
     await signIn(req, user, timeouts, clock());
     res.json({ ok: true, redirect: '/' });
   });
 
   router.post('/register', ...limits.posts, ...guardedPost, async (req, res) => {
-    const form = await checkForm(req);
+    const form = parseForm(req);
+    await powGate.check(form.pow, false);
+    await spendCaptcha(req, form);
     let user;
     try {
       user = await accounts.register(form.username, form.password);
@@ -124,13 +144,15 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     },
   );
 
-  /** Validates the body's shape, then spends the captcha it names. */
-  async function checkForm(req: Request): Promise<z.infer<typeof formBody>> {
+  function parseForm(req: Request): z.infer<typeof formBody> {
     const parsed = formBody.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request');
-    const verdict = await captcha.verify(req, parsed.data.captchaId, parsed.data.captcha);
-    if (!verdict.ok) throw new HttpError(400, CAPTCHA_ERRORS[verdict.reason]);
     return parsed.data;
+  }
+
+  async function spendCaptcha(req: Request, form: z.infer<typeof formBody>): Promise<void> {
+    const verdict = await captcha.verify(req, form.captchaId, form.captcha);
+    if (!verdict.ok) throw new HttpError(400, CAPTCHA_ERRORS[verdict.reason]);
   }
 
   return router;

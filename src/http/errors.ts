@@ -1,7 +1,8 @@
 /**
  * One place that turns failures into responses.
  *
- * Routes throw HttpError with a catalogue code; body-parser's own 4xx errors are mapped to
+ * Routes throw HttpError with a catalogue code (and, for a JSON client, any fields the
+ * answer carries besides the error, such as a fresh proof-of-work challenge); body-parser's own 4xx errors are mapped to
  * codes too. Either way the client gets the status and a message in its language: JSON
  * for API calls, a page for browsers navigating. A store that failed (StoreUnavailableError)
  * is a 503 with Retry-After: the request was refused, not half done. Anything else is a bug: it is logged
@@ -20,6 +21,7 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(code);
   }
@@ -30,7 +32,7 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string };
 }
 
-export function sendError(req: Request, res: Response, status: number, code: ErrorCode): void {
+export function sendError(req: Request, res: Response, status: number, code: ErrorCode, extra: Record<string, unknown> = {}): void {
   res.status(status);
   const wantsPage = req.method === 'GET' && req.accepts(['json', 'html']) === 'html';
   if (wantsPage) {
@@ -41,7 +43,7 @@ export function sendError(req: Request, res: Response, status: number, code: Err
     });
     return;
   }
-  const body: ErrorBody = { ok: false, error: { code, message: errorMessage(req.locale, code) } };
+  const body: ErrorBody = { ...extra, ok: false, error: { code, message: errorMessage(req.locale, code) } };
   res.json(body);
 }
 
@@ -73,7 +75,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (err instanceof HttpError) {
-      sendError(req, res, err.status, err.code);
+      sendError(req, res, err.status, err.code, err.extra);
       return;
     }
     if (err instanceof StoreUnavailableError) {
