@@ -7,6 +7,12 @@
  * retried once with a fresh token, so the person sees nothing of it; the captcha was not
  * spent by the refused post. On sign-up, the password's strength is shown as a hint
  * while the person types.
+ *
+ * In attack mode the post carries a proof of work (pow.js solves it while the person
+ * types; the post waits for it). A post refused for want of one (428 pow_required, or 400
+ * pow_invalid) brings a fresh challenge: it is solved and the same form sent once more,
+ * since such a refusal leaves the captcha unspent. After any other failure the next
+ * proof of work is asked for, as the one sent was spent.
  */
 $(function () {
   'use strict';
@@ -16,6 +22,8 @@ $(function () {
   var $submit = $('#submit');
   var $status = $('#form-status');
   var captchaId = String($form.data('captcha-id'));
+  var pow = new window.PowCheck($('#pow-status'), $('#pow-help'), String($form.data('pow-challenge-path')), String($form.data('pow-worker')));
+  pow.refresh();
   var submitLabel = $submit.text();
   var loads = 0;
 
@@ -88,10 +96,24 @@ $(function () {
     var error = xhr.responseJSON && xhr.responseJSON.error;
     showError(error && error.message ? error.message : $form.data('network-error')).trigger('focus');
     refreshCaptcha();
+    pow.refresh();
     $submit.prop('disabled', false).text(submitLabel);
   }
 
-  function send(retried) {
+  /** Sends the form once the proof of work (if any) is ready. */
+  function sendWhenReady(retried, powRetried) {
+    pow.ready().then(
+      function (payload) {
+        send(retried, powRetried, payload);
+      },
+      function () {
+        // The check could not run here (#pow-status says why): the form stays as it is.
+        $submit.prop('disabled', false).text(submitLabel);
+      },
+    );
+  }
+
+  function send(retried, powRetried, payload) {
     $.ajax({
       url: $form.attr('action'),
       method: 'POST',
@@ -101,14 +123,22 @@ $(function () {
         username: $('#username').val(),
         password: $('#password').val(),
         captcha: $captcha.val(),
-        captchaId: captchaId
+        captchaId: captchaId,
+        pow: payload
       })
     })
       .done(function (body) {
         window.location.assign(body.redirect);
       })
       .fail(function (xhr) {
-        var error = xhr.responseJSON && xhr.responseJSON.error;
+        var body = xhr.responseJSON;
+        var error = body && body.error;
+        var powRefused = error && (error.code === 'pow_required' || error.code === 'pow_invalid');
+        if (powRefused && !powRetried && body.pow) {
+          pow.solve(body.pow.challenge);
+          sendWhenReady(retried, true);
+          return;
+        }
         if (retried || !error || error.code !== 'csrf_failed') {
           fail(xhr);
           return;
@@ -116,7 +146,7 @@ $(function () {
         $.ajax({ url: $form.data('csrf-token-path'), dataType: 'json' })
           .done(function (body) {
             useToken(body.token);
-            send(true);
+            send(true, powRetried, payload);
           })
           .fail(function () {
             fail(xhr);
@@ -132,7 +162,7 @@ $(function () {
     // replaced, signing the person out again: no new hint, and sign-up waits for one on its way.
     clearTimeout(strengthTimer);
     $.when(strengthRequest).always(function () {
-      send(false);
+      sendWhenReady(false, false);
     });
   });
 });

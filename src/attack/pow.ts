@@ -37,11 +37,16 @@ export interface PowCost {
 }
 
 /**
- * Measured on the 2-core test machine (Node 22, one core): about 2.7 million PBKDF2-SHA-256
- * iterations a second, so level 1 costs a solver about 2 CPU-seconds on average (4 at
- * worst), and level 4 about 16 (32 at worst). See the README for the browser's figures.
+ * Measured on the 2-core test machine: altcha-lib's solveChallenge in Node makes 1,300–2,000
+ * tries of 2,000 iterations per CPU-second, so level 1 (4,096 tries on average, 8,192 at
+ * worst) costs a Node solver 2–3 CPU-seconds on average, and each level doubles it.
+ * Debian's Chromium (Web Crypto, two workers) made up to 3,700 tries a second, so a person
+ * waits about 1.1 s on average at level 1 (2.2 s at worst) and 9 s (18 s at worst) at
+ * level 4, ATTACK_MODE_MAX_LEVEL's default: inside the minute a person on a new device
+ * has, with room for a slower or busier device. Making a challenge costs the server one
+ * try (under 1 ms).
  */
-export const POW_DEFAULTS: PowCost = { iterations: 2_000, counterMax: 5_600, ttlMs: 5 * 60_000 };
+export const POW_DEFAULTS: PowCost = { iterations: 2_000, counterMax: 8_192, ttlMs: 5 * 60_000 };
 
 /** The most a payload may be: a challenge and a solution, base64 JSON, with room to spare. */
 export const POW_PAYLOAD_MAX_LENGTH = 4_096;

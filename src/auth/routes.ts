@@ -17,7 +17,7 @@ import type { Captcha } from '../captcha/captcha.js';
 import { CAPTCHA_AUDIO_PATH, CAPTCHA_IMAGE_PATH } from '../captcha/routes.js';
 import type { AttackMode } from '../attack/attack-mode.js';
 import { POW_PAYLOAD_MAX_LENGTH } from '../attack/pow.js';
-import type { PowGate } from '../attack/routes.js';
+import { POW_CHALLENGE_PATH, type PowGate } from '../attack/routes.js';
 import { HttpError } from '../http/errors.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { ErrorCode } from '../i18n/messages.js';
@@ -197,5 +197,6 @@ function renderForm(req: Request, res: Response, form: 'login' | 'register', csr
     passwordMinLength: PASSWORD_MIN_LENGTH,
     csrfToken,
     csrfTokenPath: CSRF_TOKEN_PATH,
+    powChallengePath: POW_CHALLENGE_PATH,
   });
 }

@@ -12,14 +12,18 @@ export async function payPow(challenge: Challenge): Promise<string> {
   return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
 }
 
-/** A stand-in detector in a fixed state (createApp's attackMode seam); it counts what it is told. */
-export function fixedAttackMode(state: AttackState): AttackMode & { outcomes: boolean[] } {
+/** A stand-in detector in the state a test sets (createApp's attackMode seam); it keeps the outcomes it is told. */
+export function fixedAttackMode(initial: AttackState): AttackMode & { outcomes: boolean[]; set: (state: AttackState) => void } {
   const outcomes: boolean[] = [];
+  let current = initial;
   return {
     outcomes,
-    state: async () => state,
+    set: (state) => void (current = state),
+    state: async () => current,
     recordUnknownOutcome: async (failed) => void outcomes.push(failed),
   };
 }
+
+export const ATTACK_OFF: AttackState = { on: false, level: 0 };
 
 export const ATTACK_ON: AttackState = { on: true, level: 1 };
