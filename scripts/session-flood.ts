@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     deviceTokens: stores.deviceTokens,
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
+    attackSignals: stores.attackSignals,
     ipRateLimits: false,
     strength,
     audioClips: loadAudioClips(),

@@ -12,6 +12,9 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { ATTACK_MODE_DEFAULTS, createAttackMode, type AttackMode, type AttackModeOptions } from './attack/attack-mode.js';
+import { POW_DEFAULTS, createPow, type PowCost } from './attack/pow.js';
+import { createPowGate, powRoutes } from './attack/routes.js';
 import { createAccounts } from './auth/accounts.js';
 import { createDevices } from './auth/devices.js';
 import { LOCKOUT_DEFAULTS, createLockout, type LockoutPolicy } from './auth/lockout.js';
@@ -34,6 +37,7 @@ import { sessionMiddleware } from './session/middleware.js';
 import { SESSION_TIMEOUT_DEFAULTS, enforceSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
 import { translator } from './i18n/messages.js';
 import type {
+  AttackSignalStore,
   DeviceTokenStore,
   FailedLoginStore,
   PasskeyRepository,
@@ -53,6 +57,13 @@ export interface AppDeps {
   deviceTokens: DeviceTokenStore;
   passkeys: PasskeyRepository;
   webauthnChallenges: WebAuthnChallengeStore;
+  /** Attack mode's shared counters. */
+  attackSignals: AttackSignalStore;
+  attackModeOptions?: Partial<AttackModeOptions>;
+  /** Replaces the detector built on attackSignals (tests force attack mode on with it). */
+  attackMode?: AttackMode;
+  /** The proof of work's cost (tests make it cheap); POW_DEFAULTS otherwise. */
+  powCost?: Partial<PowCost>;
   /** The public origin passkeys are bound to (PUBLIC_ORIGIN); absent: the origin each request came to. */
   publicOrigin?: string;
   /** Makes captcha answers; tests pass one that records what it made. */
@@ -116,6 +127,10 @@ export function createApp(deps: AppDeps): Express {
   });
   const lockout = createLockout(deps.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
   const devices = createDevices({ store: deps.deviceTokens, secret: deps.sessionSecret, secure, clock });
+  const attackMode =
+    deps.attackMode ??
+    createAttackMode({ store: deps.attackSignals, options: { ...ATTACK_MODE_DEFAULTS, ...deps.attackModeOptions }, clock, logger: deps.logger });
+  const pow = createPow({ sessionSecret: deps.sessionSecret, ledger: deps.spentChallenges, clock, cost: { ...POW_DEFAULTS, ...deps.powCost } });
   const passkeys = createPasskeys({
     repository: deps.passkeys,
     challenges: deps.webauthnChallenges,
@@ -152,9 +167,11 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(localeMiddleware({ secureCookies: secure }));
   app.use(requirePathTarget);
-  app.use(healthRoutes(deps.ready ?? (async () => {})));
+  app.use(healthRoutes(deps.ready ?? (async () => {}), () => attackMode.state()));
   app.use('/static/bootstrap', express.static(path.join(NODE_MODULES_DIR, 'bootstrap', 'dist')));
   app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
+  // The page's proof-of-work worker imports altcha-lib's browser modules (relative imports only).
+  app.use('/static/altcha', express.static(path.join(NODE_MODULES_DIR, 'altcha-lib', 'dist', 'esm', 'v2')));
   app.use('/static/simplewebauthn', express.static(path.join(NODE_MODULES_DIR, '@simplewebauthn', 'browser', 'dist', 'bundle')));
   app.use('/static', express.static(PUBLIC_DIR));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
@@ -164,7 +181,9 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(captcha.routes);
   const csrf = createCsrf({ secureCookies: secure, clock });
-  app.use(authRoutes({ accounts, captcha, lockout, devices, strength, csrf, limits, timeouts, clock }));
+  app.use(powRoutes({ attackMode, pow, limit: limits.images }));
+  const powGate = createPowGate(attackMode, pow);
+  app.use(authRoutes({ accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock }));
   app.use(passkeyRoutes({ passkeys, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

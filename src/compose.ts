@@ -41,6 +41,8 @@ export async function composeApp(config: Config, logger: Logger, overrides: Pick
     deviceTokens: stores.deviceTokens,
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
+    attackSignals: stores.attackSignals,
+    attackModeOptions: config.attackMode,
     publicOrigin: config.passkeys.origin,
     captcha: config.captcha,
     secure: config.env === 'production',

@@ -9,6 +9,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { attackModeEnv } from './attack/attack-mode.js';
 import { accountsEnv } from './auth/accounts.js';
 import { lockoutEnv } from './auth/lockout.js';
 import { passkeysEnv } from './auth/passkeys.js';
@@ -47,6 +48,7 @@ const sections = {
   captcha: captchaEnv,
   ipRateLimits: ipRateLimitsEnv,
   lockout: lockoutEnv,
+  attackMode: attackModeEnv,
   sessionTimeouts: sessionTimeoutsEnv,
   accounts: accountsEnv,
   passkeys: passkeysEnv,

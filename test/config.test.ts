@@ -27,6 +27,7 @@ test('an empty environment gives the documented defaults', () => {
   assert.deepEqual(config.accounts, { concurrency: 2 });
   assert.deepEqual(config.storage, { redisUrl: undefined, redisKeyPrefix: 'captcha-login:', databaseUrl: undefined });
   assert.deepEqual(config.workers, { count: 1 });
+  assert.deepEqual(config.attackMode, { minFailures: 10, failureShare: 0.5, quietMs: 180_000, maxLevel: 4 });
 });
 
 test('values are parsed from the environment', () => {
@@ -54,6 +55,10 @@ test('a bad value fails fast and names its variable', () => {
     ['DATABASE_URL', 'mysql://127.0.0.1/app'],
     ['WORKERS', '0'],
     ['WORKERS', 'all'],
+    ['ATTACK_MODE_MIN_FAILURES', '0'],
+    ['ATTACK_MODE_FAILURE_PERCENT', '101'],
+    ['ATTACK_MODE_QUIET_SECONDS', '300'],
+    ['ATTACK_MODE_MAX_LEVEL', '6'],
   ]) {
     assert.match(configError({ [name as string]: value as string }), new RegExp(`${name}: `), `${name}=${value}`);
   }

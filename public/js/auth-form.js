@@ -9,6 +9,13 @@
  * while the person types, and every try sends the page's sign-up key: a try answered 503
  * may have made the account, and the key lets a retry of this form complete it instead of
  * hearing that the name is taken.
+ *
+ * In attack mode the post carries a proof of work (pow.js solves it while the person
+ * types; the post waits for it). A post refused for want of one (428 pow_required, or 400
+ * pow_invalid) brings a fresh challenge: it is solved and the same form sent once more,
+ * since such a refusal leaves the captcha unspent. After any other failure but "busy"
+ * (sign_in_busy, refused before anything was spent) a new picture and the next proof of
+ * work are asked for, as the ones sent were spent.
  */
 $(function () {
   'use strict';
@@ -20,6 +27,8 @@ $(function () {
   var captchaId = String($form.data('captcha-id'));
   // attr, not data: jQuery's data() would turn a key of digits into a number.
   var signupKey = $form.attr('data-signup-key');
+  var pow = new window.PowCheck($('#pow-status'), $('#pow-help'), String($form.data('pow-challenge-path')), String($form.data('pow-worker')));
+  pow.refresh();
   var submitLabel = $submit.text();
   var loads = 0;
 
@@ -91,11 +100,28 @@ $(function () {
   function fail(xhr) {
     var error = xhr.responseJSON && xhr.responseJSON.error;
     showError(error && error.message ? error.message : $form.data('network-error')).trigger('focus');
-    refreshCaptcha();
+    // "Busy, try again in N s" spent nothing: the picture, its answer and the proof of work stay good.
+    if (!error || error.code !== 'sign_in_busy') {
+      refreshCaptcha();
+      pow.refresh();
+    }
     $submit.prop('disabled', false).text(submitLabel);
   }
 
-  function send(retried) {
+  /** Sends the form once the proof of work (if any) is ready. */
+  function sendWhenReady(retried, powRetried) {
+    pow.ready().then(
+      function (payload) {
+        send(retried, powRetried, payload);
+      },
+      function () {
+        // The check could not run here (#pow-status says why): the form stays as it is.
+        $submit.prop('disabled', false).text(submitLabel);
+      },
+    );
+  }
+
+  function send(retried, powRetried, payload) {
     $.ajax({
       url: $form.attr('action'),
       method: 'POST',
@@ -106,14 +132,22 @@ $(function () {
         password: $('#password').val(),
         captcha: $captcha.val(),
         captchaId: captchaId,
-        signupKey: signupKey
+        signupKey: signupKey,
+        pow: payload
       })
     })
       .done(function (body) {
         window.location.assign(body.redirect);
       })
       .fail(function (xhr) {
-        var error = xhr.responseJSON && xhr.responseJSON.error;
+        var body = xhr.responseJSON;
+        var error = body && body.error;
+        var powRefused = error && (error.code === 'pow_required' || error.code === 'pow_invalid');
+        if (powRefused && !powRetried && body.pow) {
+          pow.solve(body.pow.challenge);
+          sendWhenReady(retried, true);
+          return;
+        }
         if (retried || !error || error.code !== 'csrf_failed') {
           fail(xhr);
           return;
@@ -121,7 +155,7 @@ $(function () {
         $.ajax({ url: $form.data('csrf-token-path'), dataType: 'json' })
           .done(function (body) {
             useToken(body.token);
-            send(true);
+            send(true, powRetried, payload);
           })
           .fail(function () {
             fail(xhr);
@@ -137,7 +171,7 @@ $(function () {
     // replaced, signing the person out again: no new hint, and sign-up waits for one on its way.
     clearTimeout(strengthTimer);
     $.when(strengthRequest).always(function () {
-      send(false);
+      sendWhenReady(false, false);
     });
   });
 });

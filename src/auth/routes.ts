@@ -3,8 +3,10 @@
  * the home page are in passkey-routes.ts).
  *
  * Each form POST passes, in order: the per-IP limits, the same-origin and CSRF checks,
- * the body schema, then the captcha, which is spent before any password work, so an
- * attacker without a human cannot make the server run scrypt. Answers are JSON:
+ * the body schema, the proof of work in attack mode (src/attack/, checked before the
+ * captcha so that its refusals leave the captcha unspent), then the captcha, which is
+ * spent before any password work, so an attacker without a human cannot make the server
+ * run scrypt. Unknown clients' password checks are counted for attack mode. Answers are JSON:
  * `{ok:true, redirect}` or an error from the one error handler.
  *
  * The sign-up page carries a sign-up key (data-signup-key), which the page script sends
@@ -21,6 +23,9 @@ import { promisify } from 'node:util';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { CAPTCHA_AUDIO_PATH, CAPTCHA_IMAGE_PATH, SLOT_KEY_PATTERN, newSlotKey, type Captcha, type VerifyFailure } from '../captcha/index.js';
+import type { AttackMode } from '../attack/attack-mode.js';
+import { POW_PAYLOAD_MAX_LENGTH } from '../attack/pow.js';
+import { POW_CHALLENGE_PATH, type PowGate } from '../attack/routes.js';
 import { HttpError } from '../http/errors.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { ErrorCode } from '../i18n/messages.js';
@@ -30,6 +35,7 @@ import { startSignedInSession, type SessionTimeouts } from '../session/timeouts.
 import { AccountRuleError, newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
 import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField, usernameSchema } from './credentials.js';
 import type { Devices } from './devices.js';
+import { HashingBusyError, type Priority, type Ticket } from './hashing.js';
 import { countedAs, networkOf, type Lockout } from './lockout.js';
 import { EstimatorBusyError, type StrengthEstimator } from './password-strength.js';
 
@@ -40,6 +46,8 @@ const formBody = z.object({
   password: passwordField,
   captcha: plainField(CAPTCHA_MAX_LENGTH),
   captchaId: z.string().regex(SLOT_KEY_PATTERN),
+  /** The ALTCHA v2 payload (base64 JSON {challenge, solution}); only read in attack mode. */
+  pow: z.string().max(POW_PAYLOAD_MAX_LENGTH).optional(),
 });
 
 /** Optional: a page rendered before sign-up keys existed still signs up (without retry protection). */
@@ -68,6 +76,8 @@ export interface AuthRouteDeps {
   devices: Devices;
   strength: StrengthEstimator;
   csrf: Csrf;
+  attackMode: AttackMode;
+  powGate: PowGate;
   limits: IpRateLimits;
   timeouts: SessionTimeouts;
   clock: () => number;
@@ -84,7 +94,7 @@ const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { accounts, captcha, lockout, devices, strength, csrf, limits, timeouts, clock } = deps;
+  const { accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
 
@@ -104,36 +114,53 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     // Asked for an unknown name too (no account has id 0: never known), so the time taken tells nothing.
     const device = await devices.deviceFor(req, found?.id ?? 0);
     const known = device !== undefined;
-    // ── [merge: pow, hashing] `known` is settled here, before anything is spent: the proof
-    // of work is asked of unknown clients only, and hashing admits known devices first. ──
-    await spendCaptcha(req, form);
-    const attempt = await lockout.begin({ account: countedAs(found, form.username), network: networkOf(req.ip), device: known ? device : undefined });
+    // A place to hash the password, known devices first; refused (503) before anything is
+    // spent, the proof of work included, so the page can send the same form again.
+    const ticket = admit(known ? 'known' : 'unknown');
     try {
-      const user = await accounts.authenticate(found, form.password, attempt === undefined);
-      if (!user || !attempt) throw new HttpError(401, 'bad_credentials');
-      await attempt.succeeded();
-      // Trusted before the session is made: a failure here (503) leaves nobody signed in.
-      await devices.trust(req, res, user.id);
-      await signIn(req, user, timeouts, clock());
-    } catch (err) {
-      // Only a verdict counts: anything else (a store or the hashing refusing: 503) takes the attempt back.
-      if (!(err instanceof HttpError && err.status === 401)) await attempt?.abandon();
-      throw err;
+      // In attack mode an unknown client pays first (428/400 with a fresh challenge; the captcha is not spent).
+      await powGate.check(form.pow, known);
+      await spendCaptcha(req, form);
+      const attempt = await lockout.begin({ account: countedAs(found, form.username), network: networkOf(req.ip), device });
+      try {
+        const user = await accounts.authenticate(found, form.password, attempt === undefined, ticket);
+        if (!user || !attempt) {
+          if (!known) await attackMode.recordUnknownOutcome(true);
+          throw new HttpError(401, 'bad_credentials');
+        }
+        await attempt.succeeded();
+        if (!known) await attackMode.recordUnknownOutcome(false);
+        // Trusted before the session is made: a failure here (503) leaves nobody signed in.
+        await devices.trust(req, res, user.id);
+        await signIn(req, user, timeouts, clock());
+      } catch (err) {
+        // Only a verdict counts: anything else (a store failing: 503) takes the attempt back.
+        if (!(err instanceof HttpError && err.status === 401)) await attempt?.abandon();
+        throw err;
+      }
+    } finally {
+      ticket.cancel();
     }
     res.json({ ok: true, redirect: '/' });
   });
 
   router.post('/register', ...limits.posts, ...guardedPost, async (req, res) => {
-    // Checked before checkForm spends the captcha, like the rest of the body.
+    // Checked before the captcha is spent, like the rest of the body.
     const key = signupKeyBody.safeParse(req.body);
     if (!key.success) throw new HttpError(400, 'invalid_request');
-    const form = await checkForm(req);
+    const form = parseForm(req);
+    // A sign-up is always an unknown client's: it waits behind known devices' sign-ins.
+    const ticket = admit('unknown');
     let user;
     try {
-      user = await accounts.register(form.username, form.password, key.data.signupKey);
+      await powGate.check(form.pow, false);
+      await spendCaptcha(req, form);
+      user = await accounts.register(form.username, form.password, key.data.signupKey, ticket);
     } catch (err) {
       if (err instanceof AccountRuleError) throw new HttpError(err.rule === 'username_taken' ? 409 : 400, err.rule);
       throw busyAs503(err);
+    } finally {
+      ticket.cancel();
     }
     await signIn(req, user, timeouts, clock());
     res.status(201).json({ ok: true, redirect: '/' });
@@ -165,16 +192,19 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     },
   );
 
-  /** Validates the body's shape, then spends the captcha it names. */
-  async function checkForm(req: Request): Promise<Form> {
-    const form = parseForm(req);
-    await spendCaptcha(req, form);
-    return form;
-  }
-
   async function spendCaptcha(req: Request, form: Form): Promise<void> {
     const verdict = await captcha.verify(req, form.captchaId, form.captcha);
     if (!verdict.ok) throw new HttpError(400, CAPTCHA_ERRORS[verdict.reason]);
+  }
+
+  /** A place in the hashing gate, or 503 sign_in_busy with when to try again (nothing was spent or counted yet). */
+  function admit(priority: Priority): Ticket {
+    try {
+      return accounts.admit(priority);
+    } catch (err) {
+      if (err instanceof HashingBusyError) throw new HttpError(503, 'sign_in_busy', err.retryAfterSeconds);
+      throw err;
+    }
   }
 
   return router;
@@ -220,5 +250,6 @@ function renderForm(req: Request, res: Response, form: 'login' | 'register', csr
     passwordMinLength: PASSWORD_MIN_LENGTH,
     csrfToken,
     csrfTokenPath: CSRF_TOKEN_PATH,
+    powChallengePath: POW_CHALLENGE_PATH,
   });
 }

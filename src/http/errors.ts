@@ -1,7 +1,8 @@
 /**
  * One place that turns failures into responses.
  *
- * Routes throw HttpError with a catalogue code; body-parser's own 4xx errors are mapped to
+ * Routes throw HttpError with a catalogue code (and, for a JSON client, any fields the
+ * answer carries besides the error, such as a fresh proof-of-work challenge); body-parser's own 4xx errors are mapped to
  * codes too. Either way the client gets the status and a message in its language: JSON
  * for API calls, a page for browsers navigating. A store that failed (StoreUnavailableError)
  * is a 503 with Retry-After: the request was refused, not half done. Anything else is a bug: it is logged
@@ -22,6 +23,8 @@ export class HttpError extends Error {
     readonly code: ErrorCode,
     /** When to try again: sent as Retry-After and as the message's {seconds}. */
     readonly retryAfterSeconds?: number,
+    /** Fields the body carries beside the error (a fresh proof-of-work challenge). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(code);
   }
@@ -32,7 +35,7 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string };
 }
 
-export function sendError(req: Request, res: Response, status: number, code: ErrorCode, retryAfterSeconds?: number): void {
+export function sendError(req: Request, res: Response, status: number, code: ErrorCode, retryAfterSeconds?: number, extra: Record<string, unknown> = {}): void {
   res.status(status);
   if (retryAfterSeconds !== undefined) res.set('Retry-After', String(retryAfterSeconds));
   const message = errorMessage(req.locale, code, { seconds: String(retryAfterSeconds ?? '') });
@@ -45,7 +48,7 @@ export function sendError(req: Request, res: Response, status: number, code: Err
     });
     return;
   }
-  const body: ErrorBody = { ok: false, error: { code, message } };
+  const body: ErrorBody = { ...extra, ok: false, error: { code, message } };
   res.json(body);
 }
 
@@ -77,7 +80,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (err instanceof HttpError) {
-      sendError(req, res, err.status, err.code, err.retryAfterSeconds);
+      sendError(req, res, err.status, err.code, err.retryAfterSeconds, err.extra);
       return;
     }
     if (err instanceof StoreUnavailableError) {

@@ -71,6 +71,11 @@ const en = {
   passkeySignInHelp: 'No password or captcha needed.',
   passkeySigningIn: 'Waiting for your passkey…',
   orDivider: 'or',
+  powHelp: 'Many failed sign-ins are coming in right now, so this browser does a short automatic check before the form is sent. Keep typing: it runs by itself.',
+  powChecking: 'Checking this browser… {percent} %',
+  powDone: 'Browser check done.',
+  powWaiting: 'Finishing the browser check… {percent} %. The form is sent as soon as it is done.',
+  powError: 'This browser could not do the check. Reload the page and try again.',
   errors: {
     invalid_request: 'The request was not valid. Reload the page and try again.',
     invalid_json: 'The request body is not valid JSON.',
@@ -102,6 +107,8 @@ const en = {
     passkey_not_found: 'That passkey does not exist or was already removed.',
     reauth_required: 'For your security, sign in again to add a passkey.',
     signed_out: 'You are signed out. Sign in again.',
+    pow_required: 'Many failed sign-ins are coming in, so a short browser check (proof of work) is needed first. Send the form again once it is done.',
+    pow_invalid: 'The browser check was not accepted: it expired or was already used. A new one is needed; send the form again once it is done.',
   },
 };
 
@@ -173,6 +180,11 @@ const zhCN: Messages = {
   passkeySignInHelp: '无需密码和验证码。',
   passkeySigningIn: '正在等待通行密钥…',
   orDivider: '或',
+  powHelp: '当前有大量失败的登录尝试，浏览器会在提交表单前自动完成一项简短检查。请继续填写，检查会自行进行。',
+  powChecking: '正在检查此浏览器… {percent}%',
+  powDone: '浏览器检查已完成。',
+  powWaiting: '正在完成浏览器检查… {percent}%，完成后将立即提交表单。',
+  powError: '此浏览器无法完成检查。请刷新页面后重试。',
   errors: {
     invalid_request: '请求无效，请刷新页面后重试。',
     invalid_json: '请求内容不是有效的 JSON。',
@@ -204,6 +216,8 @@ const zhCN: Messages = {
     passkey_not_found: '该通行密钥不存在或已被移除。',
     reauth_required: '为了你的账号安全，请重新登录后再添加通行密钥。',
     signed_out: '你已退出登录，请重新登录。',
+    pow_required: '当前有大量失败的登录尝试，需要先完成一项简短的浏览器检查（工作量证明）。检查完成后请再次提交。',
+    pow_invalid: '浏览器检查未通过：它已过期或已被使用。需要重新检查，完成后请再次提交。',
   },
 };
 

@@ -4,8 +4,8 @@
  *
  * SQLite (in DATA_DIR) is the default for everything. REDIS_URL moves what several
  * processes must share at once and what expires by itself to Redis: sessions, the per-IP
- * counters, the lockout's counts and known devices, the spent-challenge ledger and the
- * issued WebAuthn challenges. DATABASE_URL moves the accounts and their passkeys (durable,
+ * counters, the lockout's counts and known devices, the spent-challenge ledger, the
+ * issued WebAuthn challenges and attack mode's counters. DATABASE_URL moves the accounts and their passkeys (durable,
  * so they stay with the accounts) to PostgreSQL. The SQLite file is opened only while
  * some store still lives there.
  *
@@ -88,6 +88,7 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
       deviceTokens: guardPromises(redis?.deviceTokens ?? fromSqlite('deviceTokens'), ['trust', 'knows', 'revoke', 'revokeAll']),
       spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim']),
       webauthnChallenges: guardPromises(redis?.webauthnChallenges ?? fromSqlite('webauthnChallenges'), ['put', 'take']),
+      attackSignals: guardPromises(redis?.attackSignals ?? fromSqlite('attackSignals'), ['record', 'read']),
       rateLimitStore: redis && guardRateLimitStores(redis.rateLimitStore),
       ping: health.ping,
       prune,

@@ -184,6 +184,32 @@ export interface WebAuthnChallengeStore {
   take(challenge: string): Promise<WebAuthnChallenge | undefined>;
 }
 
+/** Sign-in outcomes of unknown clients are counted per bucket of this many ms (attack mode's signal). */
+export const ATTACK_BUCKET_MS = 10_000;
+/** A bucket this much older than its start is no longer read (and may be pruned). */
+export const ATTACK_SIGNAL_MEMORY_MS = 10 * 60_000;
+
+/** What one bucket counted: password checks of unknown clients, and how many of them failed. */
+export interface AttackBucket {
+  /** The bucket's start (ms since the epoch, a multiple of ATTACK_BUCKET_MS). */
+  start: number;
+  attempts: number;
+  failures: number;
+}
+
+/** The shared counters attack mode reads (src/attack/attack-mode.ts), so every instance sees one campaign. */
+export interface AttackSignalStore {
+  /** Counts one outcome in the bucket holding `now`: an attempt, and a failure when `failed`. Atomic across processes. */
+  record(failed: boolean, now: number): Promise<void>;
+  /** The buckets from the one holding `since` to the one holding `now` that counted anything, oldest first. */
+  read(since: number, now: number): Promise<AttackBucket[]>;
+}
+
+/** The start of the bucket holding `time`. */
+export function attackBucketOf(time: number): number {
+  return time - (((time % ATTACK_BUCKET_MS) + ATTACK_BUCKET_MS) % ATTACK_BUCKET_MS);
+}
+
 /** Remembers which captcha challenge ids were used. */
 export interface SpentChallengeLedger {
   /** True for the first claim of an id, false for every later one, across processes; kept until `expiresAt`. */
@@ -218,6 +244,7 @@ export interface Stores {
   failedLogins: FailedLoginStore;
   deviceTokens: DeviceTokenStore;
   spentChallenges: SpentChallengeLedger;
+  attackSignals: AttackSignalStore;
   sessionStore: SessionStore;
   /** Shared per-IP counters; absent means each process counts in memory. */
   rateLimitStore?: RateLimitStoreFactory;

@@ -13,6 +13,7 @@ import { LOCKOUT_DEFAULTS } from '../../src/auth/lockout.js';
 import { PASSKEY_CHALLENGE_TTL_MS, RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { SoftwareAuthenticator, type AssertOptions } from '../helpers/authenticator.js';
 import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
+import { ATTACK_OFF, ATTACK_ON, fixedAttackMode } from '../helpers/pow.js';
 import {
   assertError,
   assertHomeGreets,
@@ -91,6 +92,15 @@ test('a passkey added from home signs in alone (no password, no captcha) and reg
   assert.equal(stored?.counter, 1, 'the counter is stored');
   assert.equal(stored?.lastUsedAt, app.clock.now(), 'and the time of use');
   assert.doesNotMatch(app.logs(), new RegExp(authenticator.id), 'credential ids stay out of the log');
+});
+
+test('attack mode asks no proof of work of a passkey sign-in (a passkey cannot be guessed)', async (t) => {
+  const attackMode = fixedAttackMode(ATTACK_OFF);
+  const { app, authenticator } = await setup(t, { attackMode });
+  attackMode.set(ATTACK_ON);
+  const { agent, res } = await passkeySignIn(app, authenticator);
+  assertSignedInResponse(res);
+  await assertHomeGreets(agent, 'alice');
 });
 
 test('a signature from another credential and tampered client data are refused', async (t) => {

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
  * axe-core over every page and state of the app, in English and in Chinese: sign-in,
- * sign-up (with the strength hint), a sign-in error, a picture that failed to load, the
+ * sign-up (with the strength hint), sign-in in attack mode (the browser check done, and
+ * waited for), a sign-in error, a picture that failed to load, the
  * audio playing and the audio failing, home without and with a passkey (added through a
  * virtual authenticator), adding one refused for want of a recent sign-in, a passkey
  * sign-in refused, and a 404 page. Each must have no violation
@@ -13,9 +14,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { build } from '../helpers/build.js';
+import { ATTACK_OFF, ATTACK_ON, fixedAttackMode } from '../helpers/pow.js';
 import { SCREENSHOT_DIR, addVirtualAuthenticator, openInBrowser, waitForCaptcha } from '../helpers/browser.js';
 
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -32,7 +34,8 @@ async function audit(page: Page, state: string): Promise<string[]> {
 
 for (const locale of ['en', 'zh-CN'] as const) {
   test(`axe finds no WCAG A/AA violation on any page or state, ${locale}`, async (t) => {
-    const app = await build(t);
+    const attackMode = fixedAttackMode(ATTACK_OFF);
+    const app = await build(t, { attackMode });
     await app.createUser('alice', 'correct horse battery');
     const { base, page } = await openInBrowser(t, app, { locale, height: 820, localhost: true });
     await addVirtualAuthenticator(page);
@@ -53,6 +56,23 @@ for (const locale of ['en', 'zh-CN'] as const) {
     await page.goto(`${base}/login`);
     await waitForCaptcha(page);
     await check('sign-in');
+
+    attackMode.set(ATTACK_ON);
+    // The challenge is held, so the page shows the state of a person waiting for the check.
+    let held: Route | undefined;
+    await page.route('**/pow-challenge', (route) => void (held = route));
+    await page.goto(`${base}/login`);
+    await waitForCaptcha(page);
+    await page.click('#submit');
+    await page.waitForSelector('#pow-status:not(:empty)');
+    await check('sign-in-attack-mode-waiting');
+    await held?.continue();
+    await page.unroute('**/pow-challenge');
+    await page.waitForSelector('#form-status .alert-danger');
+    await check('sign-in-attack-mode-done');
+    attackMode.set(ATTACK_OFF);
+    await page.goto(`${base}/login`);
+    await waitForCaptcha(page);
 
     await page.click('#captcha-listen');
     await page.waitForFunction(() => !document.querySelector<HTMLAudioElement>('#captcha-audio')?.paused);

@@ -29,6 +29,9 @@ export const TEST_SECRET = 'test-secret-that-is-long-enough-for-the-app-000';
 /** scrypt at 1/128 of the production cost (N=2^10): same code path, test-sized work. */
 export const TEST_SCRYPT: ScryptParams = { N: 2 ** 10, r: 8, p: 1, keyLength: 32, saltLength: 16 };
 
+/** A proof of work of at most 64 tries of 10 PBKDF2 iterations at level 1: the real protocol at test cost. */
+export const TEST_POW = { iterations: 10, counterMax: 64 };
+
 export interface ManualClock {
   now: () => number;
   advance: (ms: number) => void;
@@ -69,6 +72,11 @@ export interface BuildOptions {
   storage?: Partial<StorageConfig>;
   /** The public origin passkeys are bound to; the origin of each request otherwise. */
   publicOrigin?: string;
+  /** Attack mode's thresholds; or a stand-in for the detector (forces attack mode on or off). */
+  attackModeOptions?: AppDeps['attackModeOptions'];
+  attackMode?: AppDeps['attackMode'];
+  /** The proof of work's cost: a cheap one unless a test is about the real cost. */
+  powCost?: AppDeps['powCost'];
   /** Wraps the real user repository, e.g. to hold a request at a known point. */
   users?: (real: UserRepository) => UserRepository;
   /** Wraps the real lockout counts, e.g. to hold a sign-in after it was admitted to hashing. */
@@ -91,9 +99,10 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'captcha-login-test-'));
   const stores = await openStores({ dataDir, ...options.storage, pruneIntervalMs: 0 });
-  // Redis expires keys by its own clock at the times the app computes, so on a shared
-  // back-end the manual clock starts at the real time (it still moves only when told).
-  let time = options.storage ? Date.now() : Date.UTC(2026, 0, 1);
+  // The manual clock starts at the real time (it still moves only when told): Redis expires
+  // keys by its own clock at the times the app computes, and altcha-lib checks a proof of
+  // work's expiry against the real time as well as the app's.
+  let time = Date.now();
   const clock: ManualClock = { now: () => time, advance: (ms) => (time += ms) };
   const logLines: string[] = [];
   const logStream = new Writable({
@@ -116,6 +125,10 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
     deviceTokens: stores.deviceTokens,
     passkeys: stores.passkeys,
     webauthnChallenges: stores.webauthnChallenges,
+    attackSignals: stores.attackSignals,
+    attackModeOptions: options.attackModeOptions,
+    attackMode: options.attackMode,
+    powCost: options.powCost ?? TEST_POW,
     generateCode: () => {
       const answer = realGenerator();
       answers.push(answer);

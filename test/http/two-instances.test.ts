@@ -6,9 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import type { Challenge } from 'altcha-lib';
 import pg from 'pg';
+import { REFRESH_MS } from '../../src/attack/attack-mode.js';
 import type { UserRepository } from '../../src/storage/ports.js';
 import { build, serve, type BuildOptions, type TestApp } from '../helpers/build.js';
+import { payPow } from '../helpers/pow.js';
 import { TEST_REDIS_URL, ownRedis, postgresDatabase, redisPrefix } from '../helpers/services.js';
 
 const alice = { username: 'alice', password: 'correct horse battery staple' };
@@ -205,4 +208,38 @@ test('two instances: a sign-up answered 503 after its account was made (Redis fr
   assert.deepEqual(taken.body, mistyped.body);
   assert.equal(taken.body.error?.code, 'username_taken');
   assert.equal(await other.signedInAs(urlB), undefined);
+});
+
+test('two instances: failures through A turn attack mode on at B (health, log); a proof of work spent at B is refused at A; it relaxes by the clock', async (t) => {
+  const { a, b, urlA, urlB } = await twoInstances(t, { attackModeOptions: { minFailures: 3 } });
+  const attackModeAt = async (base: string) => ((await (await fetch(`${base}/healthz`)).json()) as { attackMode: unknown }).attackMode;
+  assert.deepEqual(await attackModeAt(urlB), { on: false, level: 0 });
+  for (let i = 0; i < 3; i += 1) {
+    const bot = new Browser();
+    const captchaId = (await bot.open(`${urlA}/login`)) as string;
+    const captcha = await bot.picture(a, urlA, captchaId);
+    assert.equal((await bot.signIn(urlA, { username: 'alice', password: `wrong password ${i}`, captcha, captchaId })).status, 401);
+  }
+  assert.deepEqual(await attackModeAt(urlB), { on: false, level: 0 }, 'B read the counters a moment ago');
+  b.clock.advance(REFRESH_MS);
+  assert.deepEqual(await attackModeAt(urlB), { on: true, level: 1 }, 'the next read at B sees the failures made at A');
+  assert.match(b.logs(), /"level":1,"attempts":3,"failures":3,"msg":"attack mode on"/);
+
+  a.clock.advance(REFRESH_MS);
+  const challenge = ((await (await fetch(`${urlA}/pow-challenge`)).json()) as { challenge: Challenge }).challenge;
+  const pow = await payPow(challenge);
+  const person = new Browser();
+  const id = (await person.open(`${urlB}/login`)) as string;
+  const answer = await person.picture(b, urlB, id);
+  assert.equal((await person.signIn(urlB, { ...alice, captcha: answer, captchaId: id })).status, 428, 'no proof of work');
+  assert.deepEqual((await person.signIn(urlB, { ...alice, captcha: answer, captchaId: id, pow })).body, { ok: true, redirect: '/' });
+  const replay = new Browser();
+  const replayId = (await replay.open(`${urlA}/login`)) as string;
+  const replayAnswer = await replay.picture(a, urlA, replayId);
+  const replayed = await replay.signIn(urlA, { ...alice, captcha: replayAnswer, captchaId: replayId, pow });
+  assert.deepEqual([replayed.status, replayed.body.error?.code], [400, 'pow_invalid'], 'spent at B');
+
+  b.clock.advance(200_000);
+  assert.deepEqual(await attackModeAt(urlB), { on: false, level: 0 }, 'relaxed once the campaign stopped');
+  assert.match(b.logs(), /"msg":"attack mode off"/);
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
 import {
+  ATTACK_BUCKET_MS,
   DEVICE_TRUST_MS,
   FAILURE_MEMORY_MS,
   PasskeyTakenError,
@@ -74,6 +75,24 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     assert.equal(claims.filter(Boolean).length, 1);
     assert.equal(await b.spentChallenges.claim('same-id', expiresAt), false, 'a later claim fails too');
     assert.equal(await a.spentChallenges.claim('other-id', expiresAt), true, 'other ids are free');
+  });
+
+  test(`${name}: attack signals are counted per bucket, atomically over two handles, and read by range`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const start = Math.floor(Date.now() / ATTACK_BUCKET_MS) * ATTACK_BUCKET_MS;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).attackSignals.record(i % 4 !== 0, start + 1 + (i % 3))));
+    await a.attackSignals.record(true, start + ATTACK_BUCKET_MS);
+    await b.attackSignals.record(false, start + 3 * ATTACK_BUCKET_MS + 9_999);
+    assert.deepEqual(await b.attackSignals.read(start, start + 5 * ATTACK_BUCKET_MS), [
+      { start, attempts: 20, failures: 15 },
+      { start: start + ATTACK_BUCKET_MS, attempts: 1, failures: 1 },
+      { start: start + 3 * ATTACK_BUCKET_MS, attempts: 1, failures: 0 },
+    ]);
+    assert.deepEqual(
+      await a.attackSignals.read(start + ATTACK_BUCKET_MS + 5, start + 2 * ATTACK_BUCKET_MS),
+      [{ start: start + ATTACK_BUCKET_MS, attempts: 1, failures: 1 }],
+      'from the bucket holding `since` to the one holding `now`',
+    );
   });
 
   const rule = { after: 5, baseMs: 60_000, maxMs: 900_000 };

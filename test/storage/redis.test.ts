@@ -27,6 +27,7 @@ test('Redis: every key lives under the prefix and expires by itself', async (t) 
   await stores.failedLogins.tryAttempt([{ key: 'account:alice', rule: { after: 1, baseMs: 60_000, maxMs: 60_000 }, enforce: true }], now);
   await stores.deviceTokens.trust('device', 1, now + 120_000, now);
   await stores.deviceTokens.revokeAll(2, now);
+  await stores.attackSignals.record(true, now);
   await call((cb) => stores.sessionStore.set('sid', { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 } }, cb));
   await call((cb) => stores.sessionStore.destroy('sid', cb));
   await call((cb) => stores.sessionStore.set('kept', { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 } }, cb));
@@ -41,7 +42,7 @@ test('Redis: every key lives under the prefix and expires by itself', async (t) 
   for await (const batch of client.scanIterator({ MATCH: `${prefix}*` })) keys.push(...batch);
   assert.deepEqual(
     keys.map((key) => key.slice(prefix.length).replace(/:.*/, ':')).sort(),
-    ['device-epoch:', 'device:', 'failures:', 'rl:', 'sess-destroyed:', 'sess:', 'spent:', 'webauthn:'],
+    ['attack:', 'device-epoch:', 'device:', 'failures:', 'rl:', 'sess-destroyed:', 'sess:', 'spent:', 'webauthn:'],
     'one key of each kind, all under the prefix',
   );
   for (const key of keys) assert.ok((await client.pTTL(key)) > 0, `${key} expires`);

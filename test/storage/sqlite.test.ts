@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
 import { openStores, type OpenStores } from '../../src/storage/index.js';
-import { DEVICE_TRUST_MS, FAILURE_MEMORY_MS, SIGNUP_KEY_MS } from '../../src/storage/ports.js';
+import { ATTACK_SIGNAL_MEMORY_MS, DEVICE_TRUST_MS, FAILURE_MEMORY_MS, SIGNUP_KEY_MS } from '../../src/storage/ports.js';
 import { DATABASE_FILE, migrate, openDataDirDatabase } from '../../src/storage/sqlite/database.js';
 import { PRUNE_BATCH } from '../../src/storage/sqlite/index.js';
 import { TOMBSTONE_MS } from '../../src/storage/sqlite/session-store.js';
@@ -56,6 +56,7 @@ test('migrations are applied once, in order, and recorded', (t) => {
     { version: 3, name: 'passkeys' },
     { version: 4, name: 'signup_keys' },
     { version: 5, name: 'device_tokens' },
+    { version: 6, name: 'attack_signals' },
   ]);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('device_tokens', 'sign_in_networks')").all();
   assert.deepEqual(tables, [{ name: 'device_tokens' }], 'the known networks gave way to known devices');
@@ -95,10 +96,14 @@ test('every growing table is pruned once its rows no longer matter, and nothing 
   await stores.webauthnChallenges.put('issued', { purpose: 'sign-in', userId: undefined, expiresAt: start + 120_000 });
   await stores.failedLogins.tryAttempt([{ key: 'account:x', rule: { after: 5, baseMs: 60_000, maxMs: 60_000 }, enforce: true }], start);
   await stores.deviceTokens.trust('device', 1, start + DEVICE_TRUST_MS, start);
+  await stores.attackSignals.record(true, start);
   assert.equal(await stores.prune(), 0, 'nothing has expired yet');
 
   advance(120_001);
   assert.equal(await stores.prune(), 3, 'the expired session, the spent captcha challenge and the WebAuthn challenge');
+  assert.equal(rows(stores, 'attack_signals'), 1, 'attack signals are read for ATTACK_SIGNAL_MEMORY_MS');
+  advance(ATTACK_SIGNAL_MEMORY_MS);
+  assert.equal(await stores.prune(), 1, 'the old attack signal bucket');
   assert.equal(rows(stores, 'sessions'), 1);
   assert.equal(rows(stores, 'spent_captcha_challenges'), 0);
   assert.equal(rows(stores, 'webauthn_challenges'), 0);
@@ -111,7 +116,7 @@ test('every growing table is pruned once its rows no longer matter, and nothing 
 
   advance(DEVICE_TRUST_MS);
   assert.equal(await stores.prune(), 2, 'the expired device and the long session');
-  for (const table of ['sessions', 'destroyed_sessions', 'spent_captcha_challenges', 'webauthn_challenges', 'failed_logins', 'device_tokens']) {
+  for (const table of ['attack_signals', 'sessions', 'destroyed_sessions', 'spent_captcha_challenges', 'webauthn_challenges', 'failed_logins', 'device_tokens']) {
     assert.equal(rows(stores, table), 0, table);
   }
 });

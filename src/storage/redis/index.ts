@@ -1,10 +1,12 @@
 /**
  * The Redis back-end (REDIS_URL): what many processes must share at once and what
  * expires by itself: sessions, the per-IP counters, the lockout's counts and known
- * devices, the spent-challenge ledger and the issued WebAuthn challenges. Every key
- * starts with the configured prefix and carries its expiry, so Redis prunes them all.
+ * devices, the spent-challenge ledger, the issued WebAuthn challenges and attack mode's
+ * counters. Every key starts with the configured prefix and carries its expiry, so Redis
+ * prunes them all.
  */
-import type { DeviceTokenStore, FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger, WebAuthnChallengeStore } from '../ports.js';
+import type { AttackSignalStore, DeviceTokenStore, FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger, WebAuthnChallengeStore } from '../ports.js';
+import { RedisAttackSignalStore } from './attack-signals.js';
 import { connectRedis, type RedisClient } from './client.js';
 import { RedisDeviceTokenStore } from './device-tokens.js';
 import { RedisFailedLoginStore } from './failed-logins.js';
@@ -20,6 +22,7 @@ export interface RedisStores {
   deviceTokens: DeviceTokenStore;
   spentChallenges: SpentChallengeLedger;
   webauthnChallenges: WebAuthnChallengeStore;
+  attackSignals: AttackSignalStore;
   rateLimitStore: RateLimitStoreFactory;
   ping: () => Promise<void>;
   close: () => Promise<void>;
@@ -36,6 +39,7 @@ export async function openRedisStores(url: string, prefix: string, onError: (err
     deviceTokens: new RedisDeviceTokenStore(client, prefix),
     spentChallenges: new RedisSpentChallengeLedger(client, prefix),
     webauthnChallenges: new RedisWebAuthnChallengeStore(client, prefix),
+    attackSignals: new RedisAttackSignalStore(client, prefix),
     rateLimitStore,
     ping: async () => {
       await client.ping();

@@ -85,3 +85,20 @@ local expiresAt, epoch = string.match(value, '^(%d+):(%d+)$')
 if tonumber(expiresAt) <= tonumber(ARGV[2]) then return 0 end
 if epoch ~= (redis.call('GET', KEYS[2]) or '0') then return 0 end
 return 1`;
+
+/** KEYS[1] an attack-signal bucket; ARGV[1] 1 for a failure, else 0; ARGV[2] its expiry (ms since the epoch). */
+export const RECORD_OUTCOME = `
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HINCRBY', KEYS[1], 'failures', tonumber(ARGV[1]))
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 1`;
+
+/** KEYS the attack-signal buckets; returns each one's attempts and failures in order (false for none). */
+export const READ_COUNTS = `
+local counts = {}
+for i = 1, #KEYS do
+  local values = redis.call('HMGET', KEYS[i], 'attempts', 'failures')
+  counts[#counts + 1] = values[1]
+  counts[#counts + 1] = values[2]
+end
+return counts`;

@@ -6,6 +6,7 @@
 import type { Stores } from '../ports.js';
 import { migrate, openDataDirDatabase, type SqliteDatabase } from './database.js';
 import { SqliteDeviceTokenStore } from './device-tokens.js';
+import { SqliteAttackSignalStore } from './attack-signals.js';
 import { SqliteFailedLoginStore } from './failed-logins.js';
 import { SqlitePasskeyRepository } from './passkeys.js';
 import { SqliteSessionStore } from './session-store.js';
@@ -35,6 +36,7 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
   const deviceTokens = new SqliteDeviceTokenStore(db);
   const webauthnChallenges = new SqliteWebAuthnChallengeStore(db);
   const users = new SqliteUserRepository(db, clock);
+  const attackSignals = new SqliteAttackSignalStore(db);
   const probe = db.prepare('SELECT 1');
   return {
     db,
@@ -44,6 +46,7 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
     failedLogins,
     deviceTokens,
     spentChallenges,
+    attackSignals,
     sessionStore,
     ping: async () => {
       probe.get();
@@ -56,7 +59,8 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
         webauthnChallenges.prune(now, PRUNE_BATCH) +
         failedLogins.prune(now, PRUNE_BATCH) +
         users.prune(now, PRUNE_BATCH) +
-        deviceTokens.prune(now, PRUNE_BATCH)
+        deviceTokens.prune(now, PRUNE_BATCH) +
+        attackSignals.prune(now, PRUNE_BATCH)
       );
     },
     close: async () => {

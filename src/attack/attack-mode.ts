@@ -1,0 +1,173 @@
+/**
+ * Attack mode: the service notices a credential-stuffing campaign from its own shared
+ * counters and, while it lasts, makes unknown clients pay a proof of work (pow.ts) per
+ * sign-in and sign-up post.
+ *
+ * The signal is the password checks of unknown clients (not a known device of the
+ * account) and how many failed, counted per 10-second bucket in the storage layer
+ * (AttackSignalStore), so every instance reads the same numbers. A 30-second window is
+ * *hot* when it holds at least `minFailures` failures and failures are at least
+ * `failureShare` of its checks: people mistype, but a campaign of leaked pairs fails
+ * almost every time, and a busy site's people do not reach the share.
+ * - Off → on: the last 20–30 s (the current bucket and the two before) are hot. With the
+ *   counters read at most every REFRESH_MS, it engages within seconds of a campaign's
+ *   start, at level 1.
+ * - While on, each completed 30-second window (aligned to the clock, so every instance
+ *   steps on the same windows) moves the level: hot → one up (each level doubles the
+ *   proof of work, up to `maxLevel`); below half of `minFailures` or below the share (the
+ *   campaign eased, or the cost held it down) → one down, not below 1; otherwise it stays.
+ *   So a campaign that keeps up its rate pays more every 30 s, and one held below the
+ *   threshold keeps paying the level that held it.
+ * - On → off: the last `quietMs` together are no longer hot (fewer failures than one
+ *   engaging window, or below the share): a campaign slowed by the proof of work keeps
+ *   attack mode on, one that stopped turns it off within quietMs + 15 s (≤ 5 minutes).
+ * Both transitions and each level change are logged (one line each, with the counts).
+ *
+ * A store error while reading the counters fails closed: attack mode is held on at the
+ * last level (at least 1) until a read succeeds, since an outage is no proof that a
+ * campaign ended and a bot must not be let through for free by breaking the counters.
+ * The sign-in itself needs the stores anyway, so people lose nothing more by it.
+ * A failure to record an outcome is only logged: the password check already happened,
+ * and one missing count cannot let a campaign through.
+ */
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { defaultsOf, envInteger } from '../options.js';
+import { ATTACK_BUCKET_MS, ATTACK_SIGNAL_MEMORY_MS, attackBucketOf, type AttackBucket, type AttackSignalStore } from '../storage/ports.js';
+
+export interface AttackModeOptions {
+  /** Failures of unknown clients in 30 s that (with the share) make the window hot. */
+  minFailures: number;
+  /** The least share of failed checks (0–1) in a hot window. */
+  failureShare: number;
+  /** How long the counters must stay below a hot window's before attack mode turns off. */
+  quietMs: number;
+  /** The highest proof-of-work level (each level doubles the work of the one before). */
+  maxLevel: number;
+}
+
+/** The cap on ATTACK_MODE_MAX_LEVEL: pow.ts keeps the top level's worst case for a person under a minute. */
+export const MAX_LEVEL_LIMIT = 5;
+
+export const attackModeEnv = z
+  .object({
+    ATTACK_MODE_MIN_FAILURES: envInteger(1, 1_000_000).default(10),
+    ATTACK_MODE_FAILURE_PERCENT: envInteger(1, 100).default(50),
+    // Up to 270 s, so that with the window and the refresh it relaxes within 5 minutes.
+    ATTACK_MODE_QUIET_SECONDS: envInteger(30, 270).default(180),
+    ATTACK_MODE_MAX_LEVEL: envInteger(1, MAX_LEVEL_LIMIT).default(4),
+  })
+  .transform(
+    (env): AttackModeOptions => ({
+      minFailures: env.ATTACK_MODE_MIN_FAILURES,
+      failureShare: env.ATTACK_MODE_FAILURE_PERCENT / 100,
+      quietMs: env.ATTACK_MODE_QUIET_SECONDS * 1000,
+      maxLevel: env.ATTACK_MODE_MAX_LEVEL,
+    }),
+  );
+
+export const ATTACK_MODE_DEFAULTS: AttackModeOptions = defaultsOf(attackModeEnv);
+
+export const ATTACK_WINDOW_MS = 3 * ATTACK_BUCKET_MS;
+/** The counters are read at most this often per instance; between reads the last state is used. */
+export const REFRESH_MS = 5_000;
+
+export interface AttackState {
+  on: boolean;
+  /** The proof-of-work level: 1 to maxLevel while on, 0 while off. */
+  level: number;
+}
+
+export interface AttackMode {
+  /** The current state: cached, read from the shared counters at most every REFRESH_MS. */
+  state(): Promise<AttackState>;
+  /** Counts the outcome of an unknown client's password check; never rejects (a failure is logged). */
+  recordUnknownOutcome(failed: boolean): Promise<void>;
+}
+
+interface Counts {
+  attempts: number;
+  failures: number;
+}
+
+const OFF: AttackState = { on: false, level: 0 };
+
+export function createAttackMode(deps: {
+  store: AttackSignalStore;
+  options: AttackModeOptions;
+  clock: () => number;
+  logger: Logger;
+}): AttackMode {
+  const { store, options, clock, logger } = deps;
+  let current = OFF;
+  /** The last aligned 30-second window whose counts moved the level. */
+  let lastWindow = 0;
+  let readAt = -Infinity;
+  let reading: Promise<AttackState> | undefined;
+  let unavailable = false;
+
+  const hot = (counts: Counts) => counts.failures >= options.minFailures && counts.failures >= options.failureShare * counts.attempts;
+  const eased = (counts: Counts) => counts.failures < options.minFailures / 2 || counts.failures < options.failureShare * counts.attempts;
+
+  function evaluate(buckets: AttackBucket[], now: number): AttackState {
+    const sum = (from: number, to: number): Counts =>
+      buckets
+        .filter((bucket) => bucket.start >= from && bucket.start < to)
+        .reduce((total, bucket) => ({ attempts: total.attempts + bucket.attempts, failures: total.failures + bucket.failures }), { attempts: 0, failures: 0 });
+    const window = Math.floor(now / ATTACK_WINDOW_MS);
+    if (!current.on) {
+      const recent = sum(attackBucketOf(now) - 2 * ATTACK_BUCKET_MS, now + 1);
+      if (!hot(recent)) return OFF;
+      lastWindow = window;
+      logger.info({ level: 1, ...recent }, 'attack mode on');
+      return { on: true, level: 1 };
+    }
+    let { level } = current;
+    // Windows older than the counters' memory were not seen by anyone: the level skips them.
+    for (let w = Math.max(lastWindow + 1, window - ATTACK_SIGNAL_MEMORY_MS / ATTACK_WINDOW_MS + 1); w < window; w += 1) {
+      const counts = sum(w * ATTACK_WINDOW_MS, (w + 1) * ATTACK_WINDOW_MS);
+      const next = hot(counts) ? Math.min(level + 1, options.maxLevel) : eased(counts) ? Math.max(level - 1, 1) : level;
+      if (next !== level) logger.info({ level: next, ...counts }, 'attack mode level');
+      level = next;
+    }
+    lastWindow = Math.max(lastWindow, window - 1);
+    const quiet = sum(attackBucketOf(now - options.quietMs), now + 1);
+    if (!hot(quiet)) {
+      logger.info({ level, ...quiet }, 'attack mode off');
+      return OFF;
+    }
+    return { on: true, level };
+  }
+
+  async function refresh(): Promise<AttackState> {
+    const now = clock();
+    readAt = now;
+    try {
+      const buckets = await store.read(now - ATTACK_SIGNAL_MEMORY_MS, now);
+      unavailable = false;
+      current = evaluate(buckets, now);
+    } catch (err) {
+      if (!unavailable) logger.warn({ err, level: Math.max(current.level, 1) }, 'attack signals unavailable: attack mode held on');
+      unavailable = true;
+      if (!current.on) lastWindow = Math.floor(now / ATTACK_WINDOW_MS);
+      current = { on: true, level: Math.max(current.level, 1) };
+    }
+    return current;
+  }
+
+  return {
+    async state() {
+      if (clock() - readAt < REFRESH_MS) return current;
+      // Concurrent requests share one read.
+      reading ??= refresh().finally(() => (reading = undefined));
+      return reading;
+    },
+    async recordUnknownOutcome(failed) {
+      try {
+        await store.record(failed, clock());
+      } catch (err) {
+        logger.warn({ err }, 'attack signal not recorded');
+      }
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The attack-mode detector over real counters (the SQLite store) and a manual clock:
+ * when it engages, how its level moves, when it relaxes, what it logs, and what a store
+ * failure does. test/http/two-instances.test.ts checks it over Redis across instances.
+ */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test, type TestContext } from 'node:test';
+import { ATTACK_MODE_DEFAULTS, ATTACK_WINDOW_MS, REFRESH_MS, createAttackMode, type AttackModeOptions } from '../../src/attack/attack-mode.js';
+import { createLogger } from '../../src/logger.js';
+import { openStores } from '../../src/storage/index.js';
+import type { AttackSignalStore } from '../../src/storage/ports.js';
+import { tempDir } from '../storage/contract.js';
+
+const options: AttackModeOptions = { ...ATTACK_MODE_DEFAULTS, minFailures: 10, failureShare: 0.5, quietMs: 180_000, maxLevel: 3 };
+
+async function detector(t: TestContext, wrap: (store: AttackSignalStore) => AttackSignalStore = (store) => store) {
+  const stores = await openStores({ dataDir: tempDir(t, 'attack-'), pruneIntervalMs: 0 });
+  t.after(() => stores.close());
+  // At the start of an aligned 30-second window, so the test knows which window each count is in.
+  let now = Math.ceil(Date.now() / ATTACK_WINDOW_MS) * ATTACK_WINDOW_MS;
+  const lines: Array<{ msg: string; level?: number; failures?: number }> = [];
+  const logger = createLogger('info', new Writable({ write: (chunk, _e, done) => done(void lines.push(JSON.parse(String(chunk)))) }));
+  const store = wrap(stores.attackSignals);
+  const mode = createAttackMode({ store, options, clock: () => now, logger });
+  const record = async (failures: number, successes = 0) => {
+    for (let i = 0; i < failures; i += 1) await mode.recordUnknownOutcome(true);
+    for (let i = 0; i < successes; i += 1) await mode.recordUnknownOutcome(false);
+  };
+  /** Moves the clock and reads the state (past the cache). */
+  const after = async (ms: number) => {
+    now += ms;
+    return mode.state();
+  };
+  const messages = () => lines.map((line) => line.msg).filter((msg) => msg.startsWith('attack'));
+  return { mode, record, after, lines, messages, advance: (ms: number) => (now += ms) };
+}
+
+test('a campaign turns attack mode on within seconds, and the line says so', async (t) => {
+  const { mode, record, after, lines } = await detector(t);
+  assert.deepEqual(await mode.state(), { on: false, level: 0 });
+  await record(9);
+  assert.deepEqual(await after(REFRESH_MS), { on: false, level: 0 }, 'one failure short');
+  await record(1);
+  assert.deepEqual(await after(REFRESH_MS), { on: true, level: 1 });
+  const on = lines.find((line) => line.msg === 'attack mode on');
+  assert.deepEqual([on?.level, on?.failures], [1, 10]);
+});
+
+test("people's failures among their successes do not turn it on", async (t) => {
+  const { record, after } = await detector(t);
+  await record(10, 11);
+  assert.equal((await after(REFRESH_MS)).on, false, 'below the failure share');
+});
+
+test('the counters are read at most every REFRESH_MS, however many ask', async (t) => {
+  let reads = 0;
+  const { mode, after } = await detector(t, (store) => ({ record: (f, n) => store.record(f, n), read: (s, n) => (reads += 1, store.read(s, n)) }));
+  await Promise.all(Array.from({ length: 20 }, () => mode.state()));
+  await after(REFRESH_MS - 1);
+  assert.equal(reads, 1);
+  await after(1);
+  assert.equal(reads, 2);
+});
+
+test('the level rises with each further hot window up to the cap, holds while the campaign is held down, and falls as it eases', async (t) => {
+  const { record, after, messages } = await detector(t);
+  await record(10);
+  assert.deepEqual(await after(REFRESH_MS), { on: true, level: 1 });
+  await after(ATTACK_WINDOW_MS - REFRESH_MS); // the engaging window is done: it does not count twice
+  await record(10);
+  assert.equal((await after(ATTACK_WINDOW_MS)).level, 2, 'a further hot window doubles the cost');
+  await record(12);
+  assert.equal((await after(ATTACK_WINDOW_MS)).level, 3);
+  await record(20);
+  assert.equal((await after(ATTACK_WINDOW_MS)).level, 3, 'capped at maxLevel');
+  await record(6);
+  assert.deepEqual(await after(ATTACK_WINDOW_MS), { on: true, level: 3 }, 'held below the threshold but not eased: the level stays');
+  await record(2);
+  assert.deepEqual(await after(ATTACK_WINDOW_MS), { on: true, level: 2 }, 'eased: one down');
+  assert.deepEqual(messages(), ['attack mode on', 'attack mode level', 'attack mode level', 'attack mode level']);
+});
+
+test('a campaign slowed by the proof of work keeps it on; once it stops, it turns off within the quiet time, logged', async (t) => {
+  const { record, after, lines } = await detector(t);
+  await record(10);
+  assert.equal((await after(REFRESH_MS)).on, true);
+  for (let i = 0; i < 10; i += 1) {
+    await record(2); // 4 a minute: below the threshold, still a campaign
+    assert.equal((await after(ATTACK_WINDOW_MS)).on, true, `window ${i}`);
+  }
+  let off = 0;
+  while ((await after(REFRESH_MS)).on) off += REFRESH_MS;
+  assert.ok(off <= options.quietMs, `off ${off} ms after the last failure`);
+  const line = lines.find((l) => l.msg === 'attack mode off');
+  assert.ok(line && typeof line.level === 'number' && typeof line.failures === 'number', 'logged with the level and the counts');
+});
+
+test('a store failure while reading holds attack mode on (fail closed) until the counters answer again', async (t) => {
+  let down = false;
+  const { mode, after, messages } = await detector(t, (store) => ({
+    record: (f, n) => store.record(f, n),
+    read: async (s, n) => {
+      if (down) throw new Error('connection refused');
+      return store.read(s, n);
+    },
+  }));
+  assert.equal((await mode.state()).on, false);
+  down = true;
+  assert.deepEqual(await after(REFRESH_MS), { on: true, level: 1 });
+  assert.deepEqual(await after(REFRESH_MS), { on: true, level: 1 });
+  down = false;
+  assert.deepEqual(await after(REFRESH_MS), { on: false, level: 0 }, 'back: no campaign in the counters');
+  assert.deepEqual(messages(), ['attack signals unavailable: attack mode held on', 'attack mode off']);
+});
+
+test('a failure to record an outcome is logged, never thrown into the sign-in', async (t) => {
+  const { mode, lines } = await detector(t, (store) => ({ read: (s, n) => store.read(s, n), record: async () => Promise.reject(new Error('down')) }));
+  await mode.recordUnknownOutcome(true);
+  assert.ok(lines.some((line) => line.msg === 'attack signal not recorded'));
+});
