@@ -119,8 +119,8 @@ export class Browser {
         signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
       });
       this.#keepCookies(res.headers);
-      const text = res.headers.get('content-type')?.startsWith('image/') ? '' : await res.text();
-      if (text === '') await res.body?.cancel();
+      // Pictures are read to the end as a browser does (cancelling would close the connection).
+      const text = res.headers.get('content-type')?.startsWith('image/') ? (await res.arrayBuffer(), '') : await res.text();
       let parsed: Record<string, unknown> | undefined;
       if (res.headers.get('content-type')?.includes('application/json')) {
         try {

@@ -158,6 +158,8 @@ export interface InjectorDeps {
   /** Called once a fault is in force, e.g. to send malformed requests meanwhile. */
   during: (fault: FaultPlan) => Promise<void>;
   stopped: () => boolean;
+  /** Told of each fault once the instances answered /readyz again (or did not in time). */
+  done: (record: FaultRecord) => void;
 }
 
 /** How long after the stores' return an instance may take to answer /readyz 200. */
@@ -187,7 +189,9 @@ export async function inject(plan: readonly FaultPlan[], deps: InjectorDeps): Pr
     const endedAt = Date.now();
     deps.setActive(false);
     const readyMs = await Promise.all(Array.from({ length: deps.instances }, (_, i) => readyAfter(deps.ready, i, endedAt)));
-    records.push({ kind: fault.kind, aimed: fault.aimed, hit, startedAt, endedAt, readyMs });
+    const record = { kind: fault.kind, aimed: fault.aimed, hit, startedAt, endedAt, readyMs };
+    records.push(record);
+    deps.done(record);
   }
   return records;
 }

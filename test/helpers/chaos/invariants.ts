@@ -46,6 +46,8 @@ export interface CheckInput {
   storage: { redisUrl: string; redisKeyPrefix: string; databaseUrl: string };
   errorLogs: number;
   tokenRenewals: () => number;
+  /** Responses whose connection closed before they were finished (server side). */
+  unfinished: string[];
   teardown: Teardown;
 }
 
@@ -159,9 +161,8 @@ export async function checkInvariants(input: CheckInput): Promise<Report> {
     kept.check(passkey?.username === record.username, () => `passkey ${record.credentialId.slice(0, 8)} of ${record.username}`);
   }
 
-  // A request that got no answer at all is counted with the others below (observations).
   const badInput = new Invariant('bad input during faults: 4xx or 503, never 500');
-  for (const shot of input.malformed.filter((s) => s.status !== 0)) badInput.check((shot.status >= 400 && shot.status < 500) || shot.status === 503, () => `${shot.name} during ${shot.kind}: ${shot.status}`);
+  for (const shot of input.malformed) badInput.check((shot.status >= 400 && shot.status < 500) || shot.status === 503, () => `${shot.name} during ${shot.kind}: ${shot.status || `no answer (${shot.error ?? '?'})`}`);
 
   const invariants = [signUpExists, signUp503, counted, noFalse401, finalSignIns, staysOut, captchaOnce, only503, ready, kept, badInput];
   const observations: Array<[string, number]> = [
@@ -176,6 +177,7 @@ export async function checkInvariants(input: CheckInput): Promise<Report> {
         .join('')}`,
       input.exchanges.filter((e) => e.status === 0).length,
     ],
+    [`responses the server did not finish (connection closed first)${input.unfinished.slice(0, 3).map((u) => `; e.g. ${u}`).join('')}`, input.unfinished.length],
     ['operations still answered 503 when the retry deadline came', history.gaveUp.length],
     ['posts refused for a stale form token (sent again with a fresh one)', input.tokenRenewals()],
     ['double clicks and replays of a form post', history.replays],

@@ -79,6 +79,7 @@ async function run(options: ChaosOptions, cleanups: Cleanups): Promise<Report> {
   const tags = new AsyncLocalStorage<string>();
   const answers = new Map<string, string>();
   const aim = new Aim();
+  const unfinished: string[] = [];
   const apps: TestApp[] = [];
   const urls: string[] = [];
   for (let i = 0; i < instanceCount; i += 1) {
@@ -101,6 +102,10 @@ async function run(options: ChaosOptions, cleanups: Cleanups): Promise<Report> {
     const ticker = setInterval(() => app.clock.advance(Date.now() - app.clock.now()), 20);
     cleanups.after(() => clearInterval(ticker));
     const server = http.createServer((req, res) => {
+      // A response whose connection closed before it was finished: what a client sees as a reset.
+      res.once('close', () => {
+        if (!res.writableFinished) unfinished.push(`${req.method} ${req.url?.split('?')[0]} at ${i}: ${res.headersSent ? `${res.statusCode} sent in part` : 'nothing sent'}`);
+      });
       const tag = req.headers['x-chaos-tag'];
       tags.run(typeof tag === 'string' ? tag : '', () => void app.app(req, res));
     });
@@ -178,9 +183,10 @@ async function run(options: ChaosOptions, cleanups: Cleanups): Promise<Report> {
       }
     },
     stopped: () => Date.now() - runStart > options.durationMs,
-  }).then((records) => {
-    for (const record of records) log(`fault ${record.kind}${record.aimed ? ` (aimed ${record.aimed}: ${record.hit ? 'hit' : 'missed'})` : ''}: ${record.endedAt - record.startedAt} ms, ready after ${record.readyMs.map((ms) => ms ?? '-').join('/')} ms`);
-    return records;
+    done: (record) =>
+      log(
+        `${((record.startedAt - runStart) / 1000).toFixed(1)} s: ${record.kind}${record.aimed ? ` (aimed ${record.aimed}: ${record.hit ? 'hit' : 'missed'})` : ''} for ${record.endedAt - record.startedAt} ms, ready after ${record.readyMs.map((ms) => ms ?? '-').join('/')} ms`,
+      ),
   });
 
   const load = persons.map(async (person) => {
@@ -214,6 +220,7 @@ async function run(options: ChaosOptions, cleanups: Cleanups): Promise<Report> {
     urls,
     storage: { redisUrl: redis.url, redisKeyPrefix: REDIS_PREFIX, databaseUrl },
     tokenRenewals: () => tokenRenewals,
+    unfinished,
     errorLogs: apps.reduce((sum, app) => sum + app.logs().split('\n').filter((line) => line.includes('"level":50')).length, 0),
     teardown: cleanups,
   });
