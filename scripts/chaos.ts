@@ -4,7 +4,7 @@
  * stores are cut, hung, frozen and restored, then the invariants checked against the
  * stores and printed as a table. Exits 1 when an invariant was violated.
  *
- *   npm run chaos -- --seed 42 --duration 120 --faults 24 [--people 8]
+ *   npm run chaos -- --seed 42 --duration 300 --faults 60 [--people 8]
  *
  * Redis is a redis-server of the run's own; PostgreSQL is TEST_DATABASE_URL (a database
  * of the run's own is made in it and dropped after), the machine's 127.0.0.1:5432 by default.
@@ -16,8 +16,8 @@ import { runChaos } from '../test/helpers/chaos/run.js';
 const { values } = parseArgs({
   options: {
     seed: { type: 'string' },
-    duration: { type: 'string', default: '100' },
-    faults: { type: 'string', default: '22' },
+    duration: { type: 'string', default: '120' },
+    faults: { type: 'string', default: '24' },
     people: { type: 'string', default: '8' },
   },
 });

@@ -127,7 +127,7 @@ export interface FaultPlan {
 
 /**
  * `count` faults spread over `durationMs` (none in the first and last seconds), each 0.5-4 s,
- * from the seed. The first ones are one of each kind in a seeded order, aimed where they
+ * from the seed (at most 65 % of its slot, so the instances' return is measured before the next). The first ones are one of each kind in a seeded order, aimed where they
  * can be, so even a short run meets every kind of fault and both narrow windows; the
  * rest are drawn at random, half of the aimable ones aimed.
  */
@@ -141,7 +141,7 @@ export function planFaults(random: Random, count: number, durationMs: number): F
     const kind = first ?? random.pick(FAULT_KINDS);
     const aimable = kind.startsWith('redis-') || kind === 'pg-hold-replies';
     const aimed: Moment | undefined = aimable && (first !== undefined || random.chance(0.5)) ? (kind === 'pg-hold-replies' ? 'before-insert' : 'after-insert') : undefined;
-    const durationMs = random.between(500, Math.max(600, Math.min(4_000, slot * 0.6)));
+    const durationMs = random.between(500, Math.max(600, Math.min(4_000, slot * 0.65)));
     return { kind, aimed, at: leadIn + i * slot + random.between(0, Math.max(0, slot - durationMs) * 0.5), durationMs };
   });
 }
