@@ -206,6 +206,8 @@ async function run(options: ChaosOptions, cleanups: Cleanups): Promise<Report> {
   retryDeadline = Date.now() + SETTLE_MS;
   await Promise.all(load);
   log(`load done after ${((Date.now() - runStart) / 1000).toFixed(1)} s: ${exchanges.length} requests; checking`);
+  // The checks' own sign-ins follow the retry rule too, with a deadline of their own.
+  retryDeadline = Date.now() + SETTLE_MS;
 
   return checkInvariants({
     seed: options.seed,
