@@ -141,7 +141,6 @@ export async function checkInvariants(input: CheckInput): Promise<Report> {
 
   const captchaOnce = new Invariant('each captcha accepted at most once');
   for (const [key, times] of history.captchaAccepted) captchaOnce.check(times <= 1, () => `picture ${key.slice(0, 8)} accepted ${times} times`);
-  // Pictures never accepted count as checked too: each one was answered.
 
   const only503 = new Invariant('no 5xx other than 503');
   for (const exchange of input.exchanges) only503.check(exchange.status < 500 || exchange.status === 503, () => `${exchange.kind} at ${exchange.instance}: ${exchange.status} ${exchange.code ?? ''}`);

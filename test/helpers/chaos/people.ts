@@ -111,7 +111,6 @@ export class People {
   constructor(
     readonly history: History,
     readonly runTag: string,
-    readonly instances: number,
   ) {}
 
   newAccountName(person: Person): string {
@@ -273,7 +272,7 @@ export class People {
   /**
    * Signs out from the home page; meanwhile (half the time) another tab loads a picture
    * with the same session at another instance, which would write the session back if a
-   * destroyed one could be written. Returns the cookie that was signed out.
+   * destroyed one could be written. A session answered "signed out" goes into the history.
    */
   async signOut(person: Person): Promise<void> {
     const account = person.signedIn;

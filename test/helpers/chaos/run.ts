@@ -1,5 +1,5 @@
 /**
- * The chaos run of issue 20: INSTANCES app instances (createApp through build(), each with
+ * The chaos run of issue 20: two (or more) app instances (createApp through build(), each with
  * its own connections) on one Redis and one PostgreSQL, both reached only through the
  * fault injector (faults.ts); a bounded mixed load from simulated people (people.ts)
  * while faults come and go from the seed; then the invariants checked against the stores
@@ -144,7 +144,7 @@ async function run(options: ChaosOptions, cleanups: Cleanups): Promise<Report> {
   };
 
   const history = newHistory();
-  const people = new People(history, options.seed.toString(36), instanceCount);
+  const people = new People(history, options.seed.toString(36));
   const peopleCount = options.people ?? 8;
   const persons: Person[] = Array.from({ length: peopleCount }, (_, index) => {
     const own = random.fork(index + 1);
