@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { TestContext } from 'node:test';
+import type { Teardown } from './services.js';
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app.js';
@@ -52,7 +52,7 @@ export interface TestApp {
 }
 
 /** Serves the app on a free port of 127.0.0.1 until the test ends; returns its base URL. */
-export async function serve(t: TestContext, testApp: TestApp): Promise<string> {
+export async function serve(t: Teardown, testApp: TestApp): Promise<string> {
   const server = testApp.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));
@@ -83,6 +83,8 @@ export interface BuildOptions {
   failedLogins?: (real: FailedLoginStore) => FailedLoginStore;
   /** How many unknown clients may wait to have a password hashed (the production default otherwise). */
   scryptUnknownQueue?: number;
+  /** Told each captcha answer as it is made (in the request's own async context). */
+  onAnswer?: (answer: string) => void;
 }
 
 let clips: Record<Locale, ClipSet> | undefined;
@@ -95,7 +97,7 @@ function captchaAssets(): Record<Locale, ClipSet> {
   return clips;
 }
 
-export async function build(t: TestContext, options: BuildOptions = {}): Promise<TestApp> {
+export async function build(t: Teardown, options: BuildOptions = {}): Promise<TestApp> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'captcha-login-test-'));
   const stores = await openStores({ dataDir, ...options.storage, pruneIntervalMs: 0 });
@@ -132,6 +134,7 @@ export async function build(t: TestContext, options: BuildOptions = {}): Promise
     generateCode: () => {
       const answer = realGenerator();
       answers.push(answer);
+      options.onAnswer?.(answer);
       return answer;
     },
     captcha: options.captcha,

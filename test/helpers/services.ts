@@ -8,15 +8,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { createClient } from 'redis';
+
+/** What the helpers need of a test: somewhere to put their clean-up (a TestContext, or the chaos script's own list). */
+export interface Teardown {
+  after(fn: () => unknown): void;
+}
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh key prefix on the test Redis; its keys are deleted after the test. */
-export function redisPrefix(t: TestContext): string {
+export function redisPrefix(t: Teardown): string {
   const prefix = `captcha-login-test:${process.pid}-${randomBytes(6).toString('hex')}:`;
   t.after(async () => {
     const client = createClient({ url: TEST_REDIS_URL });
@@ -41,7 +45,7 @@ async function asAdmin(sql: string): Promise<void> {
 }
 
 /** Creates an empty database for this test (dropped after it) and returns its URL. */
-export async function postgresDatabase(t: TestContext): Promise<string> {
+export async function postgresDatabase(t: Teardown): Promise<string> {
   const name = `captcha_login_test_${process.pid}_${randomBytes(6).toString('hex')}`;
   await asAdmin(`CREATE DATABASE ${name}`);
   t.after(() => asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
@@ -61,7 +65,7 @@ export interface OwnRedis {
 }
 
 /** A redis-server of this test's own on a free port, which the test may stop and start (never the shared one). */
-export async function ownRedis(t: TestContext): Promise<OwnRedis> {
+export async function ownRedis(t: Teardown): Promise<OwnRedis> {
   const port = await new Promise<number>((resolve) => {
     const probe = net.createServer().listen(0, '127.0.0.1', () => {
       const { port: free } = probe.address() as net.AddressInfo;
