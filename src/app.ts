@@ -167,7 +167,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(localeMiddleware({ secureCookies: secure }));
   app.use(requirePathTarget);
-  app.use(healthRoutes(deps.ready ?? (async () => {}), () => attackMode.state()));
+  app.use(healthRoutes(deps.ready ?? (async () => {}), attackMode));
   app.use('/static/bootstrap', express.static(path.join(NODE_MODULES_DIR, 'bootstrap', 'dist')));
   app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
   // The page's proof-of-work worker imports altcha-lib's browser modules (relative imports only).

@@ -24,7 +24,7 @@ test('an empty environment gives the documented defaults', () => {
   assert.deepEqual(config.captcha, { length: undefined, ttlMs: 120_000 });
   assert.equal(config.trustProxyHops, 0);
   assert.deepEqual(config.sessionTimeouts, { idleMs: 30 * 60_000, absoluteMs: 8 * 3_600_000, anonymousMs: 10 * 60_000 });
-  assert.deepEqual(config.accounts, { concurrency: 2 });
+  assert.deepEqual(config.accounts, { concurrency: 2, unknownQueue: 4 });
   assert.deepEqual(config.storage, { redisUrl: undefined, redisKeyPrefix: 'captcha-login:', databaseUrl: undefined });
   assert.deepEqual(config.workers, { count: 1 });
   assert.deepEqual(config.attackMode, { minFailures: 10, failureShare: 0.5, quietMs: 180_000, maxLevel: 4 });

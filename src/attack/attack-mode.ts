@@ -23,10 +23,13 @@
  *   attack mode on, one that stopped turns it off within quietMs + 15 s (≤ 5 minutes).
  * Both transitions and each level change are logged (one line each, with the counts).
  *
- * A store error while reading the counters fails closed: attack mode is held on at the
- * last level (at least 1) until a read succeeds, since an outage is no proof that a
- * campaign ended and a bot must not be let through for free by breaking the counters.
- * The sign-in itself needs the stores anyway, so people lose nothing more by it.
+ * A store error while reading the counters fails closed, and says what it checked: state()
+ * rejects with the store's error, so an unknown client's post is answered 503 (the store
+ * is unavailable), never let through without a proof of work and never told that a
+ * campaign is on when nobody could look. Known devices never ask. The failure is kept for
+ * RETRY_MS, so a hung store is not asked again by every request. The sign-in needs the
+ * same stores anyway, so people lose nothing more by it. /healthz shows the last state
+ * read (last()), marked as such.
  * A failure to record an outcome is only logged: the password check already happened,
  * and one missing count cannot let a campaign through.
  */
@@ -71,6 +74,8 @@ export const ATTACK_MODE_DEFAULTS: AttackModeOptions = defaultsOf(attackModeEnv)
 export const ATTACK_WINDOW_MS = 3 * ATTACK_BUCKET_MS;
 /** The counters are read at most this often per instance; between reads the last state is used. */
 export const REFRESH_MS = 5_000;
+/** After a failed read, the same failure answers for this long before the counters are asked again. */
+export const RETRY_MS = 1_000;
 
 export interface AttackState {
   on: boolean;
@@ -79,8 +84,10 @@ export interface AttackState {
 }
 
 export interface AttackMode {
-  /** The current state: cached, read from the shared counters at most every REFRESH_MS. */
+  /** The current state: cached, read from the shared counters at most every REFRESH_MS; rejects while they cannot be read. */
   state(): Promise<AttackState>;
+  /** The last state read, and whether the last read failed (for /healthz, which must answer during an outage). */
+  last(): AttackState & { unavailable: boolean };
   /** Counts the outcome of an unknown client's password check; never rejects (a failure is logged). */
   recordUnknownOutcome(failed: boolean): Promise<void>;
 }
@@ -104,7 +111,7 @@ export function createAttackMode(deps: {
   let lastWindow = 0;
   let readAt = -Infinity;
   let reading: Promise<AttackState> | undefined;
-  let unavailable = false;
+  let failure: { at: number; err: unknown } | undefined;
 
   const hot = (counts: Counts) => counts.failures >= options.minFailures && counts.failures >= options.failureShare * counts.attempts;
   const eased = (counts: Counts) => counts.failures < options.minFailures / 2 || counts.failures < options.failureShare * counts.attempts;
@@ -142,26 +149,28 @@ export function createAttackMode(deps: {
   async function refresh(): Promise<AttackState> {
     const now = clock();
     readAt = now;
+    let buckets: AttackBucket[];
     try {
-      const buckets = await store.read(now - ATTACK_SIGNAL_MEMORY_MS, now);
-      unavailable = false;
-      current = evaluate(buckets, now);
+      buckets = await store.read(now - ATTACK_SIGNAL_MEMORY_MS, now);
     } catch (err) {
-      if (!unavailable) logger.warn({ err, level: Math.max(current.level, 1) }, 'attack signals unavailable: attack mode held on');
-      unavailable = true;
-      if (!current.on) lastWindow = Math.floor(now / ATTACK_WINDOW_MS);
-      current = { on: true, level: Math.max(current.level, 1) };
+      if (!failure) logger.warn({ err }, 'attack signals unavailable: unknown clients are refused (503) until they answer');
+      failure = { at: now, err };
+      throw err;
     }
+    failure = undefined;
+    current = evaluate(buckets, now);
     return current;
   }
 
   return {
     async state() {
-      if (clock() - readAt < REFRESH_MS) return current;
+      if (failure && clock() - failure.at < RETRY_MS) throw failure.err;
+      if (!failure && clock() - readAt < REFRESH_MS) return current;
       // Concurrent requests share one read.
       reading ??= refresh().finally(() => (reading = undefined));
       return reading;
     },
+    last: () => ({ ...current, unavailable: failure !== undefined }),
     async recordUnknownOutcome(failed) {
       try {
         await store.record(failed, clock());

@@ -110,7 +110,7 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
   /** Hashes through the request's ticket; a second hash in one request (a sign-up race) takes a new place of the same priority. */
   const hashWith = <T>(ticket: Ticket | undefined, priority: Priority, hash: () => Promise<T>): Promise<T> =>
     (ticket && !ticket.used ? ticket : gate.admit(ticket?.priority ?? priority)).run(hash);
-  // Made once, outside the gate (a single hash, on the first unknown name).
+  // Made once, in the slot of the first attempt that needs it.
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= hashPassword('not a real password', scryptParams));
 
@@ -151,8 +151,7 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
     find: (username) => users.findByUsername(username),
     async authenticate(found, password, locked = false, ticket) {
       const user = locked ? undefined : found;
-      const stored = user?.passwordHash ?? (await dummy());
-      const matches = await hashWith(ticket, 'known', () => verifyPassword(password, stored));
+      const matches = await hashWith(ticket, 'known', async () => verifyPassword(password, user?.passwordHash ?? (await dummy())));
       return user && matches ? user : undefined;
     },
     admit: (priority) => gate.admit(priority),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { ATTACK_MODE_DEFAULTS, ATTACK_WINDOW_MS, REFRESH_MS, createAttackMode, type AttackModeOptions } from '../../src/attack/attack-mode.js';
+import { ATTACK_MODE_DEFAULTS, ATTACK_WINDOW_MS, REFRESH_MS, RETRY_MS, createAttackMode, type AttackModeOptions } from '../../src/attack/attack-mode.js';
 import { createLogger } from '../../src/logger.js';
 import { openStores } from '../../src/storage/index.js';
 import type { AttackSignalStore } from '../../src/storage/ports.js';
@@ -96,22 +96,31 @@ test('a campaign slowed by the proof of work keeps it on; once it stops, it turn
   assert.ok(line && typeof line.level === 'number' && typeof line.failures === 'number', 'logged with the level and the counts');
 });
 
-test('a store failure while reading holds attack mode on (fail closed) until the counters answer again', async (t) => {
+test('a store failure while reading rejects with that failure (the post is a 503: nothing let through, no campaign claimed) until the counters answer again', async (t) => {
   let down = false;
-  const { mode, after, messages } = await detector(t, (store) => ({
+  let reads = 0;
+  const { mode, after, advance, messages } = await detector(t, (store) => ({
     record: (f, n) => store.record(f, n),
     read: async (s, n) => {
+      reads += 1;
       if (down) throw new Error('connection refused');
       return store.read(s, n);
     },
   }));
   assert.equal((await mode.state()).on, false);
   down = true;
-  assert.deepEqual(await after(REFRESH_MS), { on: true, level: 1 });
-  assert.deepEqual(await after(REFRESH_MS), { on: true, level: 1 });
+  await assert.rejects(after(REFRESH_MS), /connection refused/);
+  assert.deepEqual(mode.last(), { on: false, level: 0, unavailable: true }, 'health shows the last state read, marked');
+  const readsSoFar = reads;
+  await assert.rejects(mode.state(), /connection refused/);
+  assert.equal(reads, readsSoFar, 'within RETRY_MS the failure answers without asking the store again');
+  advance(RETRY_MS);
+  await assert.rejects(mode.state(), /connection refused/);
+  assert.equal(reads, readsSoFar + 1, 'then it asks again');
   down = false;
-  assert.deepEqual(await after(REFRESH_MS), { on: false, level: 0 }, 'back: no campaign in the counters');
-  assert.deepEqual(messages(), ['attack signals unavailable: attack mode held on', 'attack mode off']);
+  assert.deepEqual(await after(RETRY_MS), { on: false, level: 0 }, 'back: no campaign in the counters');
+  assert.equal(mode.last().unavailable, false);
+  assert.deepEqual(messages(), ['attack signals unavailable: unknown clients are refused (503) until they answer']);
 });
 
 test('a failure to record an outcome is logged, never thrown into the sign-in', async (t) => {

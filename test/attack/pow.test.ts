@@ -73,11 +73,14 @@ test('attack mode: a proof of work is good once, and not after it expired', asyn
   const agent = app.agent();
   const pow = await payPow(await challengeOf(agent));
   assertSignedInResponse(await postForm(agent, '/login', { ...alice, ...(await form(app, agent)), pow }));
-  assertError(await postForm(agent, '/login', { ...alice, ...(await form(app, agent)), pow }), 400, 'pow_invalid');
+  // Each try from a browser that is not a known device of alice (the one that signed in now is).
+  const stranger = app.agent();
+  assertError(await postForm(stranger, '/login', { ...alice, ...(await form(app, stranger)), pow }), 400, 'pow_invalid');
 
-  const late = await payPow(await challengeOf(agent));
+  const late = await payPow(await challengeOf(stranger));
   app.clock.advance(POW_DEFAULTS.ttlMs);
-  assertError(await postForm(agent, '/login', { ...alice, ...(await form(app, agent)), pow: late }), 400, 'pow_invalid');
+  const another = app.agent();
+  assertError(await postForm(another, '/login', { ...alice, ...(await form(app, another)), pow: late }), 400, 'pow_invalid');
 });
 
 test('attack mode: sign-up needs a proof of work too', async (t) => {

@@ -20,6 +20,7 @@ export function fixedAttackMode(initial: AttackState): AttackMode & { outcomes: 
     outcomes,
     set: (state) => void (current = state),
     state: async () => current,
+    last: () => ({ ...current, unavailable: false }),
     recordUnknownOutcome: async (failed) => void outcomes.push(failed),
   };
 }

@@ -13,6 +13,13 @@ import type { Random } from './random.js';
 
 /** Longer than any bounded store wait (2 s) by far: an answer slower than this is lost. */
 const ANSWER_TIMEOUT_MS = 10_000;
+/** A reset this soon after sending is a kept-alive connection closed before the request arrived. */
+const STALE_RESET_MS = 50;
+
+function isStaleConnection(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } }).cause?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET';
+}
 
 export interface Exchange {
   kind: string;
@@ -111,12 +118,20 @@ export class Browser {
     const started = Date.now();
     let answer: Answer;
     try {
-      const res = await fetch(`${this.world.urls[instance]}${spec.path}`, {
-        method: spec.method ?? (body === undefined ? 'GET' : 'POST'),
-        headers,
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
+      const send = () =>
+        fetch(`${this.world.urls[instance]}${spec.path}`, {
+          method: spec.method ?? (body === undefined ? 'GET' : 'POST'),
+          headers,
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
+        });
+      // A kept-alive connection the server closed as idle just as this request went out is
+      // reset at once, before the server read anything (the client's race, as browsers know
+      // it): sent again once on a new connection. A reset after a wait is an answer missing.
+      const res = await send().catch((err: unknown) => {
+        if (!isStaleConnection(err) || Date.now() - started > STALE_RESET_MS) throw err;
+        return send();
       });
       this.#keepCookies(res.headers);
       // Pictures are read to the end as a browser does (cancelling would close the connection).
