@@ -181,7 +181,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(captcha.routes);
   const csrf = createCsrf({ secureCookies: secure, clock });
-  app.use(powRoutes({ attackMode, pow, limit: limits.images }));
+  app.use(powRoutes({ attackMode, pow, devices, limit: limits.images }));
   const powGate = createPowGate(attackMode, pow);
   app.use(authRoutes({ accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock }));
   app.use(passkeyRoutes({ passkeys, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));

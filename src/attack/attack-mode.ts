@@ -13,11 +13,12 @@
  *   counters read at most every REFRESH_MS, it engages within seconds of a campaign's
  *   start, at level 1.
  * - While on, each completed 30-second window (aligned to the clock, so every instance
- *   steps on the same windows) moves the level: hot → one up (each level doubles the
- *   proof of work, up to `maxLevel`); below half of `minFailures` or below the share (the
- *   campaign eased, or the cost held it down) → one down, not below 1; otherwise it stays.
- *   So a campaign that keeps up its rate pays more every 30 s, and one held below the
- *   threshold keeps paying the level that held it.
+ *   steps on the same windows) moves the level: at least half of `minFailures` failures
+ *   (with the share) → one up (each level doubles the proof of work, up to `maxLevel`);
+ *   below a quarter of them, or below the share (the campaign eased) → one down, not below
+ *   1; otherwise it stays. So a campaign pays more every 30 s until the cost holds it under
+ *   half the rate that engaged attack mode, and keeps paying the level that holds it there;
+ *   the level falls only once the campaign is down to a trickle.
  * - On → off: the last `quietMs` together are no longer hot (fewer failures than one
  *   engaging window, or below the share): a campaign slowed by the proof of work keeps
  *   attack mode on, one that stopped turns it off within quietMs + 15 s (≤ 5 minutes).
@@ -114,7 +115,8 @@ export function createAttackMode(deps: {
   let failure: { at: number; err: unknown } | undefined;
 
   const hot = (counts: Counts) => counts.failures >= options.minFailures && counts.failures >= options.failureShare * counts.attempts;
-  const eased = (counts: Counts) => counts.failures < options.minFailures / 2 || counts.failures < options.failureShare * counts.attempts;
+  const pressing = (counts: Counts) => counts.failures >= options.minFailures / 2 && counts.failures >= options.failureShare * counts.attempts;
+  const eased = (counts: Counts) => counts.failures < options.minFailures / 4 || counts.failures < options.failureShare * counts.attempts;
 
   function evaluate(buckets: AttackBucket[], now: number): AttackState {
     const sum = (from: number, to: number): Counts =>
@@ -133,7 +135,7 @@ export function createAttackMode(deps: {
     // Windows older than the counters' memory were not seen by anyone: the level skips them.
     for (let w = Math.max(lastWindow + 1, window - ATTACK_SIGNAL_MEMORY_MS / ATTACK_WINDOW_MS + 1); w < window; w += 1) {
       const counts = sum(w * ATTACK_WINDOW_MS, (w + 1) * ATTACK_WINDOW_MS);
-      const next = hot(counts) ? Math.min(level + 1, options.maxLevel) : eased(counts) ? Math.max(level - 1, 1) : level;
+      const next = pressing(counts) ? Math.min(level + 1, options.maxLevel) : eased(counts) ? Math.max(level - 1, 1) : level;
       if (next !== level) logger.info({ level: next, ...counts }, 'attack mode level');
       level = next;
     }

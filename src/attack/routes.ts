@@ -5,9 +5,17 @@
  * checked. Both refusals (428 pow_required without a proof, 400 pow_invalid for a bad,
  * expired or spent one) carry a fresh challenge, so a client solves it and sends the same
  * form again: the gate runs before the captcha is spent.
+ *
+ * The page asks before anyone typed a name, so it cannot know whether the person will be a
+ * known device of the account they sign in to. A browser that presents a device cookie we
+ * signed is told `required: false`: it sends its form at once, and in the rare case that
+ * it is not a known device of the account typed, the post's 428 brings a challenge to
+ * solve. So a person on a known device never waits for a proof of work, and nothing is
+ * skipped: the post itself checks the account (PowGate.check).
  */
 import { Router, type RequestHandler } from 'express';
 import { HttpError } from '../http/errors.js';
+import type { Devices } from '../auth/devices.js';
 import type { AttackMode } from './attack-mode.js';
 import type { Pow } from './pow.js';
 
@@ -30,10 +38,14 @@ export function createPowGate(attackMode: AttackMode, pow: Pow): PowGate {
   };
 }
 
-export function powRoutes(deps: { attackMode: AttackMode; pow: Pow; limit: RequestHandler }): Router {
+export function powRoutes(deps: { attackMode: AttackMode; pow: Pow; devices: Pick<Devices, 'presents'>; limit: RequestHandler }): Router {
   const router = Router();
-  router.get(POW_CHALLENGE_PATH, deps.limit, async (_req, res) => {
+  router.get(POW_CHALLENGE_PATH, deps.limit, async (req, res) => {
     res.set('Cache-Control', 'no-store');
+    if (deps.devices.presents(req)) {
+      res.json({ ok: true, required: false });
+      return;
+    }
     const { on, level } = await deps.attackMode.state();
     res.json(on ? { ok: true, required: true, challenge: await deps.pow.challenge(level) } : { ok: true, required: false });
   });

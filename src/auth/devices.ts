@@ -36,6 +36,12 @@ export interface Devices {
   deviceFor(req: Request, accountId: number): Promise<string | undefined>;
   /** Whether this client is a known device of the account. */
   knownFor(req: Request, accountId: number): Promise<boolean>;
+  /**
+   * Whether the request carries a device cookie this server signed (no store read): a hint
+   * that it is a known device of some account, for pages that cannot know which account
+   * will be typed. Never a reason to skip a check: that takes knownFor.
+   */
+  presents(req: Request): boolean;
   /** After a successful sign-in: makes (or keeps) this browser a known device of the account, with a fresh token. */
   trust(req: Request, res: Response, accountId: number): Promise<void>;
   /** Forgets this browser as a device of the account (it stays known for its other accounts). */
@@ -75,6 +81,7 @@ export function createDevices({ store, secret, secure, clock }: DevicesOptions):
   return {
     deviceFor,
     knownFor: async (req, accountId) => (await deviceFor(req, accountId)) !== undefined,
+    presents: (req) => tokenOf(req) !== undefined,
 
     async trust(req, res, accountId) {
       const previous = tokenOf(req);

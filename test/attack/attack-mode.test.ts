@@ -63,21 +63,21 @@ test('the counters are read at most every REFRESH_MS, however many ask', async (
   assert.equal(reads, 2);
 });
 
-test('the level rises with each further hot window up to the cap, holds while the campaign is held down, and falls as it eases', async (t) => {
+test('the level rises with each window at half the engaging rate or more, up to the cap; holds while the campaign is held down; falls once it is a trickle', async (t) => {
   const { record, after, messages } = await detector(t);
   await record(10);
   assert.deepEqual(await after(REFRESH_MS), { on: true, level: 1 });
   await after(ATTACK_WINDOW_MS - REFRESH_MS); // the engaging window is done: it does not count twice
-  await record(10);
-  assert.equal((await after(ATTACK_WINDOW_MS)).level, 2, 'a further hot window doubles the cost');
+  await record(5);
+  assert.equal((await after(ATTACK_WINDOW_MS)).level, 2, 'half the engaging rate still doubles the cost');
   await record(12);
   assert.equal((await after(ATTACK_WINDOW_MS)).level, 3);
   await record(20);
   assert.equal((await after(ATTACK_WINDOW_MS)).level, 3, 'capped at maxLevel');
-  await record(6);
-  assert.deepEqual(await after(ATTACK_WINDOW_MS), { on: true, level: 3 }, 'held below the threshold but not eased: the level stays');
+  await record(3);
+  assert.deepEqual(await after(ATTACK_WINDOW_MS), { on: true, level: 3 }, 'held under half the rate, not a trickle: the level stays');
   await record(2);
-  assert.deepEqual(await after(ATTACK_WINDOW_MS), { on: true, level: 2 }, 'eased: one down');
+  assert.deepEqual(await after(ATTACK_WINDOW_MS), { on: true, level: 2 }, 'a trickle: one down');
   assert.deepEqual(messages(), ['attack mode on', 'attack mode level', 'attack mode level', 'attack mode level']);
 });
 

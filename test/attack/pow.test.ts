@@ -112,3 +112,28 @@ test('the gate asks nothing of a known device, even in attack mode, and nothing 
   await createPowGate(fixedAttackMode({ on: false, level: 0 }), pow).check(undefined, false);
   await assert.rejects(createPowGate(fixedAttackMode(ATTACK_ON), pow).check(undefined, false), { code: 'pow_required' });
 });
+
+test("attack mode: a known device's page is asked for no proof of work and signs in with one post; the same browser typing another account is asked (428)", async (t) => {
+  const app = await build(t, { attackMode: fixedAttackMode(ATTACK_ON) });
+  await app.createUser(alice.username, alice.password);
+  const bob = { username: 'bob', password: 'violet kettle drums' };
+  await app.createUser(bob.username, bob.password);
+  const browser = app.agent();
+  const first = await postForm(browser, '/login', { ...alice, ...(await form(app, browser)), pow: await payPow(await challengeOf(browser)) });
+  assertSignedInResponse(first);
+  const deviceCookie = ([] as string[]).concat(first.headers['set-cookie'] ?? []).find((c) => c.startsWith('captcha_login.device='))?.split(';')[0];
+  assert.ok(deviceCookie, 'the sign-in made this browser a known device');
+
+  // Its page is told nothing is needed, and alice signs in with one post.
+  assert.deepEqual((await browser.get('/pow-challenge').expect(200)).body, { ok: true, required: false });
+  assertSignedInResponse(await postForm(browser, '/login', { ...alice, ...(await form(app, browser)) }));
+  // The hint skips nothing: for bob this browser is an unknown client.
+  const fields = await form(app, browser);
+  const refused = await postForm(browser, '/login', { ...bob, ...fields });
+  assertError(refused, 428, 'pow_required');
+  assertSignedInResponse(await postForm(browser, '/login', { ...bob, ...fields, pow: await payPow(refused.body.pow.challenge as Challenge) }));
+  // Only a cookie this server signed is a hint.
+  const forged = deviceCookie.replace(/\.[^.]+$/, '.forged');
+  assert.equal((await app.agent().get('/pow-challenge').set('Cookie', forged).expect(200)).body.required, true);
+  assert.equal((await app.agent().get('/pow-challenge').set('Cookie', deviceCookie).expect(200)).body.required, false);
+});
