@@ -55,6 +55,8 @@ export interface FlowOptions {
   deadline: number;
   /** The longest single Retry-After wait honoured, ms. */
   maxWaitMs: number;
+  /** Solvers run at once for a proof of work (the page: one worker per core, up to 4); 1 when absent. */
+  powLanes?: number;
   tally: Tally;
 }
 
@@ -216,7 +218,7 @@ async function powForPage(browser: Browser, options: FlowOptions): Promise<strin
 }
 
 async function solve(challenge: Parameters<typeof payProofOfWork>[0], options: FlowOptions): Promise<string> {
-  const { payload, ms } = await payProofOfWork(challenge);
+  const { payload, ms } = await payProofOfWork(challenge, options.powLanes);
   options.tally.add('pow.solved');
   options.tally.add('pow.solveMs', ms);
   return payload;

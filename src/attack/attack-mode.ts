@@ -12,13 +12,15 @@
  * - Off → on: the last 20–30 s (the current bucket and the two before) are hot. With the
  *   counters read at most every REFRESH_MS, it engages within seconds of a campaign's
  *   start, at level 1.
- * - While on, each completed 30-second window (aligned to the clock, so every instance
- *   steps on the same windows) moves the level: at least half of `minFailures` failures
- *   (with the share) → one up (each level doubles the proof of work, up to `maxLevel`);
- *   below a quarter of them, or below the share (the campaign eased) → one down, not below
- *   1; otherwise it stays. So a campaign pays more every 30 s until the cost holds it under
- *   half the rate that engaged attack mode, and keeps paying the level that holds it there;
- *   the level falls only once the campaign is down to a trickle.
+ * - While on, each completed 10-second bucket (aligned to the clock, so every instance
+ *   steps on the same buckets) moves the level by the last 30 s after the engaging bucket
+ *   (those failures moved it once already; a shorter span has prorated thresholds): at
+ *   least half the engaging rate (`minFailures` / 2 a window, with the share) → one up
+ *   (each level doubles the proof of work, up to `maxLevel`); under a quarter of it, or
+ *   below the share (the campaign eased) → one down, not below 1; otherwise it stays. So a
+ *   campaign pays more every 10 s until the cost holds it under half the rate that engaged
+ *   attack mode, and keeps paying the level that holds it there; the level falls only once
+ *   the campaign is down to a trickle.
  * - On → off: the last `quietMs` together are no longer hot (fewer failures than one
  *   engaging window, or below the share): a campaign slowed by the proof of work keeps
  *   attack mode on, one that stopped turns it off within quietMs + 15 s (≤ 5 minutes).
@@ -73,8 +75,8 @@ export const attackModeEnv = z
 export const ATTACK_MODE_DEFAULTS: AttackModeOptions = defaultsOf(attackModeEnv);
 
 export const ATTACK_WINDOW_MS = 3 * ATTACK_BUCKET_MS;
-/** The counters are read at most this often per instance; between reads the last state is used. */
-export const REFRESH_MS = 5_000;
+/** The counters are read at most this often per instance (one small read); between reads the last state is used. */
+export const REFRESH_MS = 2_000;
 /** After a failed read, the same failure answers for this long before the counters are asked again. */
 export const RETRY_MS = 1_000;
 
@@ -108,38 +110,45 @@ export function createAttackMode(deps: {
 }): AttackMode {
   const { store, options, clock, logger } = deps;
   let current = OFF;
-  /** The last aligned 30-second window whose counts moved the level. */
-  let lastWindow = 0;
+  /** The last completed bucket (its start) that moved the level. */
+  let lastStep = 0;
+  /** The bucket attack mode turned on in: the steps count only what came after it. */
+  let engagedAt = 0;
   let readAt = -Infinity;
   let reading: Promise<AttackState> | undefined;
   let failure: { at: number; err: unknown } | undefined;
 
   const hot = (counts: Counts) => counts.failures >= options.minFailures && counts.failures >= options.failureShare * counts.attempts;
-  const pressing = (counts: Counts) => counts.failures >= options.minFailures / 2 && counts.failures >= options.failureShare * counts.attempts;
-  const eased = (counts: Counts) => counts.failures < options.minFailures / 4 || counts.failures < options.failureShare * counts.attempts;
+  // Over `span` of a window's three buckets, the thresholds are prorated.
+  const pressing = (counts: Counts, span: number) =>
+    counts.failures >= (options.minFailures / 2) * (span / 3) && counts.failures >= options.failureShare * counts.attempts;
+  const eased = (counts: Counts, span: number) =>
+    counts.failures < (options.minFailures / 4) * (span / 3) || counts.failures < options.failureShare * counts.attempts;
 
   function evaluate(buckets: AttackBucket[], now: number): AttackState {
     const sum = (from: number, to: number): Counts =>
       buckets
         .filter((bucket) => bucket.start >= from && bucket.start < to)
         .reduce((total, bucket) => ({ attempts: total.attempts + bucket.attempts, failures: total.failures + bucket.failures }), { attempts: 0, failures: 0 });
-    const window = Math.floor(now / ATTACK_WINDOW_MS);
+    const bucket = attackBucketOf(now);
     if (!current.on) {
-      const recent = sum(attackBucketOf(now) - 2 * ATTACK_BUCKET_MS, now + 1);
+      const recent = sum(bucket + ATTACK_BUCKET_MS - ATTACK_WINDOW_MS, now + 1);
       if (!hot(recent)) return OFF;
-      lastWindow = window;
+      engagedAt = lastStep = bucket;
       logger.info({ level: 1, ...recent }, 'attack mode on');
       return { on: true, level: 1 };
     }
     let { level } = current;
-    // Windows older than the counters' memory were not seen by anyone: the level skips them.
-    for (let w = Math.max(lastWindow + 1, window - ATTACK_SIGNAL_MEMORY_MS / ATTACK_WINDOW_MS + 1); w < window; w += 1) {
-      const counts = sum(w * ATTACK_WINDOW_MS, (w + 1) * ATTACK_WINDOW_MS);
-      const next = pressing(counts) ? Math.min(level + 1, options.maxLevel) : eased(counts) ? Math.max(level - 1, 1) : level;
+    // Buckets older than the counters' memory were not seen by anyone: the level skips them.
+    for (let b = Math.max(lastStep + ATTACK_BUCKET_MS, bucket - ATTACK_SIGNAL_MEMORY_MS); b < bucket; b += ATTACK_BUCKET_MS) {
+      const from = Math.max(b + ATTACK_BUCKET_MS - ATTACK_WINDOW_MS, engagedAt + ATTACK_BUCKET_MS);
+      const span = (b + ATTACK_BUCKET_MS - from) / ATTACK_BUCKET_MS;
+      const counts = sum(from, b + ATTACK_BUCKET_MS);
+      const next = pressing(counts, span) ? Math.min(level + 1, options.maxLevel) : eased(counts, span) ? Math.max(level - 1, 1) : level;
       if (next !== level) logger.info({ level: next, ...counts }, 'attack mode level');
       level = next;
     }
-    lastWindow = Math.max(lastWindow, window - 1);
+    lastStep = Math.max(lastStep, bucket - ATTACK_BUCKET_MS);
     const quiet = sum(attackBucketOf(now - options.quietMs), now + 1);
     if (!hot(quiet)) {
       logger.info({ level, ...quiet }, 'attack mode off');

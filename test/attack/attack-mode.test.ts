@@ -9,7 +9,7 @@ import { test, type TestContext } from 'node:test';
 import { ATTACK_MODE_DEFAULTS, ATTACK_WINDOW_MS, REFRESH_MS, RETRY_MS, createAttackMode, type AttackModeOptions } from '../../src/attack/attack-mode.js';
 import { createLogger } from '../../src/logger.js';
 import { openStores } from '../../src/storage/index.js';
-import type { AttackSignalStore } from '../../src/storage/ports.js';
+import { ATTACK_BUCKET_MS, type AttackSignalStore } from '../../src/storage/ports.js';
 import { tempDir } from '../storage/contract.js';
 
 const options: AttackModeOptions = { ...ATTACK_MODE_DEFAULTS, minFailures: 10, failureShare: 0.5, quietMs: 180_000, maxLevel: 3 };
@@ -63,21 +63,23 @@ test('the counters are read at most every REFRESH_MS, however many ask', async (
   assert.equal(reads, 2);
 });
 
-test('the level rises with each window at half the engaging rate or more, up to the cap; holds while the campaign is held down; falls once it is a trickle', async (t) => {
+test('each 10 s at half the engaging rate or more raises the level, up to the cap; it holds while the campaign is held down, and falls once it is a trickle', async (t) => {
   const { record, after, messages } = await detector(t);
+  const bucket = async (failures: number) => {
+    await record(failures);
+    return after(ATTACK_BUCKET_MS);
+  };
   await record(10);
   assert.deepEqual(await after(REFRESH_MS), { on: true, level: 1 });
-  await after(ATTACK_WINDOW_MS - REFRESH_MS); // the engaging window is done: it does not count twice
-  await record(5);
-  assert.equal((await after(ATTACK_WINDOW_MS)).level, 2, 'half the engaging rate still doubles the cost');
-  await record(12);
-  assert.equal((await after(ATTACK_WINDOW_MS)).level, 3);
-  await record(20);
-  assert.equal((await after(ATTACK_WINDOW_MS)).level, 3, 'capped at maxLevel');
-  await record(3);
-  assert.deepEqual(await after(ATTACK_WINDOW_MS), { on: true, level: 3 }, 'held under half the rate, not a trickle: the level stays');
-  await record(2);
-  assert.deepEqual(await after(ATTACK_WINDOW_MS), { on: true, level: 2 }, 'a trickle: one down');
+  assert.equal((await after(ATTACK_BUCKET_MS - REFRESH_MS)).level, 1, 'the engaging bucket is done: it moved the level once already');
+  // minFailures 10: half the engaging rate is 5 a window, 1.7 in one bucket (prorated).
+  assert.equal((await bucket(2)).level, 2, 'the campaign kept up half the rate: the cost doubles');
+  assert.equal((await bucket(4)).level, 3);
+  assert.equal((await bucket(10)).level, 3, 'capped at maxLevel');
+  assert.equal((await bucket(1)).level, 3);
+  assert.equal((await bucket(1)).level, 3);
+  assert.deepEqual(await bucket(1), { on: true, level: 3 }, 'held under half the rate (3 in 30 s), not a trickle: the level stays');
+  assert.deepEqual(await bucket(0), { on: true, level: 2 }, 'a trickle (2 in 30 s): one down');
   assert.deepEqual(messages(), ['attack mode on', 'attack mode level', 'attack mode level', 'attack mode level']);
 });
 
