@@ -12,6 +12,8 @@
  * CPU: process.cpuUsage() from the attack's start to its end, i.e. this process's every
  * thread (proofs of work run on the event loop or in libuv's pool).
  */
+import { availableParallelism } from 'node:os';
+import pLimit from 'p-limit';
 import { Browser } from './browser.js';
 import type { Pair } from './accounts.js';
 import { Tally, signInThroughPage } from './flow.js';
@@ -62,7 +64,9 @@ async function run(start: BotStart): Promise<BotResult> {
   const taken = new Set<string>();
   const refused401 = new Set<string>();
   const grantedPer10s: number[] = [];
-  const options = { accuracy: start.accuracy, maxPictures: 3, deadline: start.endAt, maxWaitMs: start.maxWaitMs, tally };
+  // One proof of work per core at a time: more at once would only make each take longer.
+  const solveSlots = pLimit(availableParallelism());
+  const options = { accuracy: start.accuracy, maxPictures: 3, deadline: start.endAt, maxWaitMs: start.maxWaitMs, tally, solveSlots };
 
   const worker = async (index: number) => {
     const address = botAddress(index, start.oneNetwork);

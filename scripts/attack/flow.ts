@@ -57,6 +57,12 @@ export interface FlowOptions {
   maxWaitMs: number;
   /** Solvers run at once for a proof of work (the page: one worker per core, up to 4); 1 when absent. */
   powLanes?: number;
+  /**
+   * Shared by all of a process's attempts (the bot's): proofs of work are solved through it
+   * one per core, each with a challenge asked for once its turn came, as a bot that means to
+   * finish its solves before they expire would; without it each attempt solves at once.
+   */
+  solveSlots?: <T>(solve: () => Promise<T>) => Promise<T>;
   tally: Tally;
 }
 
@@ -179,7 +185,7 @@ export async function signInThroughPage(browser: Browser, credentials: Credentia
         const challenge = challengeIn(post.json());
         powRounds += 1;
         if (!challenge || powRounds > MAX_POW_ROUNDS) return result('refused', `${post.status} ${code}`);
-        pow = await solve(challenge, options);
+        pow = options.solveSlots ? await options.solveSlots(async () => solve((await freshChallenge(browser)) ?? challenge, options)) : await solve(challenge, options);
         continue;
       }
       if (post.status === 429 || post.status === 503) {
@@ -214,7 +220,16 @@ async function powForPage(browser: Browser, options: FlowOptions): Promise<strin
   if (body.required !== true) return undefined;
   options.tally.add('pow.asked');
   const challenge = challengeIn(body);
-  return challenge ? solve(challenge, options) : undefined;
+  if (!challenge) return undefined;
+  if (!options.solveSlots) return solve(challenge, options);
+  // Its turn may come minutes later: it asks for a fresh challenge then.
+  return options.solveSlots(async () => solve((await freshChallenge(browser)) ?? challenge, options));
+}
+
+/** A challenge asked for now (GET /pow-challenge), if the server still wants one. */
+async function freshChallenge(browser: Browser): Promise<ReturnType<typeof challengeIn>> {
+  const asked = await browser.get('/pow-challenge', { Accept: 'application/json' });
+  return asked.status === 200 ? challengeIn(asked.json()) : undefined;
 }
 
 async function solve(challenge: Parameters<typeof payProofOfWork>[0], options: FlowOptions): Promise<string> {
