@@ -7,7 +7,9 @@
  * jar per pair, reading each picture right with probability `accuracy` and trying up to
  * two new pictures after a wrong one. A pair that did not reach the password check
  * (captcha failed three times, refused) goes back to the end of the list, twice at most.
- * Every loop stops by itself at `endAt`.
+ * Every loop stops by itself at `endAt`. Proofs of work are solved one per core at a time
+ * (solveSlots), each with a challenge asked for once its turn comes: 32 solves at once
+ * would each take 16 times as long and expire or time out, which no bot would choose.
  *
  * CPU: process.cpuUsage() from the attack's start to its end, i.e. this process's every
  * thread (proofs of work run on the event loop or in libuv's pool).

@@ -88,11 +88,11 @@ test('the simulator pays a proof of work the post asks for (a payload altcha-lib
   assert.equal(tally.get('pictures'), 1);
 });
 
-test('npm run attack, shortened: the table prints, the bot is granted password checks, the known device signs in, takeovers never exceed the right pairs reached', { timeout: 120_000 }, (t) => {
+test('npm run attack, shortened: the table prints, the campaign turns attack mode on and the bot pays proofs of work, the known device (with its device cookie) signs in every time, takeovers never exceed the right pairs reached', { timeout: 120_000 }, (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'attack-test-'));
   try {
     const jsonFile = path.join(dir, 'figures.json');
-    const args = ['--accounts', '20', '--pairs', '400', '--right-share', '0.02', '--workers', '8', '--warmup', '1', '--duration', '12', '--json', jsonFile];
+    const args = ['--accounts', '20', '--pairs', '400', '--right-share', '0.02', '--workers', '8', '--warmup', '1', '--duration', '20', '--json', jsonFile];
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/attack/main.ts', ...args], { cwd: ROOT_DIR, encoding: 'utf8', timeout: 110_000 });
     assert.equal(run.status, 0, run.stdout + run.stderr);
     // The table in the test's output: a glance at the figures of each run of the suite.
@@ -108,6 +108,10 @@ test('npm run attack, shortened: the table prints, the bot is granted password c
     assert.ok(known.attempts >= 1, 'the known-device person tried during the attack');
     assert.equal(known.succeeded, known.attempts, `every known-device sign-in succeeded: ${known.failures.join('; ')}`);
     assert.ok((figures.picturesPassedPercent ?? 0) > 50, 'the reader passes most pictures');
+    // The direction of issue 17: the campaign is noticed and each guess costs the bot.
+    assert.ok(figures.pow.askedByPage + figures.pow.required > 0, 'attack mode engaged: the bot was asked for a proof of work');
+    assert.ok(figures.pow.solved > 0, 'and paid one for real');
+    assert.equal(facts.deviceCookie, true, 'the known person holds a device cookie');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
