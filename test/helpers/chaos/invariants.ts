@@ -105,13 +105,18 @@ export async function checkInvariants(input: CheckInput): Promise<Report> {
       const [failures, lockedUntil] = await redis.hmGet(key, ['failures', 'lockedUntil']);
       const count = Number(failures ?? 0);
       const locked = Number(lockedUntil ?? 0) > Date.now();
-      counted.check(count <= account.wrongAnswered, () => `${key.slice(input.storage.redisKeyPrefix.length)}: ${count} failures${locked ? ' (locked)' : ''}, ${account.wrongAnswered} wrong passwords answered 401`);
+      // A sign-up that ended without its account ("perhaps made", kept by the person) makes
+      // every sign-in of that name a real failure; otherwise only wrong passwords are.
+      const made = stored.get(account.username) !== undefined;
+      const real = made ? account.wrongAnswered : account.answered401;
+      counted.check(count <= real, () => `${key.slice(input.storage.redisKeyPrefix.length)}: ${count} failures${locked ? ' (locked)' : ''}, ${real} ${made ? 'wrong passwords' : 'sign-ins of an account never made'} answered 401`);
     }
   }
 
   const afterFailures = LOCKOUT_DEFAULTS.afterFailures;
   const noFalse401 = new Invariant('right credentials never answered 401 (unless own failures locked them)');
-  for (const record of history.signIns.filter((r) => r.right)) {
+  // Right credentials of an account that exists: a sign-up that ended without one has none.
+  for (const record of history.signIns.filter((r) => r.right && stored.get(r.username) !== undefined)) {
     noFalse401.check(!(record.final === 401 && record.realFailures < afterFailures), () => `${record.username} (${record.way}): ${record.saw503}x 503, then 401 ${record.code ?? ''} with ${record.realFailures} own failures`);
   }
 

@@ -27,6 +27,8 @@ export interface Account {
   passkeys: SoftwareAuthenticator[];
   /** Wrong passwords answered 401 (failures the person really made), in all and since the last success from their network. */
   wrongAnswered: number;
+  /** Sign-ins of this name answered 401, right password or not: all real failures when the account was never made. */
+  answered401: number;
   wrongSinceSuccess: number;
 }
 
@@ -182,6 +184,7 @@ export class People {
   #countWrong(person: Person, page: string, fields: { username: string; password: string }, answer: Answer): void {
     const account = person.accounts.find((a) => a.username === fields.username);
     if (page !== '/login' || !account) return;
+    if (answer.status === 401) account.answered401 += 1;
     if (answer.status === 401 && fields.password !== account.password) {
       account.wrongAnswered += 1;
       account.wrongSinceSuccess += 1;
@@ -197,7 +200,7 @@ export class People {
     this.history.signUps.push({ username, password, saw503: answer.saw503, final: answer.status, code: answer.code });
     if (answer.status === 201 || answer.saw503 > 0) {
       // Made, or perhaps made: the person keeps it (the invariants decide which).
-      const account: Account = { username, password, owner: person, passkeys: [], wrongAnswered: 0, wrongSinceSuccess: 0 };
+      const account: Account = { username, password, owner: person, passkeys: [], wrongAnswered: 0, answered401: 0, wrongSinceSuccess: 0 };
       person.accounts.push(account);
       if (answer.status === 201) person.signedIn = account;
     }
