@@ -8,7 +8,10 @@
  * (AttackSignalStore), so every instance reads the same numbers. A 30-second window is
  * *hot* when it holds at least `minFailures` failures and failures are at least
  * `failureShare` of its checks: people mistype, but a campaign of leaked pairs fails
- * almost every time, and a busy site's people do not reach the share.
+ * almost every time, and a busy site's people do not reach the share. A campaign that
+ * mixes in sign-ins that succeed (its own accounts) to stay under the share is hot anyway
+ * from SHARE_BLIND_FACTOR times `minFailures` failures, and the share plays no part in
+ * the level's steps below.
  * - Off → on: the last 20–30 s (the current bucket and the two before) are hot. With the
  *   counters read at most every REFRESH_MS, it engages within seconds of a campaign's
  *   start, at level 1.
@@ -16,8 +19,8 @@
  *   steps on the same buckets) moves the level by the last 30 s after the engaging bucket
  *   (those failures moved it once already; a shorter span has prorated thresholds): at
  *   least half the engaging rate (`minFailures` / 2 a window, with the share) → one up
- *   (each level doubles the proof of work, up to `maxLevel`); under a quarter of it, or
- *   below the share (the campaign eased) → one down, not below 1; otherwise it stays. So a
+ *   (each level doubles the proof of work, up to `maxLevel`); under a quarter of it (the
+ *   campaign eased) → one down, not below 1; otherwise it stays. So a
  *   campaign pays more every 10 s until the cost holds it under half the rate that engaged
  *   attack mode, and keeps paying the level that holds it there; the level falls only once
  *   the campaign is down to a trickle.
@@ -75,6 +78,8 @@ export const attackModeEnv = z
 export const ATTACK_MODE_DEFAULTS: AttackModeOptions = defaultsOf(attackModeEnv);
 
 export const ATTACK_WINDOW_MS = 3 * ATTACK_BUCKET_MS;
+/** From this many times `minFailures` failures a window is hot whatever the share. */
+export const SHARE_BLIND_FACTOR = 5;
 /** The counters are read at most this often per instance (one small read); between reads the last state is used. */
 export const REFRESH_MS = 2_000;
 /** After a failed read, the same failure answers for this long before the counters are asked again. */
@@ -118,12 +123,12 @@ export function createAttackMode(deps: {
   let reading: Promise<AttackState> | undefined;
   let failure: { at: number; err: unknown } | undefined;
 
-  const hot = (counts: Counts) => counts.failures >= options.minFailures && counts.failures >= options.failureShare * counts.attempts;
+  const hot = (counts: Counts) =>
+    counts.failures >= options.minFailures &&
+    (counts.failures >= options.failureShare * counts.attempts || counts.failures >= SHARE_BLIND_FACTOR * options.minFailures);
   // Over `span` of a window's three buckets, the thresholds are prorated.
-  const pressing = (counts: Counts, span: number) =>
-    counts.failures >= (options.minFailures / 2) * (span / 3) && counts.failures >= options.failureShare * counts.attempts;
-  const eased = (counts: Counts, span: number) =>
-    counts.failures < (options.minFailures / 4) * (span / 3) || counts.failures < options.failureShare * counts.attempts;
+  const pressing = (counts: Counts, span: number) => counts.failures >= (options.minFailures / 2) * (span / 3);
+  const eased = (counts: Counts, span: number) => counts.failures < (options.minFailures / 4) * (span / 3);
 
   function evaluate(buckets: AttackBucket[], now: number): AttackState {
     const sum = (from: number, to: number): Counts =>

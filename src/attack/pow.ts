@@ -56,8 +56,12 @@ export type PowVerdict = 'ok' | 'invalid';
 export interface Pow {
   /** A fresh challenge at `level` (1 or more). */
   challenge(level: number): Promise<Challenge>;
-  /** Checks a payload (base64 of JSON {challenge, solution}) and spends its challenge. */
-  verify(payload: string): Promise<PowVerdict>;
+  /**
+   * Checks a payload (base64 of JSON {challenge, solution}) and spends its challenge. One
+   * made below `minLevel` is refused (not spent): challenges hoarded while the level was
+   * low must not pay for guesses once it has risen.
+   */
+  verify(payload: string, minLevel: number): Promise<PowVerdict>;
 }
 
 const HEX = /^[0-9a-f]+$/;
@@ -65,7 +69,12 @@ const HEX = /^[0-9a-f]+$/;
 /** What the payload must look like before altcha-lib checks it (it would throw on other shapes). */
 const payloadSchema = z.object({
   challenge: z.object({
-    parameters: z.looseObject({ algorithm: z.literal(POW_ALGORITHM), nonce: z.string().regex(HEX).max(64), expiresAt: z.number() }),
+    parameters: z.looseObject({
+      algorithm: z.literal(POW_ALGORITHM),
+      nonce: z.string().regex(HEX).max(64),
+      expiresAt: z.number(),
+      data: z.looseObject({ level: z.number().int() }),
+    }),
     signature: z.string().regex(HEX).max(256),
   }),
   solution: z.looseObject({ counter: z.number().int().nonnegative(), derivedKey: z.string().regex(HEX).max(256) }),
@@ -96,7 +105,7 @@ export function createPow(deps: { sessionSecret: string | string[]; ledger: Spen
         hmacKeySignatureSecret,
       });
     },
-    async verify(payload) {
+    async verify(payload, minLevel) {
       let decoded: unknown;
       try {
         decoded = JSON.parse(Buffer.from(payload, 'base64').toString('utf8'));
@@ -105,9 +114,10 @@ export function createPow(deps: { sessionSecret: string | string[]; ledger: Spen
       }
       const parsed = payloadSchema.safeParse(decoded);
       if (!parsed.success) return 'invalid';
-      const { nonce, expiresAt } = parsed.data.challenge.parameters;
+      const { nonce, expiresAt, data } = parsed.data.challenge.parameters;
       const expiresAtMs = expiresAt * 1000;
-      if (expiresAtMs <= clock()) return 'invalid';
+      // The level is signed with the rest of the parameters (checked below).
+      if (expiresAtMs <= clock() || data.level < minLevel) return 'invalid';
       // The payload as it came: the signature covers its parameters exactly as sent.
       const { challenge, solution } = decoded as { challenge: Challenge; solution: { counter: number; derivedKey: string } };
       const result = await verifySolution({

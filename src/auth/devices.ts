@@ -34,19 +34,15 @@ export interface DevicesOptions {
 export interface Devices {
   /** This client's device id (its token's hash) when it is a known device of the account; undefined otherwise. */
   deviceFor(req: Request, accountId: number): Promise<string | undefined>;
-  /** Whether this client is a known device of the account. */
-  knownFor(req: Request, accountId: number): Promise<boolean>;
   /**
    * Whether the request carries a device cookie this server signed (no store read): a hint
    * that it is a known device of some account, for pages that cannot know which account
-   * will be typed. Never a reason to skip a check: that takes knownFor.
+   * will be typed. Never a reason to skip a check: that takes deviceFor.
    */
   presents(req: Request): boolean;
   /** After a successful sign-in: makes (or keeps) this browser a known device of the account, with a fresh token. */
   trust(req: Request, res: Response, accountId: number): Promise<void>;
-  /** Forgets this browser as a device of the account (it stays known for its other accounts). */
-  revoke(req: Request, accountId: number): Promise<void>;
-  /** Forgets every device of the account. */
+  /** Forgets every device of the account (npm run devices:revoke). */
   revokeAll(accountId: number): Promise<void>;
 }
 
@@ -80,7 +76,6 @@ export function createDevices({ store, secret, secure, clock }: DevicesOptions):
 
   return {
     deviceFor,
-    knownFor: async (req, accountId) => (await deviceFor(req, accountId)) !== undefined,
     presents: (req) => tokenOf(req) !== undefined,
 
     async trust(req, res, accountId) {
@@ -95,11 +90,6 @@ export function createDevices({ store, secret, secure, clock }: DevicesOptions):
         maxAge: DEVICE_TRUST_MS,
         path: '/',
       });
-    },
-
-    async revoke(req, accountId) {
-      const token = tokenOf(req);
-      if (token !== undefined) await store.revoke(hashOf(token), accountId);
     },
 
     revokeAll: (accountId) => store.revokeAll(accountId, clock()),

@@ -97,6 +97,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   const { accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
+  /** The known devices (token hashes) whose sign-in is under way in this process. */
+  const devicesInFlight = new Set<string>();
 
   router.get('/login', noStore, (req, res) => renderForm(req, res, 'login', csrf.tokenFor(req, res)));
   router.get('/register', noStore, (req, res) => renderForm(req, res, 'register', csrf.tokenFor(req, res)));
@@ -113,15 +115,28 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     const found = await accounts.find(form.username);
     // Asked for an unknown name too (no account has id 0: never known), so the time taken tells nothing.
     const device = await devices.deviceFor(req, found?.id ?? 0);
-    const known = device !== undefined;
+    // A known device goes first and pays no proof of work, one request at a time: more at
+    // once from one device cookie (a bot sharing the cookie of its own account) are
+    // unknown clients. Its failures still count against the device alone.
+    const known = device !== undefined && !devicesInFlight.has(device);
+    if (known) devicesInFlight.add(device);
     // A place to hash the password, known devices first; refused (503) before anything is
     // spent, the proof of work included, so the page can send the same form again.
-    const ticket = admit(known ? 'known' : 'unknown');
+    let ticket: Ticket;
+    try {
+      ticket = admit(known ? 'known' : 'unknown');
+    } catch (err) {
+      if (known) devicesInFlight.delete(device);
+      throw err;
+    }
     try {
       // In attack mode an unknown client pays first (428/400 with a fresh challenge; the captcha is not spent).
       await powGate.check(form.pow, known);
       await spendCaptcha(req, form);
       const attempt = await lockout.begin({ account: countedAs(found, form.username), network: networkOf(req.ip), device });
+      // A known device refused by its own lock (the only one that can refuse it) learns
+      // nothing it did not cause from the time taken: no hash is spent on it.
+      if (!attempt && device !== undefined) throw new HttpError(401, 'bad_credentials');
       try {
         const user = await accounts.authenticate(found, form.password, attempt === undefined, ticket);
         if (!user || !attempt) {
@@ -140,6 +155,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       }
     } finally {
       ticket.cancel();
+      if (known) devicesInFlight.delete(device);
     }
     res.json({ ok: true, redirect: '/' });
   });
@@ -158,6 +174,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       user = await accounts.register(form.username, form.password, key.data.signupKey, ticket);
     } catch (err) {
       if (err instanceof AccountRuleError) throw new HttpError(err.rule === 'username_taken' ? 409 : 400, err.rule);
+      // A second hash (a racing try of the same sign-up) may find the queue full.
+      if (err instanceof HashingBusyError) throw new HttpError(503, 'sign_in_busy', err.retryAfterSeconds);
       throw busyAs503(err);
     } finally {
       ticket.cancel();

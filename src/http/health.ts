@@ -7,13 +7,18 @@
  * through the error handler while one does not. Neither touches the session.
  */
 import { Router } from 'express';
+import { setTimeout } from 'node:timers/promises';
 import type { AttackMode } from '../attack/attack-mode.js';
+
+/** How long /healthz waits for a due read of the attack counters (a hung store answers after 1 s). */
+const HEALTH_READ_WAIT_MS = 100;
 
 export function healthRoutes(ready: () => Promise<void>, attackMode: AttackMode): Router {
   const router = Router();
   router.get('/healthz', async (_req, res) => {
-    // A read (when one is due) keeps the state fresh; its failure shows in last().
-    await attackMode.state().catch(() => undefined);
+    // A read (when one is due) keeps the state fresh, but liveness waits on no store for
+    // long: after HEALTH_READ_WAIT_MS the answer is the last state read (a failure shows there).
+    await Promise.race([attackMode.state().catch(() => undefined), setTimeout(HEALTH_READ_WAIT_MS, undefined, { ref: false })]);
     const { on, level, unavailable } = attackMode.last();
     res.set('Cache-Control', 'no-store').json({ ok: true, attackMode: { on, level, ...(unavailable && { countersUnavailable: true }) } });
   });

@@ -53,6 +53,17 @@ test("people's failures among their successes do not turn it on", async (t) => {
   assert.equal((await after(REFRESH_MS)).on, false, 'below the failure share');
 });
 
+test('a campaign that mixes in successes cannot hide: 5 × minFailures failures turn it on whatever the share, and successes do not lower the level', async (t) => {
+  const { record, after } = await detector(t);
+  await record(49, 60);
+  assert.equal((await after(REFRESH_MS)).on, false, 'under the share and under 5 × minFailures');
+  await record(1);
+  assert.deepEqual(await after(REFRESH_MS), { on: true, level: 1 }, '50 failures: hot whatever the share');
+  await after(ATTACK_BUCKET_MS - REFRESH_MS);
+  await record(4, 100);
+  assert.equal((await after(ATTACK_BUCKET_MS)).level, 2, 'successes around its failures do not hold the level down');
+});
+
 test('the counters are read at most every REFRESH_MS, however many ask', async (t) => {
   let reads = 0;
   const { mode, after } = await detector(t, (store) => ({ record: (f, n) => store.record(f, n), read: (s, n) => (reads += 1, store.read(s, n)) }));

@@ -137,3 +137,51 @@ test("attack mode: a known device's page is asked for no proof of work and signs
   assert.equal((await app.agent().get('/pow-challenge').set('Cookie', forged).expect(200)).body.required, true);
   assert.equal((await app.agent().get('/pow-challenge').set('Cookie', deviceCookie).expect(200)).body.required, false);
 });
+
+test('attack mode: a challenge made two levels below the current one is refused and not spent; one level below passes (a solve may span a step)', async (t) => {
+  const attackMode = fixedAttackMode({ on: true, level: 1 });
+  const app = await build(t, { attackMode });
+  await app.createUser(alice.username, alice.password);
+  const hoarded = await payPow(await challengeOf(app.agent()));
+  attackMode.set({ on: true, level: 3 });
+  const bot = app.agent();
+  assertError(await postForm(bot, '/login', { ...alice, ...(await form(app, bot)), pow: hoarded }), 400, 'pow_invalid');
+  attackMode.set({ on: true, level: 2 });
+  const person = app.agent();
+  assertSignedInResponse(await postForm(person, '/login', { ...alice, ...(await form(app, person)), pow: hoarded }));
+});
+
+test('attack mode: one request at a time per known device skips the proof of work; a second at once from the same cookie is an unknown client (428)', async (t) => {
+  let hold: Promise<void> | undefined;
+  let entered = () => {};
+  const app = await build(t, {
+    attackMode: fixedAttackMode(ATTACK_ON),
+    failedLogins: (real) => ({
+      tryAttempt: async (counts, now) => {
+        if (hold) {
+          entered();
+          await hold;
+        }
+        return real.tryAttempt(counts, now);
+      },
+      refund: (reservation) => real.refund(reservation),
+      clear: (key) => real.clear(key),
+    }),
+  });
+  await app.createUser(alice.username, alice.password);
+  const browser = app.agent();
+  assertSignedInResponse(await postForm(browser, '/login', { ...alice, ...(await form(app, browser)), pow: await payPow(await challengeOf(browser)) }));
+
+  let release = () => {};
+  hold = new Promise((resolve) => (release = resolve));
+  const inFlight = new Promise<void>((resolve) => (entered = resolve));
+  const fields = await form(app, browser);
+  // supertest sends on then(): started now, held in the lockout step.
+  const first = postForm(browser, '/login', { ...alice, ...fields }).then((res) => res);
+  await inFlight;
+  hold = undefined;
+  const second = await postForm(browser, '/login', { ...alice, ...(await form(app, browser)) });
+  assertError(second, 428, 'pow_required');
+  release();
+  assertSignedInResponse(await first);
+});
