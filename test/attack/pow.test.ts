@@ -9,6 +9,7 @@ import { createPowGate } from '../../src/attack/routes.js';
 import { POW_DEFAULTS, createPow } from '../../src/attack/pow.js';
 import { TEST_POW, build, type TestApp } from '../helpers/build.js';
 import { assertError, assertSignedInResponse, loadCaptcha, openForm, postForm, type Agent } from '../helpers/flows.js';
+import { holdableFailedLogins } from '../helpers/hold.js';
 import { ATTACK_ON, fixedAttackMode, payPow } from '../helpers/pow.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -152,34 +153,17 @@ test('attack mode: a challenge made two levels below the current one is refused 
 });
 
 test('attack mode: one request at a time per known device skips the proof of work; a second at once from the same cookie is an unknown client (428)', async (t) => {
-  let hold: Promise<void> | undefined;
-  let entered = () => {};
-  const app = await build(t, {
-    attackMode: fixedAttackMode(ATTACK_ON),
-    failedLogins: (real) => ({
-      tryAttempt: async (counts, now) => {
-        if (hold) {
-          entered();
-          await hold;
-        }
-        return real.tryAttempt(counts, now);
-      },
-      refund: (reservation) => real.refund(reservation),
-      clear: (key) => real.clear(key),
-    }),
-  });
+  const lockout = holdableFailedLogins();
+  const app = await build(t, { attackMode: fixedAttackMode(ATTACK_ON), failedLogins: lockout.wrap });
   await app.createUser(alice.username, alice.password);
   const browser = app.agent();
   assertSignedInResponse(await postForm(browser, '/login', { ...alice, ...(await form(app, browser)), pow: await payPow(await challengeOf(browser)) }));
 
-  let release = () => {};
-  hold = new Promise((resolve) => (release = resolve));
-  const inFlight = new Promise<void>((resolve) => (entered = resolve));
   const fields = await form(app, browser);
+  const { entered, release } = lockout.hold();
   // supertest sends on then(): started now, held in the lockout step.
   const first = postForm(browser, '/login', { ...alice, ...fields }).then((res) => res);
-  await inFlight;
-  hold = undefined;
+  await entered;
   const second = await postForm(browser, '/login', { ...alice, ...(await form(app, browser)) });
   assertError(second, 428, 'pow_required');
   release();

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { HashingBusyError, createHashingGate, type HashingGate, type Priority } from '../../src/auth/hashing.js';
 import { build } from '../helpers/build.js';
 import { assertError, assertSignedInResponse, loadCaptcha, openForm, postForm, signIn } from '../helpers/flows.js';
+import { holdableFailedLogins } from '../helpers/hold.js';
 
 const alice = { username: 'alice', password: 'correct horse battery staple' };
 const bob = { username: 'bob', password: 'violet kettle drums' };
@@ -127,32 +128,16 @@ test('a hash that throws still gives its slot back', async () => {
 
 test('over HTTP: with unknown clients queued out, a guess gets 503 sign_in_busy (Retry-After, nothing spent or counted) while a known device signs in', async (t) => {
   // Holds unknown clients' attempts inside the lockout step, after they took their place in the gate.
-  let hold: Promise<void> | undefined;
-  let entered = () => {};
-  const app = await build(t, {
-    scryptUnknownQueue: 0,
-    failedLogins: (real) => ({
-      tryAttempt: async (counts, now) => {
-        if (hold && !counts.some((count) => count.key.startsWith('device:'))) {
-          entered();
-          await hold;
-        }
-        return real.tryAttempt(counts, now);
-      },
-      refund: (reservation) => real.refund(reservation),
-      clear: (key) => real.clear(key),
-    }),
-  });
+  const lockout = holdableFailedLogins((counts) => !counts.some((count) => count.key.startsWith('device:')));
+  const app = await build(t, { scryptUnknownQueue: 0, failedLogins: lockout.wrap });
   await app.createUser(alice.username, alice.password);
   await app.createUser(bob.username, bob.password);
   const owner = app.agent();
   assertSignedInResponse(await signIn(app, owner, alice));
 
-  let release = () => {};
-  hold = new Promise((resolve) => (release = resolve));
-  const inGate = new Promise<void>((resolve) => (entered = resolve));
+  const { entered, release } = lockout.hold();
   const first = signIn(app, app.agent(), { username: 'bob', password: 'wrong password here' });
-  await inGate;
+  await entered;
 
   // The one slot unknown clients may hold is taken and their queue is 0 long: refused at once.
   const guesser = app.agent();
@@ -169,7 +154,6 @@ test('over HTTP: with unknown clients queued out, a guess gets 503 sign_in_busy 
   assertSignedInResponse(await signIn(app, owner, alice));
 
   release();
-  hold = undefined;
   assertError(await first, 401, 'bad_credentials');
   // The refused post spent nothing: the same captcha still signs bob in, and only the first guess was counted.
   assertSignedInResponse(await postForm(guesser, '/login', { ...bob, captcha: answer, captchaId }));

@@ -155,12 +155,21 @@ export class People {
         }
         await browser.waitToRetry(answer);
         retried = true;
+        // Sending it again is a new click: the page may renew its token once more.
+        tokenRenewed = false;
         continue;
       }
-      // The page fetches a fresh form token once and sends the post again (the captcha is not spent by it).
-      if (answer.code === 'csrf_failed' && !tokenRenewed && (await browser.renewToken())) {
+      // The page fetches a fresh form token once per click and sends the post again (the
+      // captcha is not spent by it). When none comes (a store still out), the person sees
+      // the error and clicks again after a moment, as after a 503.
+      if (answer.code === 'csrf_failed' && !tokenRenewed) {
         tokenRenewed = true;
-        continue;
+        if (await browser.renewToken()) continue;
+        if (Date.now() <= browser.world.retryDeadline()) {
+          await browser.waitToRetry(answer);
+          tokenRenewed = false;
+          continue;
+        }
       }
       if (answer.status === 400 && answer.code?.startsWith('captcha_') && reloads < MAX_CAPTCHA_RELOADS) {
         if (retried) this.history.retryRefusedForCaptcha += 1;
