@@ -6,8 +6,7 @@
  */
 import { loadConfig } from '../config.js';
 import { openStores } from '../storage/index.js';
-
-class UsageError extends Error {}
+import { UsageError, runOperatorCommand } from './operator.js';
 
 async function main(args: string[]): Promise<number> {
   const [username, ...rest] = args;
@@ -28,12 +27,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(`devices:revoke: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
-  },
-);
+runOperatorCommand('devices:revoke', main);

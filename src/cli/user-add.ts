@@ -13,8 +13,7 @@ import { createStrengthEstimator } from '../auth/password-strength.js';
 import { loadConfig } from '../config.js';
 import { errorMessage } from '../i18n/messages.js';
 import { openStores } from '../storage/index.js';
-
-class UsageError extends Error {}
+import { UsageError, runOperatorCommand } from './operator.js';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let text = '';
@@ -90,12 +89,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(`user:add: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
-  },
-);
+runOperatorCommand('user:add', main);
