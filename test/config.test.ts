@@ -27,7 +27,7 @@ test('an empty environment gives the documented defaults', () => {
   assert.deepEqual(config.accounts, { concurrency: 2, unknownQueue: 4 });
   assert.deepEqual(config.storage, { redisUrl: undefined, redisKeyPrefix: 'captcha-login:', databaseUrl: undefined });
   assert.deepEqual(config.workers, { count: 1 });
-  assert.deepEqual(config.attackMode, { minFailures: 10, failureShare: 0.5, quietMs: 180_000, maxLevel: 4 });
+  assert.deepEqual(config.attackMode, { minFailures: 10, failureShare: 0.5, anyShareFailures: 50, quietMs: 180_000, maxLevel: 4 });
 });
 
 test('values are parsed from the environment', () => {
@@ -59,6 +59,7 @@ test('a bad value fails fast and names its variable', () => {
     ['ATTACK_MODE_FAILURE_PERCENT', '101'],
     ['ATTACK_MODE_QUIET_SECONDS', '300'],
     ['ATTACK_MODE_MAX_LEVEL', '6'],
+    ['ATTACK_MODE_FAILURES_ANY_SHARE', '0'],
   ]) {
     assert.match(configError({ [name as string]: value as string }), new RegExp(`${name}: `), `${name}=${value}`);
   }
@@ -70,6 +71,7 @@ test('cross-field checks name every variable they compare', () => {
     [{ ACCOUNT_LOCK_BASE_SECONDS: '600', ACCOUNT_LOCK_MAX_SECONDS: '60' }, ['ACCOUNT_LOCK_MAX_SECONDS', 'ACCOUNT_LOCK_BASE_SECONDS']],
     [{ RATE_LIMIT_POSTS_PER_MINUTE: '50', RATE_LIMIT_POSTS_PER_HOUR: '20' }, ['RATE_LIMIT_POSTS_PER_HOUR', 'RATE_LIMIT_POSTS_PER_MINUTE']],
     [{ HTTP_HEADERS_TIMEOUT_SECONDS: '30', HTTP_REQUEST_TIMEOUT_SECONDS: '10' }, ['HTTP_HEADERS_TIMEOUT_SECONDS', 'HTTP_REQUEST_TIMEOUT_SECONDS']],
+    [{ ATTACK_MODE_MIN_FAILURES: '20', ATTACK_MODE_FAILURES_ANY_SHARE: '10' }, ['ATTACK_MODE_FAILURES_ANY_SHARE', 'ATTACK_MODE_MIN_FAILURES']],
     [{ NODE_ENV: 'production' }, ['SESSION_SECRET', 'NODE_ENV=production']],
     [{ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) }, ['PUBLIC_ORIGIN', 'NODE_ENV=production']],
     [{ PUBLIC_ORIGIN: 'https://login.example.com/sign-in' }, ['PUBLIC_ORIGIN', 'origin only']],

@@ -10,8 +10,8 @@
  * `failureShare` of its checks: people mistype, but a campaign of leaked pairs fails
  * almost every time, and a busy site's people do not reach the share. A campaign that
  * mixes in sign-ins that succeed (its own accounts) to stay under the share is hot anyway
- * from SHARE_BLIND_FACTOR times `minFailures` failures, and the share plays no part in
- * the level's steps below.
+ * from `anyShareFailures` failures (a rate a site's people do not reach by mistyping), and
+ * the share plays no part in the level's steps below.
  * - Off → on: the last 20–30 s (the current bucket and the two before) are hot. With the
  *   counters read at most every REFRESH_MS, it engages within seconds of a campaign's
  *   start, at level 1.
@@ -49,6 +49,8 @@ export interface AttackModeOptions {
   minFailures: number;
   /** The least share of failed checks (0–1) in a hot window. */
   failureShare: number;
+  /** Failures in 30 s that make a window hot whatever the share (a campaign mixing in successes cannot hide). */
+  anyShareFailures: number;
   /** How long the counters must stay below a hot window's before attack mode turns off. */
   quietMs: number;
   /** The highest proof-of-work level (each level doubles the work of the one before). */
@@ -62,14 +64,22 @@ export const attackModeEnv = z
   .object({
     ATTACK_MODE_MIN_FAILURES: envInteger(1, 1_000_000).default(10),
     ATTACK_MODE_FAILURE_PERCENT: envInteger(1, 100).default(50),
+    // Five times ATTACK_MODE_MIN_FAILURES unless set; a busy site whose people mistype that often sets it higher.
+    ATTACK_MODE_FAILURES_ANY_SHARE: envInteger(1, 10_000_000).optional(),
     // Up to 270 s, so that with the window and the refresh it relaxes within 5 minutes.
     ATTACK_MODE_QUIET_SECONDS: envInteger(30, 270).default(180),
     ATTACK_MODE_MAX_LEVEL: envInteger(1, MAX_LEVEL_LIMIT).default(4),
+  })
+  .superRefine((env, ctx) => {
+    if (env.ATTACK_MODE_FAILURES_ANY_SHARE !== undefined && env.ATTACK_MODE_FAILURES_ANY_SHARE < env.ATTACK_MODE_MIN_FAILURES) {
+      ctx.addIssue({ code: 'custom', path: ['ATTACK_MODE_FAILURES_ANY_SHARE'], message: 'must not be below ATTACK_MODE_MIN_FAILURES' });
+    }
   })
   .transform(
     (env): AttackModeOptions => ({
       minFailures: env.ATTACK_MODE_MIN_FAILURES,
       failureShare: env.ATTACK_MODE_FAILURE_PERCENT / 100,
+      anyShareFailures: env.ATTACK_MODE_FAILURES_ANY_SHARE ?? 5 * env.ATTACK_MODE_MIN_FAILURES,
       quietMs: env.ATTACK_MODE_QUIET_SECONDS * 1000,
       maxLevel: env.ATTACK_MODE_MAX_LEVEL,
     }),
@@ -78,8 +88,6 @@ export const attackModeEnv = z
 export const ATTACK_MODE_DEFAULTS: AttackModeOptions = defaultsOf(attackModeEnv);
 
 export const ATTACK_WINDOW_MS = 3 * ATTACK_BUCKET_MS;
-/** From this many times `minFailures` failures a window is hot whatever the share. */
-export const SHARE_BLIND_FACTOR = 5;
 /** The counters are read at most this often per instance (one small read); between reads the last state is used. */
 export const REFRESH_MS = 2_000;
 /** After a failed read, the same failure answers for this long before the counters are asked again. */
@@ -125,7 +133,7 @@ export function createAttackMode(deps: {
 
   const hot = (counts: Counts) =>
     counts.failures >= options.minFailures &&
-    (counts.failures >= options.failureShare * counts.attempts || counts.failures >= SHARE_BLIND_FACTOR * options.minFailures);
+    (counts.failures >= options.failureShare * counts.attempts || counts.failures >= options.anyShareFailures);
   // Over `span` of a window's three buckets, the thresholds are prorated.
   const pressing = (counts: Counts, span: number) => counts.failures >= (options.minFailures / 2) * (span / 3);
   const eased = (counts: Counts, span: number) => counts.failures < (options.minFailures / 4) * (span / 3);
