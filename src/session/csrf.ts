@@ -23,6 +23,12 @@ export const CSRF_HEADER = 'x-csrf-token';
 export const CSRF_FIELD = '_csrf';
 export const CSRF_COOKIE = 'captcha_login.csrf';
 export const PAGE_TOKEN_TTL_MS = 2 * 60 * 60_000;
+/**
+ * Instances' clocks differ a little: a page cookie issued by one whose clock runs ahead is
+ * checked by another a moment "before" it was issued. Without this allowance the post is
+ * refused (csrf_failed), and so is its retry with a fresh token from the faster instance.
+ */
+export const CLOCK_SKEW_MS = 60_000;
 
 export interface CsrfOptions {
   /** Secure cookies need HTTPS; on in production. */
@@ -46,7 +52,7 @@ export function createCsrf({ secureCookies, clock }: CsrfOptions): Csrf {
     if (typeof value !== 'string') return undefined;
     const [token, issuedAt] = value.split('.');
     const age = clock() - Number(issuedAt);
-    return token && age >= 0 && age <= PAGE_TOKEN_TTL_MS ? token : undefined;
+    return token && age >= -CLOCK_SKEW_MS && age <= PAGE_TOKEN_TTL_MS ? token : undefined;
   };
 
   return {

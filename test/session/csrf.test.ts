@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { build } from '../helpers/build.js';
+import { CLOCK_SKEW_MS } from '../../src/session/csrf.js';
 import {
   assertError,
   assertHomeGreets,
@@ -114,4 +115,21 @@ test('sign-out from a page left open after signing out elsewhere lands on /login
   await agent.post('/logout').type('form').send({ _csrf: staleToken }).expect(303);
   const again = await agent.post('/logout').type('form').send({ _csrf: staleToken }).expect(303);
   assert.equal(again.headers.location, '/login');
+});
+
+test('a page cookie issued by an instance whose clock runs a little ahead is good here; one from far in the future is not', async (t) => {
+  const app = await build(t);
+  await app.createUser(alice.username, alice.password);
+  const agent = app.agent();
+  const captchaId = await openForm(agent);
+  const captcha = await loadCaptcha(app, agent, captchaId);
+  // This instance's clock is 2 s behind the one that issued the page (and its cookie).
+  app.clock.advance(-2_000);
+  assertSignedInResponse(await postForm(agent, '/login', { ...alice, captcha, captchaId }));
+
+  const far = app.agent();
+  const farId = await openForm(far);
+  const farCaptcha = await loadCaptcha(app, far, farId);
+  app.clock.advance(-(CLOCK_SKEW_MS + 1));
+  assertError(await postForm(far, '/login', { ...alice, captcha: farCaptcha, captchaId: farId }), 403, 'csrf_failed');
 });
