@@ -150,12 +150,24 @@ export function createLockout(store: FailedLoginStore, policy: LockoutPolicy, cl
       const counts = device === undefined && !passkey ? [own, { key: `account:${account}`, rule: rules.account, enforce: true }] : [own];
       const reservations = await store.tryAttempt(counts, clock());
       if (!reservations) return undefined;
-      let settled = false;
-      /** Runs once: a success and a later failure of the same request (a 503 after it) do not both take the count back. */
+      /**
+       * The counts not yet taken back. Each is marked done only once its own store call
+       * succeeded: a success whose clear or refund failed (a 503) leaves the rest to the
+       * request's abandon(), and nothing is taken back twice.
+       */
+      const pending = new Set(reservations.keys());
       const settle = async (takeBack: (reservation: Reservation, index: number) => Promise<void>) => {
-        if (settled) return;
-        settled = true;
-        await Promise.all(reservations.map(takeBack));
+        await Promise.all(
+          [...pending].map(async (i) => {
+            pending.delete(i);
+            try {
+              await takeBack(reservations[i] as Reservation, i);
+            } catch (err) {
+              pending.add(i);
+              throw err;
+            }
+          }),
+        );
       };
       return {
         succeeded: () => settle((reservation, i) => (i === 0 ? store.clear(reservation.key) : store.refund(reservation))),

@@ -366,3 +366,26 @@ test('an attempt that ends without a verdict takes back every count it took, onc
   await succeeded?.abandon();
   assert.deepEqual(await countsOf(app, undefined), {}, 'a success then a 503 takes its count back once');
 });
+
+test("a success whose take-back failed (a store error: the request's 503) leaves the rest to abandon(), which takes each count back once", async (t) => {
+  const app = await build(t);
+  let failRefunds = true;
+  const store = app.stores.failedLogins;
+  const flaky: typeof store = {
+    tryAttempt: (counts, now) => store.tryAttempt(counts, now),
+    refund: async (reservation) => {
+      if (failRefunds) throw new StoreUnavailableError(new Error('connection reset'));
+      return store.refund(reservation);
+    },
+    clear: (key) => store.clear(key),
+  };
+  const lockout = createLockout(flaky, LOCKOUT_DEFAULTS, app.clock.now);
+  const attempt = await lockout.begin({ account: 'id:9', network: '192.0.2.0/24' });
+  assert.ok(attempt);
+  // The network's count is cleared, the account's budget cannot be refunded: the route answers 503.
+  await assert.rejects(attempt.succeeded(), StoreUnavailableError);
+  failRefunds = false;
+  await attempt.abandon();
+  await attempt.abandon();
+  assert.deepEqual(await countsOf(app, undefined), {}, 'no failure left for a request answered 503');
+});
