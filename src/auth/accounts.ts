@@ -107,9 +107,12 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
     concurrency: options.concurrency ?? ACCOUNTS_DEFAULTS.concurrency,
     unknownQueue: options.unknownQueue ?? ACCOUNTS_DEFAULTS.unknownQueue,
   });
-  /** Hashes through the request's ticket; a second hash in one request (a sign-up race) takes a new place of the same priority. */
-  const hashWith = <T>(ticket: Ticket | undefined, priority: Priority, hash: () => Promise<T>): Promise<T> =>
-    (ticket && !ticket.used ? ticket : gate.admit(ticket?.priority ?? priority)).run(hash);
+  /**
+   * Hashes through the request's ticket; a second hash in one request (a sign-up race)
+   * takes a new place of the same priority, and a caller with no ticket one as `known`.
+   */
+  const hashWith = <T>(ticket: Ticket | undefined, hash: () => Promise<T>): Promise<T> =>
+    (ticket && !ticket.used ? ticket : gate.admit(ticket?.priority ?? 'known')).run(hash);
   // Made once, in the slot of the first attempt that needs it.
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= hashPassword('not a real password', scryptParams));
@@ -122,7 +125,7 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
     const stored = user.signupKeyHash === undefined ? undefined : Buffer.from(user.signupKeyHash, 'hex');
     const sameKey = keyHash !== undefined && stored?.length === keyHash.length && timingSafeEqual(stored, keyHash);
     const young = clock() - user.createdAt <= SIGNUP_KEY_MS;
-    if (sameKey && young && (await hashWith(ticket, 'known', () => verifyPassword(password, user.passwordHash)))) return user;
+    if (sameKey && young && (await hashWith(ticket, () => verifyPassword(password, user.passwordHash)))) return user;
     throw new AccountRuleError('username_taken');
   }
 
@@ -136,7 +139,7 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
       const existing = await users.findByUsername(username);
       if (existing) return earlierTry(existing, password, keyHash, ticket);
       if (!(await strength.estimate(password, [username])).acceptable) throw new AccountRuleError('weak_password');
-      const hash = await hashWith(ticket, 'known', () => hashPassword(password, scryptParams));
+      const hash = await hashWith(ticket, () => hashPassword(password, scryptParams));
       try {
         return await users.create(username, hash, keyHash?.toString('hex'));
       } catch (err) {
@@ -151,7 +154,7 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
     find: (username) => users.findByUsername(username),
     async authenticate(found, password, locked = false, ticket) {
       const user = locked ? undefined : found;
-      const matches = await hashWith(ticket, 'known', async () => verifyPassword(password, user?.passwordHash ?? (await dummy())));
+      const matches = await hashWith(ticket, async () => verifyPassword(password, user?.passwordHash ?? (await dummy())));
       return user && matches ? user : undefined;
     },
     admit: (priority) => gate.admit(priority),

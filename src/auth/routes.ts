@@ -119,16 +119,10 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     // once from one device cookie (a bot sharing the cookie of its own account) are
     // unknown clients. Its failures still count against the device alone.
     const known = device !== undefined && !devicesInFlight.has(device);
-    if (known) devicesInFlight.add(device);
     // A place to hash the password, known devices first; refused (503) before anything is
     // spent, the proof of work included, so the page can send the same form again.
-    let ticket: Ticket;
-    try {
-      ticket = admit(known ? 'known' : 'unknown');
-    } catch (err) {
-      if (known) devicesInFlight.delete(device);
-      throw err;
-    }
+    const ticket = admit(known ? 'known' : 'unknown');
+    if (known) devicesInFlight.add(device);
     try {
       // In attack mode an unknown client pays first (428/400 with a fresh challenge; the captcha is not spent).
       await powGate.check(form.pow, known);
@@ -174,8 +168,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       user = await accounts.register(form.username, form.password, key.data.signupKey, ticket);
     } catch (err) {
       if (err instanceof AccountRuleError) throw new HttpError(err.rule === 'username_taken' ? 409 : 400, err.rule);
-      // A second hash (a racing try of the same sign-up) may find the queue full.
-      if (err instanceof HashingBusyError) throw new HttpError(503, 'sign_in_busy', err.retryAfterSeconds);
+      // Also a second hash (a racing try of the same sign-up) that found the queue full.
       throw busyAs503(err);
     } finally {
       ticket.cancel();
@@ -220,8 +213,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     try {
       return accounts.admit(priority);
     } catch (err) {
-      if (err instanceof HashingBusyError) throw new HttpError(503, 'sign_in_busy', err.retryAfterSeconds);
-      throw err;
+      throw busyAs503(err);
     }
   }
 
@@ -246,8 +238,12 @@ export function guardedPostOf(csrf: Csrf): RequestHandler[] {
   return [noStore, requireSameOrigin, requireJson, csrf.require];
 }
 
-/** A saturated strength estimator is a 503 (sign-up then fails closed); anything else stays itself. */
+/**
+ * A saturated strength estimator or hashing gate is a 503 (the request fails closed, with
+ * nothing spent): the gate's says when to try again. Anything else stays itself.
+ */
 function busyAs503(err: unknown): unknown {
+  if (err instanceof HashingBusyError) return new HttpError(503, 'sign_in_busy', err.retryAfterSeconds);
   return err instanceof EstimatorBusyError ? new HttpError(503, 'busy') : err;
 }
 
