@@ -52,15 +52,8 @@ async function main(): Promise<void> {
   const strength = createStrengthEstimator();
   const app = createApp({
     logger: createLogger('silent'),
-    sessionStore: stores.sessionStore,
+    stores,
     sessionSecret: 'flood-test-secret-flood-test-secret-0000',
-    users: stores.users,
-    spentChallenges: stores.spentChallenges,
-    failedLogins: stores.failedLogins,
-    deviceTokens: stores.deviceTokens,
-    passkeys: stores.passkeys,
-    webauthnChallenges: stores.webauthnChallenges,
-    attackSignals: stores.attackSignals,
     ipRateLimits: false,
     strength,
     audioClips: loadAudioClips(),

@@ -18,6 +18,7 @@ import { createPowGate, powRoutes } from './attack/routes.js';
 import { createAccounts } from './auth/accounts.js';
 import { createDevices } from './auth/devices.js';
 import { LOCKOUT_DEFAULTS, createLockout, type LockoutPolicy } from './auth/lockout.js';
+import { homeRoutes } from './account/home.js';
 import { passkeyRoutes } from './auth/passkey-routes.js';
 import { createPasskeys } from './auth/passkeys.js';
 import type { StrengthEstimator } from './auth/password-strength.js';
@@ -32,33 +33,17 @@ import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
 import type { Locale } from './i18n/messages.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
-import { createCsrf } from './session/csrf.js';
+import { CSRF_TOKEN_PATH, createCsrf, csrfTokenRoutes } from './session/csrf.js';
 import { sessionMiddleware } from './session/middleware.js';
 import { SESSION_TIMEOUT_DEFAULTS, enforceSessionTimeouts, type SessionTimeouts } from './session/timeouts.js';
 import { translator } from './i18n/messages.js';
-import type {
-  AttackSignalStore,
-  DeviceTokenStore,
-  FailedLoginStore,
-  PasskeyRepository,
-  SessionStore,
-  SpentChallengeLedger,
-  UserRepository,
-  WebAuthnChallengeStore,
-} from './storage/ports.js';
+import type { Stores } from './storage/ports.js';
 
 export interface AppDeps {
   logger: Logger;
-  sessionStore: SessionStore;
+  /** Every store, from openStores (a test may wrap one to hold a request at a known point). */
+  stores: Stores;
   sessionSecret: string | string[];
-  users: UserRepository;
-  spentChallenges: SpentChallengeLedger;
-  failedLogins: FailedLoginStore;
-  deviceTokens: DeviceTokenStore;
-  passkeys: PasskeyRepository;
-  webauthnChallenges: WebAuthnChallengeStore;
-  /** Attack mode's shared counters. */
-  attackSignals: AttackSignalStore;
   attackModeOptions?: Partial<AttackModeOptions>;
   /** Replaces the detector built on attackSignals (tests force attack mode on with it). */
   attackMode?: AttackMode;
@@ -79,7 +64,7 @@ export interface AppDeps {
   scryptConcurrency?: number;
   /** How many unknown clients may wait to have a password hashed; more get 503 sign_in_busy. */
   scryptUnknownQueue?: number;
-  /** Per-IP limits; false turns them off (RATE_LIMITS=off, for load tests). */
+  /** Per-IP limits (counted in stores.rateLimitStore when there is one); false turns them off (RATE_LIMITS=off, for load tests). */
   ipRateLimits?: Partial<IpRateLimitOptions> | false;
   lockout?: Partial<LockoutPolicy>;
   /** The password-strength estimator (its worker starts on first use); the caller closes it. */
@@ -87,27 +72,28 @@ export interface AppDeps {
   /** The audio captcha's spoken characters (loadAudioClips); the fonts must be registered too (registerCaptchaFonts). */
   audioClips: Record<Locale, ClipSet>;
   sessionTimeouts?: Partial<SessionTimeouts>;
-  /** Resolves when every store answers (GET /readyz); rejects with StoreUnavailableError. */
-  ready?: () => Promise<void>;
 }
 
 const JSON_BODY_LIMIT = '16kb';
 
 export function createApp(deps: AppDeps): Express {
+  const { stores } = deps;
   const secure = deps.secure ?? false;
   const clock = deps.clock ?? Date.now;
   const timeouts = { ...SESSION_TIMEOUT_DEFAULTS, ...deps.sessionTimeouts };
-  const limits = ipRateLimits(deps.ipRateLimits ?? {});
+  const limits = ipRateLimits(deps.ipRateLimits === false ? false : { store: stores.rateLimitStore, ...deps.ipRateLimits });
   const app = express();
   app.set('trust proxy', deps.trustProxyHops ?? 0);
   app.set('views', VIEWS_DIR);
   app.set('view engine', 'ejs');
+  // Every page's head names it (public/js/api.js fetches a fresh token there).
+  app.locals.csrfTokenPath = CSRF_TOKEN_PATH;
   app.disable('x-powered-by');
 
   const captcha = createCaptcha({
     generateCode: deps.generateCode,
     length: deps.captcha?.length,
-    ledger: deps.spentChallenges,
+    ledger: stores.spentChallenges,
     audioClips: deps.audioClips,
     ttlMs: deps.captcha?.ttlMs,
     maxOutstanding: deps.captcha?.maxOutstanding,
@@ -118,22 +104,22 @@ export function createApp(deps: AppDeps): Express {
     toError: (status, code) => new HttpError(status, code),
   });
   const { strength } = deps;
-  const accounts = createAccounts(deps.users, {
+  const accounts = createAccounts(stores.users, {
     scryptParams: deps.scryptParams,
     concurrency: deps.scryptConcurrency,
     unknownQueue: deps.scryptUnknownQueue,
     strength,
     clock,
   });
-  const lockout = createLockout(deps.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
-  const devices = createDevices({ store: deps.deviceTokens, secret: deps.sessionSecret, secure, clock });
+  const lockout = createLockout(stores.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
+  const devices = createDevices({ store: stores.deviceTokens, secret: deps.sessionSecret, secure, clock });
   const attackMode =
     deps.attackMode ??
-    createAttackMode({ store: deps.attackSignals, options: { ...ATTACK_MODE_DEFAULTS, ...deps.attackModeOptions }, clock, logger: deps.logger });
-  const pow = createPow({ sessionSecret: deps.sessionSecret, ledger: deps.spentChallenges, clock, cost: { ...POW_DEFAULTS, ...deps.powCost } });
+    createAttackMode({ store: stores.attackSignals, options: { ...ATTACK_MODE_DEFAULTS, ...deps.attackModeOptions }, clock, logger: deps.logger });
+  const pow = createPow({ sessionSecret: deps.sessionSecret, ledger: stores.spentChallenges, clock, cost: { ...POW_DEFAULTS, ...deps.powCost } });
   const passkeys = createPasskeys({
-    repository: deps.passkeys,
-    challenges: deps.webauthnChallenges,
+    repository: stores.passkeys,
+    challenges: stores.webauthnChallenges,
     lockout,
     rpName: translator('en')('appName'),
     clock,
@@ -167,7 +153,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(localeMiddleware({ secureCookies: secure }));
   app.use(requirePathTarget);
-  app.use(healthRoutes(deps.ready ?? (async () => {}), attackMode));
+  app.use(healthRoutes(stores.ping, attackMode));
   app.use('/static/bootstrap', express.static(path.join(NODE_MODULES_DIR, 'bootstrap', 'dist')));
   app.use('/static/jquery', express.static(path.join(NODE_MODULES_DIR, 'jquery', 'dist')));
   // The page's proof-of-work worker imports altcha-lib's browser modules (relative imports only).
@@ -176,14 +162,16 @@ export function createApp(deps: AppDeps): Express {
   app.use('/static', express.static(PUBLIC_DIR));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
   app.use(cookieParser(deps.sessionSecret));
-  app.use(sessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: secure, timeouts }));
+  app.use(sessionMiddleware({ store: stores.sessionStore, secret: deps.sessionSecret, secureCookies: secure, timeouts }));
   app.use(enforceSessionTimeouts(timeouts, clock));
 
   app.use(captcha.routes);
   const csrf = createCsrf({ secureCookies: secure, clock });
+  app.use(csrfTokenRoutes(csrf));
   app.use(powRoutes({ attackMode, pow, devices, limit: limits.images }));
   const powGate = createPowGate(attackMode, pow);
   app.use(authRoutes({ accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock }));
+  app.use(homeRoutes({ passkeys, csrf }));
   app.use(passkeyRoutes({ passkeys, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -1,11 +1,9 @@
 /*
- * The sign-in and sign-up forms: send them as JSON with jQuery (with the page's CSRF
- * token in a header), show the server's message in the live region and focus it, then
- * load a new captcha after every failure (the old one is spent). The image is tied to
- * this page by data-captcha-id; a picture that fails to load says so in the live region.
- * A post refused because the page's token went stale (the page outlived its token) is
- * retried once with a fresh token, so the person sees nothing of it; the captcha was not
- * spent by the refused post. On sign-up, the password's strength is shown as a hint
+ * The sign-in and sign-up forms: send them as JSON (api.js: the CSRF token and its one
+ * retry), show the server's message in the live region and focus it, then load a new
+ * captcha after every failure (the old one is spent). The image is tied to this page by
+ * its id in the picture's URL (data-captcha-image-url, the server's); a picture that fails
+ * to load says so in the live region. On sign-up, the password's strength is shown as a hint
  * while the person types, and every try sends the page's sign-up key: a try answered 503
  * may have made the account, and the key lets a retry of this form complete it instead of
  * hearing that the name is taken.
@@ -25,6 +23,7 @@ $(function () {
   var $submit = $('#submit');
   var $status = $('#form-status');
   var captchaId = String($form.data('captcha-id'));
+  var imageUrl = String($form.data('captcha-image-url'));
   // attr, not data: jQuery's data() would turn a key of digits into a number.
   var signupKey = $form.attr('data-signup-key');
   var pow = new window.PowCheck($('#pow-status'), $('#pow-help'), String($form.data('pow-challenge-path')), String($form.data('pow-worker')));
@@ -32,27 +31,16 @@ $(function () {
   var submitLabel = $submit.text();
   var loads = 0;
 
-  function useToken(token) {
-    $.ajaxSetup({ headers: { 'X-CSRF-Token': token } });
-  }
-  useToken($('meta[name="csrf-token"]').attr('content'));
-
   function refreshCaptcha() {
     loads += 1;
-    $image.attr('src', '/get_validCode_img?id=' + encodeURIComponent(captchaId) + '&n=' + Date.now().toString(36) + '-' + loads);
+    $image.attr('src', imageUrl + '&n=' + Date.now().toString(36) + '-' + loads);
     $captcha.val('');
-  }
-
-  function showError(message, kind) {
-    var $alert = $('<div class="alert alert-danger py-2" role="alert" tabindex="-1">').addClass(kind || '').text(message);
-    $status.empty().append($alert);
-    return $alert;
   }
 
   // A picture refused by the server (per-IP limit) or lost on the way would otherwise show
   // as a broken image with no word why; the message goes once a picture loads again.
   $image.on('error', function () {
-    showError($form.data('image-error'), 'captcha-image-error');
+    window.api.showError($status, $form.data('image-error')).addClass('captcha-image-error');
   });
   $image.on('load', function () {
     $status.find('.captcha-image-error').remove();
@@ -72,23 +60,25 @@ $(function () {
   var strengthRequest;
   function showStrength() {
     var password = String($('#password').val());
-    if (strengthRequest) strengthRequest.abort();
     if (password === '') {
+      strengthRequest = undefined;
       $strength.empty();
       return;
     }
-    strengthRequest = $.ajax({
-      url: '/password-strength',
-      method: 'POST',
-      contentType: 'application/json',
-      dataType: 'json',
-      data: JSON.stringify({ password: password, username: String($('#username').val()) })
-    }).done(function (body) {
-      var levels = $strength.data('levels');
-      var text = $strength.data('label') + ': ' + levels[body.score];
-      if ($strength.data('show-feedback') === 'yes' && body.warning) text += ' — ' + body.warning;
-      $strength.text(text).toggleClass('text-danger', !body.acceptable).toggleClass('text-success', body.acceptable);
-    });
+    var request = window.api.post('/password-strength', { password: password, username: String($('#username').val()) });
+    strengthRequest = request;
+    request.then(
+      function (body) {
+        if (strengthRequest !== request) return; // a later keystroke asked again
+        var levels = $strength.data('levels');
+        var text = $strength.data('label') + ': ' + levels[body.score];
+        if ($strength.data('show-feedback') === 'yes' && body.warning) text += ' — ' + body.warning;
+        $strength.text(text).toggleClass('text-danger', !body.acceptable).toggleClass('text-success', body.acceptable);
+      },
+      function () {
+        // A hint that could not be had is no hint; sign-up still checks the password.
+      }
+    );
   }
   if ($strength.length) {
     $('#password').on('input', function () {
@@ -97,11 +87,10 @@ $(function () {
     });
   }
 
-  function fail(xhr) {
-    var error = xhr.responseJSON && xhr.responseJSON.error;
-    showError(error && error.message ? error.message : $form.data('network-error')).trigger('focus');
+  function fail(failure) {
+    window.api.showError($status, failure.message).trigger('focus');
     // "Busy, try again in N s" spent nothing: the picture, its answer and the proof of work stay good.
-    if (!error || error.code !== 'sign_in_busy') {
+    if (failure.code !== 'sign_in_busy') {
       refreshCaptcha();
       pow.refresh();
     }
@@ -109,25 +98,21 @@ $(function () {
   }
 
   /** Sends the form once the proof of work (if any) is ready. */
-  function sendWhenReady(retried, powRetried) {
+  function sendWhenReady(powRetried) {
     pow.ready().then(
       function (payload) {
-        send(retried, powRetried, payload);
+        send(powRetried, payload);
       },
       function () {
         // The check could not run here (#pow-status says why): the form stays as it is.
         $submit.prop('disabled', false).text(submitLabel);
-      },
+      }
     );
   }
 
-  function send(retried, powRetried, payload) {
-    $.ajax({
-      url: $form.attr('action'),
-      method: 'POST',
-      contentType: 'application/json',
-      dataType: 'json',
-      data: JSON.stringify({
+  function send(powRetried, payload) {
+    window.api
+      .post($form.attr('action'), {
         username: $('#username').val(),
         password: $('#password').val(),
         captcha: $captcha.val(),
@@ -135,32 +120,20 @@ $(function () {
         signupKey: signupKey,
         pow: payload
       })
-    })
-      .done(function (body) {
-        window.location.assign(body.redirect);
-      })
-      .fail(function (xhr) {
-        var body = xhr.responseJSON;
-        var error = body && body.error;
-        var powRefused = error && (error.code === 'pow_required' || error.code === 'pow_invalid');
-        if (powRefused && !powRetried && body.pow) {
-          pow.solve(body.pow.challenge);
-          sendWhenReady(retried, true);
-          return;
+      .then(
+        function (body) {
+          window.location.assign(body.redirect);
+        },
+        function (failure) {
+          var powRefused = failure.code === 'pow_required' || failure.code === 'pow_invalid';
+          if (powRefused && !powRetried && failure.body.pow) {
+            pow.solve(failure.body.pow.challenge);
+            sendWhenReady(true);
+            return;
+          }
+          fail(failure);
         }
-        if (retried || !error || error.code !== 'csrf_failed') {
-          fail(xhr);
-          return;
-        }
-        $.ajax({ url: $form.data('csrf-token-path'), dataType: 'json' })
-          .done(function (body) {
-            useToken(body.token);
-            send(true, powRetried, payload);
-          })
-          .fail(function () {
-            fail(xhr);
-          });
-      });
+      );
   }
 
   $form.on('submit', function (event) {
@@ -170,8 +143,10 @@ $(function () {
     // A strength hint answered after sign-up would set the cookie of the session sign-up
     // replaced, signing the person out again: no new hint, and sign-up waits for one on its way.
     clearTimeout(strengthTimer);
-    $.when(strengthRequest).always(function () {
-      sendWhenReady(false, false);
-    });
+    Promise.resolve(strengthRequest)
+      .catch(function () {})
+      .then(function () {
+        sendWhenReady(false);
+      });
   });
 });

@@ -2,7 +2,7 @@
  * Passkeys in the page, with @simplewebauthn/browser (served from node_modules as
  * window.SimpleWebAuthnBrowser). Each ceremony asks the server for options (a fresh,
  * server-kept challenge), lets the browser talk to the authenticator, and posts the
- * response back as JSON with the page's CSRF token.
+ * response back (api.js).
  *
  * Sign-in page: "Sign in with a passkey" runs a ceremony on demand; where the browser
  * offers passkeys among the username field's suggestions (autocomplete="username
@@ -22,53 +22,18 @@ $(function () {
   var $status = $signIn.length ? $('#form-status') : $('#passkey-status');
   var texts = ($signIn.length ? $signIn : $addForm).data();
 
-  $.ajaxSetup({ headers: { 'X-CSRF-Token': $('meta[name="csrf-token"]').attr('content') } });
-
-  function postJson(url, body, retried) {
-    return new Promise(function (resolve, reject) {
-      $.ajax({ url: url, method: 'POST', contentType: 'application/json', dataType: 'json', data: JSON.stringify(body) })
-        .done(resolve)
-        .fail(function (xhr) {
-          reject({ xhr: xhr });
-        });
-    }).catch(function (failure) {
-      // A page whose form token went stale (it outlived the page cookie, or a concurrent
-      // request wrote back a session copy without it) fetches a fresh one and retries once.
-      var error = errorOf(failure);
-      var tokenPath = $('[data-csrf-token-path]').data('csrf-token-path');
-      if (retried || !tokenPath || !error || error.code !== 'csrf_failed') throw failure;
-      return new Promise(function (resolve, reject) {
-        $.ajax({ url: tokenPath, dataType: 'json' }).done(resolve).fail(function () {
-          reject(failure);
-        });
-      }).then(function (fresh) {
-        $.ajaxSetup({ headers: { 'X-CSRF-Token': fresh.token } });
-        return postJson(url, body, true);
-      });
-    });
-  }
-
-  /** The server's error ({code, message}) of a failed post, if it sent one. */
-  function errorOf(failure) {
-    return failure && failure.xhr && failure.xhr.responseJSON && failure.xhr.responseJSON.error;
-  }
+  var postJson = window.api.post;
 
   /** The message for a failure, or '' for one the person caused on purpose elsewhere (an aborted ceremony). */
   function messageFor(failure) {
-    if (failure && failure.xhr) {
-      var error = errorOf(failure);
-      return error && error.message ? error.message : $('[data-network-error]').data('network-error');
-    }
+    if (failure && failure.status !== undefined) return failure.message;
     if (failure && failure.name === 'AbortError') return '';
     if (failure && failure.name === 'NotAllowedError') return texts.cancelled;
     return texts.error;
   }
 
   function showError(message, $action) {
-    var $alert = $('<div class="alert alert-danger py-2" role="alert" tabindex="-1">').text(message);
-    if ($action) $alert.append($('<div class="mt-2">').append($action));
-    $status.empty().append($alert);
-    $alert.trigger('focus');
+    window.api.showError($status, message, $action).trigger('focus');
   }
 
   /** Marks a button busy without disabling it, so the focus stays on it; a busy button ignores presses. */
@@ -143,9 +108,7 @@ $(function () {
     var $list = $('#passkey-list');
     var $none = $('#passkeys-none');
     var showDone = function (message) {
-      var $done = $('<div class="alert alert-success py-2" tabindex="-1">').text(message);
-      $status.empty().append($done);
-      return $done;
+      return window.api.showDone($status, message);
     };
 
     $addForm.on('submit', function (event) {
@@ -169,7 +132,7 @@ $(function () {
           function (failure) {
             busy($add, false);
             var $signInAgain =
-              (errorOf(failure) || {}).code === 'reauth_required'
+              failure.code === 'reauth_required'
                 ? $('<button id="passkey-reauth" type="submit" form="sign-out-form" class="btn btn-sm btn-danger">').text(texts.reauth)
                 : undefined;
             showError(messageFor(failure) || texts.error, $signInAgain);

@@ -29,6 +29,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { newPasswordSchema, usernameSchema } from './credentials.js';
+import { RefusedError } from '../errors.js';
 import { createHashingGate, type Priority, type Ticket } from './hashing.js';
 import type { StrengthEstimator } from './password-strength.js';
 import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
@@ -66,10 +67,11 @@ export function newSignupKey(): string {
 
 const hashOfKey = (signupKey: string) => createHash('sha256').update(signupKey).digest();
 
-export class AccountRuleError extends Error {
+/** A broken account rule: a taken name is a conflict (409), any other rule invalid input (400). */
+export class AccountRuleError extends RefusedError {
   override name = 'AccountRuleError';
   constructor(readonly rule: AccountRule) {
-    super(rule);
+    super(rule, rule === 'username_taken' ? 'conflict' : 'invalid');
   }
 }
 

@@ -16,14 +16,16 @@
  * later through the ticket (run), or the place is given back (cancel) when the request
  * ends before that (wrong captcha, locked account).
  */
+import { RefusedError } from '../errors.js';
 import { requireInteger } from '../options.js';
 
 export type Priority = 'known' | 'unknown';
 
-export class HashingBusyError extends Error {
+/** The unknown clients' queue is full: 503 sign_in_busy, with when to try again. */
+export class HashingBusyError extends RefusedError {
   override name = 'HashingBusyError';
-  constructor(readonly retryAfterSeconds: number) {
-    super(`password hashing is saturated; retry in ${retryAfterSeconds} s`);
+  constructor(retryAfterSeconds: number) {
+    super('sign_in_busy', 'busy', { retryAfterSeconds });
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The home page, where a signed-in person lists, adds and removes passkeys, and the
- * passkey endpoints (the logic is in passkeys.ts).
+ * The passkey endpoints (the logic is in passkeys.ts; the home page, where a signed-in
+ * person lists, adds and removes them, is src/account/home.ts).
  *
  * Each ceremony is two posts: options (a fresh server-kept challenge, under a per-IP
  * limit as high as the pictures', since the sign-in page asks for one on every view for
@@ -9,19 +9,19 @@
  * signed-in session, and adding a recent sign-in (passkeys.ts). Signing in with a
  * passkey regenerates the session like a password.
  */
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../http/errors.js';
+import { guardedPostOf, parse, signedInUser } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { Locale, Translate } from '../i18n/messages.js';
 import type { Csrf } from '../session/csrf.js';
-import type { Devices } from './devices.js';
+import { signIn } from '../session/sign-in.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
 import type { Passkey } from '../storage/ports.js';
+import type { Devices } from './devices.js';
 import { networkOf } from './lockout.js';
-import { PASSKEY_NAME_MAX_LENGTH, PasskeyError, siteOf, type Passkeys, type SignedInUser, type Site } from './passkeys.js';
-import { CSRF_TOKEN_PATH, guardedPostOf, noStore, signIn } from './routes.js';
+import { PASSKEY_NAME_MAX_LENGTH, siteOf, type Passkeys, type Site } from './passkeys.js';
 
 export interface PasskeyRouteDeps {
   passkeys: Passkeys;
@@ -65,13 +65,6 @@ const addBody = z.object({
 });
 const removeBody = z.object({ id: base64url });
 
-/** The signed-in account; a post from a page whose session ended is refused. */
-function signedInUser(req: Request): SignedInUser {
-  const user = req.session.user;
-  if (!user) throw new HttpError(401, 'signed_out');
-  return user;
-}
-
 export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
   const { passkeys, devices, csrf, limits, timeouts, clock } = deps;
   const router = Router();
@@ -87,32 +80,6 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
     if (!url || url.href !== `${url.origin}/`) throw new HttpError(400, 'invalid_request');
     return siteOf(url.origin);
   };
-  const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) throw new HttpError(400, 'invalid_request');
-    return parsed.data;
-  };
-  /** A refused step is answered with its code; why is logged (never sent). */
-  const refused = (req: Request, err: unknown): unknown => {
-    if (!(err instanceof PasskeyError)) return err;
-    req.log.info({ reason: err.reason }, 'passkey step refused');
-    return new HttpError(err.status, err.code);
-  };
-
-  router.get('/', noStore, async (req, res) => {
-    const user = req.session.user;
-    if (!user) {
-      res.redirect(303, '/login');
-      return;
-    }
-    const list = await passkeys.list(user.id);
-    res.render('home', {
-      username: user.username,
-      csrfToken: csrf.tokenFor(req, res),
-      csrfTokenPath: CSRF_TOKEN_PATH,
-      passkeys: list.map((passkey) => passkeyView(passkey, req.locale, res.locals.t)),
-    });
-  });
 
   router.post('/passkeys/sign-in/options', limits.challenges, ...guardedPost, async (req, res) => {
     res.json({ ok: true, options: await passkeys.authenticationOptions(site(req)) });
@@ -121,9 +88,7 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
   router.post('/passkeys/sign-in', ...limits.posts, ...guardedPost, async (req, res) => {
     const { response } = parse(signInBody, req.body);
     const client = { network: networkOf(req.ip), deviceFor: (accountId: number) => devices.deviceFor(req, accountId) };
-    const user = await passkeys.authenticate(response as AuthenticationResponseJSON, site(req), client).catch((err: unknown) => {
-      throw refused(req, err);
-    });
+    const user = await passkeys.authenticate(response, site(req), client);
     await devices.trust(req, res, user.id);
     await signIn(req, user, timeouts, clock());
     res.json({ ok: true, redirect: '/' });
@@ -131,9 +96,7 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
 
   router.post('/passkeys/options', limits.challenges, ...guardedPost, async (req, res) => {
     const user = signedInUser(req);
-    const options = await passkeys.registrationOptions(user, site(req)).catch((err: unknown) => {
-      throw refused(req, err);
-    });
+    const options = await passkeys.registrationOptions(user, site(req));
     res.json({ ok: true, options });
   });
 
@@ -142,9 +105,7 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
     const body = parse(addBody, req.body);
     const count = (await passkeys.list(user.id)).length;
     const name = body.name || res.locals.t('passkeyDefaultName', { n: String(count + 1) });
-    const passkey = await passkeys.register(user, body.response as RegistrationResponseJSON, name, site(req)).catch((err: unknown) => {
-      throw refused(req, err);
-    });
+    const passkey = await passkeys.register(user, body.response, name, site(req));
     // The new row comes from the same template as the page's, for the page to insert.
     const html = await new Promise<string>((resolve, reject) => {
       res.render('partials/passkey-row', { passkey: passkeyView(passkey, req.locale, res.locals.t) }, (err, out) => (err ? reject(err) : resolve(out)));
@@ -164,7 +125,7 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
 }
 
 /** What the home page shows of a passkey; times in UTC, said so. */
-function passkeyView(passkey: Passkey, locale: Locale, t: Translate) {
+export function passkeyView(passkey: Passkey, locale: Locale, t: Translate) {
   const format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
   const time = (ms: number) => ({ iso: new Date(ms).toISOString(), text: `${format.format(ms)} UTC` });
   return {

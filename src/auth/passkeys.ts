@@ -44,7 +44,8 @@ import {
 } from '@simplewebauthn/server';
 import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from '@simplewebauthn/server/helpers';
 import { z } from 'zod';
-import type { ErrorCode } from '../i18n/messages.js';
+import { RefusedError } from '../errors.js';
+import type { SignedInUser } from '../session/types.js';
 import { PasskeyTakenError, type Passkey, type PasskeyRepository, type WebAuthnChallenge, type WebAuthnChallengeStore } from '../storage/ports.js';
 import { countedAs, type Lockout } from './lockout.js';
 
@@ -87,18 +88,6 @@ export function siteOf(origin: string): Site {
   return { origin, rpId: new URL(origin).hostname };
 }
 
-/** A refused passkey step, with the status and catalogue code the route answers with. */
-export class PasskeyError extends Error {
-  override name = 'PasskeyError';
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    /** Why, for the log (never shown to the client). */
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
 
 export interface PasskeysDeps {
   repository: PasskeyRepository;
@@ -106,13 +95,6 @@ export interface PasskeysDeps {
   lockout: Lockout;
   rpName: string;
   clock: () => number;
-}
-
-/** The signed-in account, with when it signed in (the session's). */
-export interface SignedInUser {
-  id: number;
-  username: string;
-  signedInAt: number;
 }
 
 export interface Passkeys {
@@ -149,20 +131,20 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
     try {
       challenge = decodeClientDataJSON(clientDataJSON).challenge;
     } catch {
-      throw new PasskeyError(400, 'invalid_request', 'clientDataJSON is not valid');
+      throw new RefusedError('invalid_request', 'invalid', { reason: 'clientDataJSON is not valid' });
     }
-    if (typeof challenge !== 'string' || challenge === '') throw new PasskeyError(400, 'invalid_request', 'no challenge in clientDataJSON');
+    if (typeof challenge !== 'string' || challenge === '') throw new RefusedError('invalid_request', 'invalid', { reason: 'no challenge in clientDataJSON' });
     const issued = await challenges.take(challenge);
-    if (!issued) throw new PasskeyError(400, 'passkey_expired', 'challenge unknown or already used');
-    if (issued.expiresAt <= clock()) throw new PasskeyError(400, 'passkey_expired', 'challenge expired');
-    if (issued.purpose !== purpose || issued.userId !== userId) throw new PasskeyError(400, 'passkey_expired', 'challenge issued for something else');
+    if (!issued) throw new RefusedError('passkey_expired', 'invalid', { reason: 'challenge unknown or already used' });
+    if (issued.expiresAt <= clock()) throw new RefusedError('passkey_expired', 'invalid', { reason: 'challenge expired' });
+    if (issued.purpose !== purpose || issued.userId !== userId) throw new RefusedError('passkey_expired', 'invalid', { reason: 'challenge issued for something else' });
     return challenge;
   }
 
   /** Refuses to add a passkey to a session whose sign-in is not recent. */
   function requireRecentSignIn(user: SignedInUser): void {
     const age = clock() - user.signedInAt;
-    if (age > RECENT_SIGN_IN_MS) throw new PasskeyError(403, 'reauth_required', `signed in ${Math.round(age / 1000)} s ago`);
+    if (age > RECENT_SIGN_IN_MS) throw new RefusedError('reauth_required', 'forbidden', { reason: `signed in ${Math.round(age / 1000)} s ago` });
   }
 
   return {
@@ -171,7 +153,7 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
     async registrationOptions(user, site) {
       requireRecentSignIn(user);
       const existing = await repository.listFor(user.id);
-      if (existing.length >= MAX_PASSKEYS_PER_ACCOUNT) throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');
+      if (existing.length >= MAX_PASSKEYS_PER_ACCOUNT) throw new RefusedError('passkey_limit', 'conflict', { reason: 'account has the most passkeys' });
       const options = await generateRegistrationOptions({
         rpName,
         rpID: site.rpId,
@@ -200,9 +182,9 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
           requireUserVerification: true,
         });
       } catch (err) {
-        throw new PasskeyError(400, 'passkey_not_added', (err as Error).message);
+        throw new RefusedError('passkey_not_added', 'invalid', { reason: (err as Error).message });
       }
-      if (!verification.verified) throw new PasskeyError(400, 'passkey_not_added', 'registration not verified');
+      if (!verification.verified) throw new RefusedError('passkey_not_added', 'invalid', { reason: 'registration not verified' });
       const { credential } = verification.registrationInfo;
       const passkey: Passkey = {
         id: credential.id,
@@ -216,9 +198,9 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
       };
       try {
         // The limit is checked again in the insert itself: concurrent adds cannot pass it.
-        if (!(await repository.add(passkey, MAX_PASSKEYS_PER_ACCOUNT))) throw new PasskeyError(409, 'passkey_limit', 'account has the most passkeys');
+        if (!(await repository.add(passkey, MAX_PASSKEYS_PER_ACCOUNT))) throw new RefusedError('passkey_limit', 'conflict', { reason: 'account has the most passkeys' });
       } catch (err) {
-        if (err instanceof PasskeyTakenError) throw new PasskeyError(409, 'passkey_exists', 'credential id stored already');
+        if (err instanceof PasskeyTakenError) throw new RefusedError('passkey_exists', 'conflict', { reason: 'credential id stored already' });
         throw err;
       }
       return passkey;
@@ -234,11 +216,11 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
       const challenge = await take(response.response.clientDataJSON, 'sign-in');
       const passkey = await repository.find(response.id);
       // An unknown credential names no account: nothing to count it against (the per-IP limits still do).
-      if (!passkey) throw new PasskeyError(401, 'passkey_failed', 'unknown credential');
+      if (!passkey) throw new RefusedError('passkey_failed', 'unauthorized', { reason: 'unknown credential' });
       const device = await deviceFor(passkey.userId);
       // Refused by its device's or network's lock only; the count it takes goes back whatever the outcome.
       const attempt = await lockout.begin({ account: countedAs({ id: passkey.userId }, passkey.username), network, device }, { passkey: true });
-      const failed = (reason: string) => new PasskeyError(401, 'passkey_failed', reason);
+      const failed = (reason: string) => new RefusedError('passkey_failed', 'unauthorized', { reason });
       if (!attempt) throw failed('locked');
       try {
         const handle = response.response.userHandle;

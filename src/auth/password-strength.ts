@@ -16,6 +16,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { RefusedError } from '../errors.js';
 import type { Estimate, EstimateTask } from './strength-worker.js';
 
 export const MIN_PASSWORD_SCORE = 3;
@@ -32,8 +33,12 @@ export interface PasswordStrength extends Estimate {
   acceptable: boolean;
 }
 
-export class EstimatorBusyError extends Error {
+/** The estimator is saturated: 503 busy (a new password is never let through unrated). */
+export class EstimatorBusyError extends RefusedError {
   override name = 'EstimatorBusyError';
+  constructor(reason: string) {
+    super('busy', 'busy', { reason });
+  }
 }
 
 export interface StrengthEstimator {
@@ -57,7 +62,7 @@ export function createStrengthEstimator(options: { deadlineMs?: number; queueMax
         estimate = await pool.run({ password: password.slice(0, ESTIMATE_MAX_CHARS), userInputs }, { signal: AbortSignal.timeout(deadlineMs) });
       } catch (err) {
         if (err instanceof Error && err.name === 'AbortError') {
-          throw new EstimatorBusyError('the password-strength estimate ran past its deadline', { cause: err });
+          throw new EstimatorBusyError('the password-strength estimate ran past its deadline');
         }
         throw err;
       } finally {

@@ -1,6 +1,6 @@
 /**
- * The pages and form endpoints of signing in, signing up and signing out (passkeys and
- * the home page are in passkey-routes.ts).
+ * The pages and form endpoints of signing in, signing up and signing out (passkeys are in
+ * passkey-routes.ts, the home page in src/account/).
  *
  * Each form POST passes, in order: the per-IP limits, the same-origin and CSRF checks,
  * the body schema, the proof of work in attack mode (src/attack/, checked before the
@@ -20,26 +20,25 @@
  * counted it (a 503) takes the count back, so an outage is never a failed sign-in.
  */
 import { promisify } from 'node:util';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { CAPTCHA_AUDIO_PATH, CAPTCHA_IMAGE_PATH, SLOT_KEY_PATTERN, newSlotKey, type Captcha, type VerifyFailure } from '../captcha/index.js';
 import type { AttackMode } from '../attack/attack-mode.js';
 import { POW_PAYLOAD_MAX_LENGTH } from '../attack/pow.js';
 import { POW_CHALLENGE_PATH, type PowGate } from '../attack/routes.js';
 import { HttpError } from '../http/errors.js';
+import { guardedPostOf, noStore, parse } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { ErrorCode } from '../i18n/messages.js';
 import { requireSameOrigin, type Csrf } from '../session/csrf.js';
 import { SESSION_COOKIE_NAME } from '../session/middleware.js';
-import { startSignedInSession, type SessionTimeouts } from '../session/timeouts.js';
-import { AccountRuleError, newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
+import { signIn } from '../session/sign-in.js';
+import type { SessionTimeouts } from '../session/timeouts.js';
+import { newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
 import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField, usernameSchema } from './credentials.js';
 import type { Devices } from './devices.js';
-import { HashingBusyError, type Priority, type Ticket } from './hashing.js';
 import { countedAs, networkOf, type Lockout } from './lockout.js';
-import { EstimatorBusyError, type StrengthEstimator } from './password-strength.js';
-
-export const CSRF_TOKEN_PATH = '/csrf-token';
+import type { StrengthEstimator } from './password-strength.js';
 
 const formBody = z.object({
   username: plainField(USERNAME_MAX_LENGTH),
@@ -54,12 +53,6 @@ const formBody = z.object({
 const signupKeyBody = z.object({ signupKey: signupKeySchema.optional() });
 
 type Form = z.infer<typeof formBody>;
-
-function parseForm(req: Request): Form {
-  const parsed = formBody.safeParse(req.body);
-  if (!parsed.success) throw new HttpError(400, 'invalid_request');
-  return parsed.data;
-}
 
 const strengthBody = z.object({ password: passwordField, username: plainField(USERNAME_MAX_LENGTH).optional() });
 
@@ -83,16 +76,6 @@ export interface AuthRouteDeps {
   clock: () => number;
 }
 
-export const noStore: RequestHandler = (_req, res, next) => {
-  res.set('Cache-Control', 'no-store');
-  next();
-};
-
-const requireJson: RequestHandler = (req, _res, next) => {
-  if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type');
-  next();
-};
-
 export function authRoutes(deps: AuthRouteDeps): Router {
   const { accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock } = deps;
   const router = Router();
@@ -102,13 +85,9 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.get('/login', noStore, (req, res) => renderForm(req, res, 'login', csrf.tokenFor(req, res)));
   router.get('/register', noStore, (req, res) => renderForm(req, res, 'register', csrf.tokenFor(req, res)));
-  // A page whose token went stale (it outlived the page cookie) fetches a fresh one and retries.
-  router.get(CSRF_TOKEN_PATH, noStore, (req, res) => {
-    res.json({ ok: true, token: csrf.tokenFor(req, res) });
-  });
 
   router.post('/login', ...limits.posts, ...guardedPost, async (req, res) => {
-    const form = parseForm(req);
+    const form = parse(formBody, req.body);
     // No account can have such a name (sign-up refuses it), so it names none here either:
     // a back-end's own case folding cannot match it to one under another count (alİce).
     if (!usernameSchema.safeParse(form.username).success) throw new HttpError(401, 'bad_credentials');
@@ -121,7 +100,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     const known = device !== undefined && !devicesInFlight.has(device);
     // A place to hash the password, known devices first; refused (503) before anything is
     // spent, the proof of work included, so the page can send the same form again.
-    const ticket = admit(known ? 'known' : 'unknown');
+    const ticket = accounts.admit(known ? 'known' : 'unknown');
     if (known) devicesInFlight.add(device);
     try {
       // In attack mode an unknown client pays first (428/400 with a fresh challenge; the captcha is not spent).
@@ -156,20 +135,15 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.post('/register', ...limits.posts, ...guardedPost, async (req, res) => {
     // Checked before the captcha is spent, like the rest of the body.
-    const key = signupKeyBody.safeParse(req.body);
-    if (!key.success) throw new HttpError(400, 'invalid_request');
-    const form = parseForm(req);
+    const { signupKey } = parse(signupKeyBody, req.body);
+    const form = parse(formBody, req.body);
     // A sign-up is always an unknown client's: it waits behind known devices' sign-ins.
-    const ticket = admit('unknown');
+    const ticket = accounts.admit('unknown');
     let user;
     try {
       await powGate.check(form.pow, false);
       await spendCaptcha(req, form);
-      user = await accounts.register(form.username, form.password, key.data.signupKey, ticket);
-    } catch (err) {
-      if (err instanceof AccountRuleError) throw new HttpError(err.rule === 'username_taken' ? 409 : 400, err.rule);
-      // Also a second hash (a racing try of the same sign-up) that found the queue full.
-      throw busyAs503(err);
+      user = await accounts.register(form.username, form.password, signupKey, ticket);
     } finally {
       ticket.cancel();
     }
@@ -178,12 +152,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   });
 
   router.post('/password-strength', limits.hints, ...guardedPost, async (req, res) => {
-    const parsed = strengthBody.safeParse(req.body);
-    if (!parsed.success) throw new HttpError(400, 'invalid_request');
-    const { password, username } = parsed.data;
-    const estimate = await strength.estimate(password, username ? [username] : []).catch((err: unknown) => {
-      throw busyAs503(err);
-    });
+    const { password, username } = parse(strengthBody, req.body);
+    const estimate = await strength.estimate(password, username ? [username] : []);
     res.json({ ok: true, ...estimate });
   });
 
@@ -208,43 +178,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     if (!verdict.ok) throw new HttpError(400, CAPTCHA_ERRORS[verdict.reason]);
   }
 
-  /** A place in the hashing gate, or 503 sign_in_busy with when to try again (nothing was spent or counted yet). */
-  function admit(priority: Priority): Ticket {
-    try {
-      return accounts.admit(priority);
-    } catch (err) {
-      throw busyAs503(err);
-    }
-  }
-
   return router;
-}
-
-/**
- * A fresh session id at sign-in (with a password or a passkey), so an id planted before
- * sign-in is worthless after. The captchas other tabs are showing move to the new
- * session, so those tabs still work.
- */
-export async function signIn(req: Request, user: { id: number; username: string }, timeouts: SessionTimeouts, now: number): Promise<void> {
-  const otherTabs = req.session.captcha;
-  await promisify(req.session.regenerate.bind(req.session))();
-  req.session.captcha = otherTabs;
-  startSignedInSession(req, user, timeouts, now);
-  await promisify(req.session.save.bind(req.session))();
-}
-
-/** What every state-changing JSON post passes before its handler: no caching, same origin, JSON, form token. */
-export function guardedPostOf(csrf: Csrf): RequestHandler[] {
-  return [noStore, requireSameOrigin, requireJson, csrf.require];
-}
-
-/**
- * A saturated strength estimator or hashing gate is a 503 (the request fails closed, with
- * nothing spent): the gate's says when to try again. Anything else stays itself.
- */
-function busyAs503(err: unknown): unknown {
-  if (err instanceof HashingBusyError) return new HttpError(503, 'sign_in_busy', err.retryAfterSeconds);
-  return err instanceof EstimatorBusyError ? new HttpError(503, 'busy') : err;
 }
 
 function signedOut(req: Request, res: Response): void {
@@ -263,7 +197,6 @@ function renderForm(req: Request, res: Response, form: 'login' | 'register', csr
     passkeySignIn: form === 'login',
     passwordMinLength: PASSWORD_MIN_LENGTH,
     csrfToken,
-    csrfTokenPath: CSRF_TOKEN_PATH,
     powChallengePath: POW_CHALLENGE_PATH,
   });
 }

@@ -1,7 +1,9 @@
 /**
  * One place that turns failures into responses.
  *
- * Routes throw HttpError with a catalogue code (and, for a JSON client, any fields the
+ * Domain modules throw RefusedError (src/errors.ts) with a catalogue code and a kind of
+ * refusal, mapped here to the status (the one way from a domain error to HTTP); routes
+ * throw HttpError with a status and a catalogue code (and, for a JSON client, any fields the
  * answer carries besides the error, such as a fresh proof-of-work challenge); body-parser's own 4xx errors are mapped to
  * codes too. Either way the client gets the status and a message in its language: JSON
  * for API calls, a page for browsers navigating. A store that failed (StoreUnavailableError)
@@ -11,6 +13,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { errorMessage, type ErrorCode } from '../i18n/messages.js';
+import { RefusedError, type RefusalKind } from '../errors.js';
 import { StoreUnavailableError } from '../storage/ports.js';
 
 /** What a 503 for an unavailable store tells the client: the back-ends reconnect within seconds. */
@@ -29,6 +32,15 @@ export class HttpError extends Error {
     super(code);
   }
 }
+
+const REFUSAL_STATUS: Record<RefusalKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  busy: 503,
+};
 
 export interface ErrorBody {
   ok: false;
@@ -81,6 +93,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (err instanceof HttpError) {
       sendError(req, res, err.status, err.code, err.retryAfterSeconds, err.extra);
+      return;
+    }
+    if (err instanceof RefusedError) {
+      if (err.reason !== undefined) req.log.info({ code: err.code, reason: err.reason }, 'request refused');
+      sendError(req, res, REFUSAL_STATUS[err.kind], err.code, err.retryAfterSeconds);
       return;
     }
     if (err instanceof StoreUnavailableError) {

@@ -16,9 +16,11 @@
  *   open tab's token stays good.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler, Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { HttpError } from '../http/errors.js';
 
+/** Where a page whose token went stale (it outlived the page cookie) fetches a fresh one (public/js/api.js). */
+export const CSRF_TOKEN_PATH = '/csrf-token';
 export const CSRF_HEADER = 'x-csrf-token';
 export const CSRF_FIELD = '_csrf';
 export const CSRF_COOKIE = 'captcha_login.csrf';
@@ -108,4 +110,14 @@ function equal(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** GET CSRF_TOKEN_PATH: a fresh token for the page asking (never cached). */
+export function csrfTokenRoutes(csrf: Csrf): Router {
+  const router = Router();
+  router.get(CSRF_TOKEN_PATH, (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    res.json({ ok: true, token: csrf.tokenFor(req, res) });
+  });
+  return router;
 }

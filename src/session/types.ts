@@ -4,15 +4,21 @@
  * other apps mount too.
  */
 
+/** The signed-in account, as the session holds it. */
+export interface SignedInUser {
+  id: number;
+  username: string;
+  /** When this session signed in (ms since the epoch): the absolute timeout and "recent sign-in" checks read it. */
+  signedInAt: number;
+}
+
 declare module 'express-session' {
   interface SessionData {
     /** Set at sign-in, after the session id was regenerated. */
-    user?: { id: number; username: string; signedInAt: number };
+    user?: SignedInUser;
     /** Last request of a signed-in session (idle timeout). */
     lastSeenAt?: number;
     /** Synchronizer token the pages echo on POST. */
     csrfToken?: string;
   }
 }
-
-export {};

@@ -1,0 +1,16 @@
+/**
+ * Signing a session in, whatever proved who the person is (a password, a passkey): a
+ * fresh session id, so an id planted before sign-in is worthless after. The captchas
+ * other tabs are showing move to the new session, so those tabs still work.
+ */
+import { promisify } from 'node:util';
+import type { Request } from 'express';
+import { startSignedInSession, type SessionTimeouts } from './timeouts.js';
+
+export async function signIn(req: Request, user: { id: number; username: string }, timeouts: SessionTimeouts, now: number): Promise<void> {
+  const otherTabs = req.session.captcha;
+  await promisify(req.session.regenerate.bind(req.session))();
+  req.session.captcha = otherTabs;
+  startSignedInSession(req, user, timeouts, now);
+  await promisify(req.session.save.bind(req.session))();
+}
