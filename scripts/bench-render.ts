@@ -18,7 +18,7 @@ import { CAPTCHA_FONT_FAMILIES, registerCaptchaFonts } from '../src/captcha/font
 import { between, seededRandom, type RandomSource } from '../src/captcha/random.js';
 import { renderCaptchaSync } from '../src/captcha/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/captcha/render-options.js';
-import { parseRenderOptions } from '../src/cli/samples.js';
+import { parseRenderOptions } from './captcha/samples.js';
 
 export type RenderFunction = (answer: string, random: RandomSource) => Buffer;
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatScore, parseTranscript, scorePanel } from './legibility.js';
-import { UsageError, runCommand } from './samples.js';
+import { UsageError, runOperatorCommand } from '../../src/cli/operator.js';
 
 const USAGE = 'usage: npm run captcha:score -- KEY ANSWERS';
 
@@ -23,8 +23,13 @@ function readTranscript(path: string, what: string): Map<number, string> {
   }
 }
 
-runCommand('captcha:score', USAGE, async () => {
-  const [keyPath, answersPath, ...extra] = process.argv.slice(2);
+runOperatorCommand(
+  'captcha:score',
+  async (args) => {
+  const [keyPath, answersPath, ...extra] = args;
   if (keyPath === undefined || answersPath === undefined || extra.length > 0) throw new UsageError('give a key and an answers file');
   console.log(formatScore(scorePanel(readTranscript(keyPath, 'key'), readTranscript(answersPath, 'answers'))));
-});
+  return 0;
+  },
+  USAGE,
+);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatKey, formatScore, parseTranscript, scorePanel } from '../../src/cli/legibility.js';
+import { formatKey, formatScore, parseTranscript, scorePanel } from '../../../scripts/captcha/legibility.js';
 
 describe('parseTranscript', () => {
   it('reads "<row> <TEXT>" lines in upper case, skipping blank lines', () => {

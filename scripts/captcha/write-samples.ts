@@ -10,7 +10,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MAX_SEED, UsageError, parseInteger, parseRenderOptions, runCommand, samples } from './samples.js';
+import { UsageError, runOperatorCommand } from '../../src/cli/operator.js';
+import { MAX_SEED, parseInteger, parseRenderOptions, samples } from './samples.js';
 
 const USAGE = 'usage: npm run captcha:samples -- --count N --out DIR [--seed S] [--options JSON]';
 const MAX_COUNT = 1_000_000;
@@ -38,8 +39,10 @@ function parseSampleArguments(argv: readonly string[]) {
   };
 }
 
-runCommand('captcha:samples', USAGE, async () => {
-  const { count, out, seed, options } = parseSampleArguments(process.argv.slice(2));
+runOperatorCommand(
+  'captcha:samples',
+  async (args) => {
+  const { count, out, seed, options } = parseSampleArguments(args);
   mkdirSync(out, { recursive: true });
   const digits = String(count - 1).length;
   let k = 0;
@@ -48,4 +51,7 @@ runCommand('captcha:samples', USAGE, async () => {
     k += 1;
   }
   console.log(`wrote ${count} captchas to ${out}`);
-});
+  return 0;
+  },
+  USAGE,
+);

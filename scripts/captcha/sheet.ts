@@ -6,20 +6,17 @@
  *
  * Without --seed a fresh one is drawn from the OS CSPRNG and printed, so that nobody has
  * seen the sheet's captchas before; the seed makes the sheet reproducible afterwards.
- * How a panel is run: README, "How strong is it?".
+ * How a panel is run: docs/captcha-strength.md.
  */
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCanvas, loadImage } from 'canvas';
 import { formatKey } from './legibility.js';
-import { MAX_SEED, UsageError, parseInteger, parseRenderOptions, runCommand, samples } from './samples.js';
+import { UsageError, runOperatorCommand } from '../../src/cli/operator.js';
+import { MAX_SEED, drawSheet, parseInteger, parseRenderOptions, samples } from './samples.js';
 
 const USAGE = 'usage: npm run captcha:sheet -- --count N --sheet SHEET.png --key KEY [--seed S] [--options JSON]';
-const SCALE = 2;
-const NUMBER_WIDTH = 60;
-const ROW_GAP = 8;
 
 function parseSheetArguments(argv: readonly string[]) {
   let parsed;
@@ -54,28 +51,17 @@ function parseSheetArguments(argv: readonly string[]) {
   };
 }
 
-runCommand('captcha:sheet', USAGE, async () => {
-  const { count, seed, sheet, key, options } = parseSheetArguments(process.argv.slice(2));
-  const rowHeight = options.height * SCALE + ROW_GAP;
-  const canvas = createCanvas(NUMBER_WIDTH + options.width * SCALE, rowHeight * count);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.font = 'bold 20px monospace';
-  ctx.textBaseline = 'middle';
-  ctx.quality = 'best';
-  const answers: string[] = [];
-  for await (const { answer, png } of samples(count, seed, options)) {
-    const y = answers.length * rowHeight;
-    answers.push(answer);
-    ctx.fillStyle = '#000';
-    ctx.fillText(String(answers.length).padStart(2, ' '), 8, y + (options.height * SCALE) / 2);
-    // Through the PNG, so the sheet shows exactly what a browser gets.
-    ctx.drawImage(await loadImage(png), NUMBER_WIDTH, y, options.width * SCALE, options.height * SCALE);
-  }
-  mkdirSync(dirname(sheet), { recursive: true });
-  mkdirSync(dirname(key), { recursive: true });
-  writeFileSync(sheet, canvas.toBuffer('image/png'));
-  writeFileSync(key, formatKey(answers), { mode: 0o600 });
-  console.log(`seed ${seed}: wrote ${count} captchas to ${sheet}, key to ${key}`);
-});
+runOperatorCommand(
+  'captcha:sheet',
+  async (args) => {
+    const { count, seed, sheet, key, options } = parseSheetArguments(args);
+    const { png, answers } = await drawSheet(samples(count, seed, options), count, options, { columns: 1, scale: 2, caption: 'number' });
+    mkdirSync(dirname(sheet), { recursive: true });
+    mkdirSync(dirname(key), { recursive: true });
+    writeFileSync(sheet, png);
+    writeFileSync(key, formatKey(answers), { mode: 0o600 });
+    console.log(`seed ${seed}: wrote ${count} captchas to ${sheet}, key to ${key}`);
+    return 0;
+  },
+  USAGE,
+);
