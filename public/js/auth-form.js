@@ -4,7 +4,7 @@
  * captcha after every failure (the old one is spent). The image is tied to this page by
  * its id in the picture's URL (data-captcha-image-url, the server's); a picture that fails
  * to load says so in the live region. On sign-up, the password's strength is shown as a hint
- * while the person types, and every try sends the page's sign-up key: a try answered 503
+ * while the person types (strength-hint.js), and every try sends the page's sign-up key: a try answered 503
  * may have made the account, and the key lets a retry of this form complete it instead of
  * hearing that the name is taken.
  *
@@ -55,37 +55,7 @@ $(function () {
     $captcha.trigger('focus');
   });
 
-  var $strength = $('#password-strength');
-  var strengthTimer;
-  var strengthRequest;
-  function showStrength() {
-    var password = String($('#password').val());
-    if (password === '') {
-      strengthRequest = undefined;
-      $strength.empty();
-      return;
-    }
-    var request = window.api.post('/password-strength', { password: password, username: String($('#username').val()) });
-    strengthRequest = request;
-    request.then(
-      function (body) {
-        if (strengthRequest !== request) return; // a later keystroke asked again
-        var levels = $strength.data('levels');
-        var text = $strength.data('label') + ': ' + levels[body.score];
-        if ($strength.data('show-feedback') === 'yes' && body.warning) text += ' — ' + body.warning;
-        $strength.text(text).toggleClass('text-danger', !body.acceptable).toggleClass('text-success', body.acceptable);
-      },
-      function () {
-        // A hint that could not be had is no hint; sign-up still checks the password.
-      }
-    );
-  }
-  if ($strength.length) {
-    $('#password').on('input', function () {
-      clearTimeout(strengthTimer);
-      strengthTimer = setTimeout(showStrength, 300);
-    });
-  }
+  var strength = window.StrengthHint($('#password-strength'), $('#password'), $('#username'));
 
   function fail(failure) {
     window.api.showError($status, failure.message).trigger('focus');
@@ -142,11 +112,8 @@ $(function () {
     $submit.prop('disabled', true).text($form.data('busy-label'));
     // A strength hint answered after sign-up would set the cookie of the session sign-up
     // replaced, signing the person out again: no new hint, and sign-up waits for one on its way.
-    clearTimeout(strengthTimer);
-    Promise.resolve(strengthRequest)
-      .catch(function () {})
-      .then(function () {
-        sendWhenReady(false);
-      });
+    strength.settle().then(function () {
+      sendWhenReady(false);
+    });
   });
 });
