@@ -31,8 +31,8 @@ import { HttpError, errorHandler, notFound, requirePathTarget } from './http/err
 import { healthRoutes } from './http/health.js';
 import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
-import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { Locale } from './i18n/messages.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { CSRF_TOKEN_PATH, createCsrf, csrfTokenRoutes } from './session/csrf.js';
 import { sessionMiddleware } from './session/middleware.js';
