@@ -32,6 +32,7 @@ import { healthRoutes } from './http/health.js';
 import { ipRateLimits, type IpRateLimitOptions } from './http/rate-limits.js';
 import { localeMiddleware } from './i18n/locale.js';
 import type { Locale } from './i18n/messages.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { NODE_MODULES_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js';
 import { CSRF_TOKEN_PATH, createCsrf, csrfTokenRoutes } from './session/csrf.js';
 import { sessionMiddleware } from './session/middleware.js';
@@ -72,6 +73,8 @@ export interface AppDeps {
   /** The audio captcha's spoken characters (loadAudioClips); the fonts must be registered too (registerCaptchaFonts). */
   audioClips: Record<Locale, ClipSet>;
   sessionTimeouts?: Partial<SessionTimeouts>;
+  /** What the app counts, for /metrics (the stores report to it through openStores); a registry of its own otherwise. */
+  metrics?: Metrics;
 }
 
 const JSON_BODY_LIMIT = '16kb';
@@ -81,7 +84,8 @@ export function createApp(deps: AppDeps): Express {
   const secure = deps.secure ?? false;
   const clock = deps.clock ?? Date.now;
   const timeouts = { ...SESSION_TIMEOUT_DEFAULTS, ...deps.sessionTimeouts };
-  const limits = ipRateLimits(deps.ipRateLimits === false ? false : { store: stores.rateLimitStore, ...deps.ipRateLimits });
+  const metrics = deps.metrics ?? createMetrics();
+  const limits = ipRateLimits(deps.ipRateLimits === false ? false : { store: stores.rateLimitStore, ...deps.ipRateLimits }, metrics.rateLimited);
   const app = express();
   app.set('trust proxy', deps.trustProxyHops ?? 0);
   app.set('views', VIEWS_DIR);
@@ -102,6 +106,7 @@ export function createApp(deps: AppDeps): Express {
     rateLimit: limits.images,
     localeOf: (req) => req.locale,
     toError: (status, code) => new HttpError(status, code),
+    observer: metrics.captcha,
   });
   const { strength } = deps;
   const accounts = createAccounts(stores.users, {
@@ -111,7 +116,7 @@ export function createApp(deps: AppDeps): Express {
     strength,
     clock,
   });
-  const lockout = createLockout(stores.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock);
+  const lockout = createLockout(stores.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock, metrics.lockBegun);
   const devices = createDevices({ store: stores.deviceTokens, secret: deps.sessionSecret, secure, clock });
   const attackMode =
     deps.attackMode ??
@@ -123,7 +128,9 @@ export function createApp(deps: AppDeps): Express {
     lockout,
     rpName: translator('en')('appName'),
     clock,
+    onSignIn: (result) => metrics.signIn('passkey', result),
   });
+  metrics.watch({ hashing: () => accounts.load, strengthInFlight: () => strength.inFlight, attackModeLevel: () => attackMode.last().level });
 
   app.use(
     pinoHttp({
@@ -170,10 +177,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(csrfTokenRoutes(csrf));
   app.use(powRoutes({ attackMode, pow, devices, limit: limits.images }));
   const powGate = createPowGate(attackMode, pow);
-  app.use(authRoutes({ accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock }));
+  app.use(authRoutes({ accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock, metrics }));
   app.use(homeRoutes({ passkeys, csrf }));
   app.use(passkeyRoutes({ passkeys, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);
+  app.use(metrics.errors);
   app.use(errorHandler(deps.logger));
   return app;
 }

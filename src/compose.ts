@@ -14,20 +14,27 @@ import { createStrengthEstimator } from './auth/password-strength.js';
 import { loadAudioClips } from './captcha/audio-clips.js';
 import { registerCaptchaFonts } from './captcha/fonts.js';
 import type { Config } from './config.js';
+import { workerLabels } from './metrics/cluster.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { loadOrCreateDevSecret } from './session/secret.js';
 import { openStores } from './storage/index.js';
 
 export interface ComposedApp {
   app: Express;
+  /** What the app and its stores count; served when METRICS_PORT is set (server.ts). */
+  metrics: Metrics;
   close: () => Promise<void>;
 }
 
 export async function composeApp(config: Config, logger: Logger, overrides: Pick<AppDeps, 'generateCode'> = {}): Promise<ComposedApp> {
+  // The process's own metrics (CPU, memory, event-loop lag) only when someone can read them.
+  const metrics = createMetrics(config.metrics && { process: true, labels: workerLabels() });
   const stores = await openStores({
     dataDir: config.dataDir,
     ...config.storage,
     // Connection errors repeat while a back-end is down and requests get 503: a warning, not a bug.
     onError: (err) => logger.warn({ err }, 'storage error'),
+    observer: metrics.stores,
   });
   registerCaptchaFonts();
   const strength = createStrengthEstimator();
@@ -48,12 +55,14 @@ export async function composeApp(config: Config, logger: Logger, overrides: Pick
     scryptConcurrency: config.accounts.concurrency,
     scryptUnknownQueue: config.accounts.unknownQueue,
     generateCode: overrides.generateCode,
+    metrics,
   });
   if (config.ipRateLimits === false) {
     logger.warn('RATE_LIMITS=off: per-IP throttling is DISABLED. Use this only for load tests and benchmarks, never in production.');
   }
   return {
     app,
+    metrics,
     close: async () => {
       await stores.close();
       await strength.close();

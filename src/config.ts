@@ -16,6 +16,7 @@ import { passkeysEnv } from './auth/passkeys.js';
 import { captchaEnv } from './captcha/captcha.js';
 import { listenEnv } from './http/listen.js';
 import { ipRateLimitsEnv } from './http/rate-limits.js';
+import { metricsEnv } from './metrics/serve.js';
 import { envInteger } from './options.js';
 import { sessionTimeoutsEnv } from './session/timeouts.js';
 import { storageEnv } from './storage/index.js';
@@ -54,6 +55,7 @@ const sections = {
   passkeys: passkeysEnv,
   storage: storageEnv,
   workers: workersEnv,
+  metrics: metricsEnv,
 };
 
 type Sections = { [K in keyof typeof sections]: z.output<(typeof sections)[K]> };

@@ -8,6 +8,8 @@
  *
  * With WORKERS above 1 this process becomes the cluster's primary (src/workers.ts) and
  * each worker it forks runs this same file as the server above, on the shared port.
+ * METRICS_PORT adds the metrics listener (src/metrics/): in the primary, collecting from
+ * every worker, else in the one process.
  */
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +17,8 @@ import { composeApp } from './compose.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpServer } from './http/listen.js';
 import { createLogger } from './logger.js';
+import { answerPrimary, workersSource } from './metrics/cluster.js';
+import { registrySource, serveMetrics } from './metrics/serve.js';
 import { loadOrCreateDevSecret } from './session/secret.js';
 import { runPrimary } from './workers.js';
 
@@ -41,6 +45,7 @@ async function main(): Promise<void> {
   if (cluster.isPrimary && config.workers.count > 1) {
     // Made once here, so that every worker reads the same development secret (production sets SESSION_SECRET).
     if (config.sessionSecret === undefined) loadOrCreateDevSecret(config.dataDir);
+    if (config.metrics) serveMetrics(workersSource(), config.metrics, logger);
     runPrimary(config.workers.count, logger);
     return;
   }
@@ -51,10 +56,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stopBeforeStart);
   process.on('SIGINT', stopBeforeStart);
-  const { app, close } = await composeApp(config, logger);
+  const { app, metrics, close } = await composeApp(config, logger);
   process.off('SIGTERM', stopBeforeStart);
   process.off('SIGINT', stopBeforeStart);
 
+  if (config.metrics && cluster.isWorker) answerPrimary(metrics.registry);
+  const metricsServer = config.metrics && !cluster.isWorker ? serveMetrics(registrySource(metrics.registry), config.metrics, logger) : undefined;
   const { host, port } = config.listen;
   const server = createHttpServer(app, config.listen);
   server.once('error', (err) => {
@@ -81,6 +88,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
+    // Metrics are not worth waiting for: a scrape under way does not hold the exit.
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     server.close(() => {
       void close()
         .then(

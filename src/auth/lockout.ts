@@ -138,7 +138,21 @@ export interface Lockout {
   begin(client: Client, options?: BeginOptions): Promise<Attempt | undefined>;
 }
 
-export function createLockout(store: FailedLoginStore, policy: LockoutPolicy, clock: () => number = Date.now): Lockout {
+/** Whose lock: a network's or a known device's on one account, or the account's for every unknown client. */
+export type LockScope = 'network' | 'device' | 'account';
+
+/**
+ * `onLockBegun` is told of each lock an attempt's counted failure begins (the app's
+ * metrics). It is told when the failure is counted, before the password is compared, so
+ * the rare attempt that reaches a lock with the right password, whose success takes the
+ * lock back, is told too.
+ */
+export function createLockout(
+  store: FailedLoginStore,
+  policy: LockoutPolicy,
+  clock: () => number = Date.now,
+  onLockBegun: (scope: LockScope) => void = () => {},
+): Lockout {
   const rules = lockRules(policy);
   return {
     async begin({ account, network, device }, { passkey = false } = {}) {
@@ -148,8 +162,14 @@ export function createLockout(store: FailedLoginStore, policy: LockoutPolicy, cl
           : { key: `device:${account}@${device}`, rule: rules.network, enforce: true };
       // The budget is for guesses from unknown clients; a passkey is not a guess.
       const counts = device === undefined && !passkey ? [own, { key: `account:${account}`, rule: rules.account, enforce: true }] : [own];
-      const reservations = await store.tryAttempt(counts, clock());
+      const now = clock();
+      const reservations = await store.tryAttempt(counts, now);
       if (!reservations) return undefined;
+      // A passkey attempt takes its count back whatever its outcome, so it never begins a lock.
+      const scopes: LockScope[] = [device === undefined ? 'network' : 'device', 'account'];
+      for (const [i, { lockBefore, lockAfter }] of reservations.entries()) {
+        if (!passkey && lockBefore <= now && lockAfter > now) onLockBegun(scopes[i] as LockScope);
+      }
       /**
        * The counts not yet taken back. Each is marked done only once its own store call
        * succeeded: a success whose clear or refund failed (a 503) leaves the rest to the

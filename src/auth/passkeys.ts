@@ -45,6 +45,7 @@ import {
 import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from '@simplewebauthn/server/helpers';
 import { z } from 'zod';
 import { RefusedError } from '../errors.js';
+import type { SignInResult } from '../metrics/metrics.js';
 import type { SignedInUser } from '../session/types.js';
 import { PasskeyTakenError, type Passkey, type PasskeyRepository, type WebAuthnChallenge, type WebAuthnChallengeStore } from '../storage/ports.js';
 import { countedAs, type Lockout } from './lockout.js';
@@ -95,6 +96,8 @@ export interface PasskeysDeps {
   lockout: Lockout;
   rpName: string;
   clock: () => number;
+  /** Told each sign-in's verdict (the app's metrics); a store failing is none. */
+  onSignIn?: (result: SignInResult) => void;
 }
 
 export interface Passkeys {
@@ -120,7 +123,7 @@ export interface PasskeyClient {
 /** The WebAuthn user handle of an account: its id, which says nothing about the person. */
 const userHandleOf = (userId: number) => isoUint8Array.fromUTF8String(String(userId));
 
-export function createPasskeys({ repository, challenges, lockout, rpName, clock }: PasskeysDeps): Passkeys {
+export function createPasskeys({ repository, challenges, lockout, rpName, clock, onSignIn = () => {} }: PasskeysDeps): Passkeys {
   async function issue(options: { challenge: string }, purpose: WebAuthnChallenge['purpose'], userId?: number): Promise<void> {
     await challenges.put(options.challenge, { purpose, userId, expiresAt: clock() + PASSKEY_CHALLENGE_TTL_MS });
   }
@@ -215,13 +218,16 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
     async authenticate(response, site, { network, deviceFor }) {
       const challenge = await take(response.response.clientDataJSON, 'sign-in');
       const passkey = await repository.find(response.id);
+      const failed = (reason: string, result: 'failure' | 'locked' = 'failure') => {
+        onSignIn(result);
+        return new RefusedError('passkey_failed', 'unauthorized', { reason });
+      };
       // An unknown credential names no account: nothing to count it against (the per-IP limits still do).
-      if (!passkey) throw new RefusedError('passkey_failed', 'unauthorized', { reason: 'unknown credential' });
+      if (!passkey) throw failed('unknown credential');
       const device = await deviceFor(passkey.userId);
       // Refused by its device's or network's lock only; the count it takes goes back whatever the outcome.
       const attempt = await lockout.begin({ account: countedAs({ id: passkey.userId }, passkey.username), network, device }, { passkey: true });
-      const failed = (reason: string) => new RefusedError('passkey_failed', 'unauthorized', { reason });
-      if (!attempt) throw failed('locked');
+      if (!attempt) throw failed('locked', 'locked');
       try {
         const handle = response.response.userHandle;
         if (handle !== undefined && handle !== isoBase64URL.fromBuffer(userHandleOf(passkey.userId))) throw failed('user handle of another account');
@@ -241,6 +247,7 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock 
         if (!verification.verified) throw failed('signature not verified');
         if (!(await repository.recordUse(passkey.id, verification.authenticationInfo.newCounter, clock()))) throw failed('counter did not move forward');
         await attempt.succeeded();
+        onSignIn('success');
       } catch (err) {
         await attempt.abandon();
         throw err;

@@ -44,6 +44,8 @@ export class EstimatorBusyError extends RefusedError {
 export interface StrengthEstimator {
   /** Rejects with EstimatorBusyError when the queue is full or the deadline passes. */
   estimate(password: string, userInputs?: string[]): Promise<PasswordStrength>;
+  /** Estimates running or queued now (the operator's metrics). */
+  readonly inFlight: number;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,9 @@ export function createStrengthEstimator(options: { deadlineMs?: number; queueMax
         inFlight -= 1;
       }
       return { ...estimate, acceptable: estimate.score >= MIN_PASSWORD_SCORE };
+    },
+    get inFlight() {
+      return inFlight;
     },
     async close() {
       await pool?.destroy();

@@ -30,6 +30,7 @@ import { HttpError } from '../http/errors.js';
 import { guardedPostOf, noStore, parse } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { ErrorCode } from '../i18n/messages.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { requireSameOrigin, type Csrf } from '../session/csrf.js';
 import { SESSION_COOKIE_NAME } from '../session/middleware.js';
 import { signIn } from '../session/sign-in.js';
@@ -74,10 +75,11 @@ export interface AuthRouteDeps {
   limits: IpRateLimits;
   timeouts: SessionTimeouts;
   clock: () => number;
+  metrics: Pick<Metrics, 'signIn'>;
 }
 
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock } = deps;
+  const { accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock, metrics } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
   /** The known devices (token hashes) whose sign-in is under way in this process. */
@@ -107,11 +109,13 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       await powGate.check(form.pow, known);
       await spendCaptcha(req, form);
       const attempt = await lockout.begin({ account: countedAs(found, form.username), network: networkOf(req.ip), device });
+      if (!attempt) metrics.signIn('password', 'locked');
       // A known device refused by its own lock (the only one that can refuse it) learns
       // nothing it did not cause from the time taken: no hash is spent on it.
       if (!attempt && device !== undefined) throw new HttpError(401, 'bad_credentials');
       try {
         const user = await accounts.authenticate(found, form.password, attempt === undefined, ticket);
+        if (attempt) metrics.signIn('password', user ? 'success' : 'failure');
         if (!user || !attempt) {
           if (!known) await attackMode.recordUnknownOutcome(true);
           throw new HttpError(401, 'bad_credentials');

@@ -23,6 +23,7 @@ import {
   type ChallengeSlots,
   type FindFailure,
   type StoredChallenge,
+  type VerifyFailure,
   type VerifyResult,
 } from './challenges.js';
 import type { SpentChallengeLedger } from '../storage/ports.js';
@@ -54,6 +55,21 @@ export interface CaptchaOptions<L extends string = string> {
   clock?: () => number;
   /** Most bytes of mixed sounds kept (a sound is ~180 KB); 0 keeps none. */
   soundCacheBytes?: number;
+  /** Told of each picture, sound and check (the app's metrics); its calls must not throw. */
+  observer?: CaptchaObserver;
+}
+
+/**
+ * A check's result: `spent` is a challenge the session still held whose id the ledger had
+ * claimed already (a replay racing the first use, or an old copy of the session), which
+ * verify() answers as `missing` like a challenge the session no longer holds.
+ */
+export type CaptchaCheck = 'right' | VerifyFailure | 'spent';
+
+export interface CaptchaObserver {
+  pictureIssued(): void;
+  soundServed(): void;
+  checked(result: CaptchaCheck): void;
 }
 
 /** What the environment sets: a fixed answer length (else the generator's own range) and the TTL. */
@@ -88,13 +104,15 @@ export function createChallenges<L extends string>(options: CaptchaOptions<L>): 
   const renderOptions = validateRenderOptions(options.render);
   const random = options.drawingRandom ?? cryptoRandom;
   const now = options.clock ?? Date.now;
-  const { generateCode, ledger, audioClips } = options;
+  const { generateCode, ledger, audioClips, observer } = options;
 
   return {
     async issue(req, slot) {
       const answer = generateCode();
       req.session.captcha = issueChallenge(req.session.captcha, slot, answer, now(), maxOutstanding);
-      return renderCaptcha(answer, renderOptions, random);
+      const png = await renderCaptcha(answer, renderOptions, random);
+      observer?.pictureIssued();
+      return png;
     },
     audio(req, slot, locale) {
       const found = findChallenge(req.session.captcha, slot, now(), ttlMs);
@@ -105,12 +123,16 @@ export function createChallenges<L extends string>(options: CaptchaOptions<L>): 
         wav = renderCaptchaAudio(found.challenge.answer, audioClips[locale], soundRandom(found.challenge.id));
         sounds.set(key, wav);
       }
+      observer?.soundServed();
       return { ok: true, wav };
     },
     async verify(req, slot, typed) {
       const challenge = takeChallenge(req.session.captcha, slot);
       if (challenge) for (const locale of locales) sounds.delete(soundKey(challenge, locale));
-      return verifyChallenge({ challenge, typed, now: now(), ttlMs, ledger });
+      const result = await verifyChallenge({ challenge, typed, now: now(), ttlMs, ledger });
+      // The session held it, so `missing` can only be the ledger's refusal: spent elsewhere.
+      observer?.checked(result.ok ? 'right' : result.reason === 'missing' && challenge ? 'spent' : result.reason);
+      return result;
     },
   };
 }

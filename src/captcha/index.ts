@@ -14,7 +14,7 @@ import { createCodeGenerator } from './code.js';
 import { captchaFontsRegistered } from './fonts.js';
 import { captchaRoutes, type CaptchaRouteOptions } from './routes.js';
 
-export { captchaEnv, CAPTCHA_DEFAULTS, type Captcha } from './captcha.js';
+export { captchaEnv, CAPTCHA_DEFAULTS, type Captcha, type CaptchaCheck, type CaptchaObserver } from './captcha.js';
 export { AUDIO_LOCALES, loadAudioClips, type AudioLocale, type ClipSet } from './audio-clips.js';
 export { registerCaptchaFonts } from './fonts.js';
 export { memoryLedger, type MemoryLedger } from './memory-ledger.js';

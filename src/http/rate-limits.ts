@@ -65,7 +65,8 @@ export interface IpRateLimits {
 
 const passThrough: RequestHandler = (_req, _res, next) => next();
 
-export function ipRateLimits(options: Partial<IpRateLimitOptions> | false): IpRateLimits {
+/** `onLimited` is told the limiter's name at each 429 (the app's metrics). */
+export function ipRateLimits(options: Partial<IpRateLimitOptions> | false, onLimited: (limiter: string) => void = () => {}): IpRateLimits {
   if (options === false) return { images: passThrough, challenges: passThrough, posts: [passThrough], hints: passThrough };
   const merged = { ...IP_RATE_LIMIT_DEFAULTS, ...options };
   const limiter = (name: string, windowMs: number, limit: number) =>
@@ -76,7 +77,10 @@ export function ipRateLimits(options: Partial<IpRateLimitOptions> | false): IpRa
       legacyHeaders: false,
       store: merged.store?.(name),
       identifier: name,
-      handler: (req, res) => sendError(req, res, 429, 'rate_limited'),
+      handler: (req, res) => {
+        onLimited(name);
+        sendError(req, res, 429, 'rate_limited');
+      },
     });
   return {
     images: limiter('images', 60_000, merged.imagesPerMinute),

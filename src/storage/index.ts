@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { defaultsOf } from '../options.js';
-import { guardPromises, guardRateLimitStores, guardSessionStore } from './guard.js';
+import { guardPromises, guardRateLimitStores, guardSessionStore, type StoreObserver } from './guard.js';
 import type { Stores } from './ports.js';
 import { openPostgresStores } from './postgres/index.js';
 import { openRedisStores } from './redis/index.js';
@@ -46,6 +46,8 @@ export interface StorageOptions extends Partial<StorageConfig> {
   pruneIntervalMs?: number;
   /** Told about a failed pruning run (the next one tries again) and about connection errors. */
   onError?: (err: unknown) => void;
+  /** Told of every store call (the app's metrics). */
+  observer?: StoreObserver;
 }
 
 const PRUNE_INTERVAL_MS = 5 * 60_000;
@@ -78,18 +80,19 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
     const prune = async () => (await Promise.all(prunes.map((each) => each()))).reduce((sum, n) => sum + n, 0);
     const stopPruning = startPruning(prune, options.pruneIntervalMs ?? PRUNE_INTERVAL_MS, onError);
     const pings = [redis?.ping, postgres?.ping, sqlite?.ping].filter((ping) => ping !== undefined);
-    const health = guardPromises({ ping: async () => void (await Promise.all(pings.map((ping) => ping()))) }, ['ping']);
+    const { observer } = options;
+    const health = guardPromises({ ping: async () => void (await Promise.all(pings.map((ping) => ping()))) }, ['ping'], 'ping', observer);
     return {
       db: sqlite?.db,
-      users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create']),
-      passkeys: guardPromises(postgres?.passkeys ?? fromSqlite('passkeys'), ['add', 'find', 'listFor', 'recordUse', 'remove']),
-      sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore')),
-      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear']),
-      deviceTokens: guardPromises(redis?.deviceTokens ?? fromSqlite('deviceTokens'), ['trust', 'knows', 'revoke', 'revokeAll']),
-      spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim']),
-      webauthnChallenges: guardPromises(redis?.webauthnChallenges ?? fromSqlite('webauthnChallenges'), ['put', 'take']),
-      attackSignals: guardPromises(redis?.attackSignals ?? fromSqlite('attackSignals'), ['record', 'read']),
-      rateLimitStore: redis && guardRateLimitStores(redis.rateLimitStore),
+      users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create'], 'users', observer),
+      passkeys: guardPromises(postgres?.passkeys ?? fromSqlite('passkeys'), ['add', 'find', 'listFor', 'recordUse', 'remove'], 'passkeys', observer),
+      sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore'), observer),
+      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear'], 'failed_logins', observer),
+      deviceTokens: guardPromises(redis?.deviceTokens ?? fromSqlite('deviceTokens'), ['trust', 'knows', 'revoke', 'revokeAll'], 'device_tokens', observer),
+      spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim'], 'spent_challenges', observer),
+      webauthnChallenges: guardPromises(redis?.webauthnChallenges ?? fromSqlite('webauthnChallenges'), ['put', 'take'], 'webauthn_challenges', observer),
+      attackSignals: guardPromises(redis?.attackSignals ?? fromSqlite('attackSignals'), ['record', 'read'], 'attack_signals', observer),
+      rateLimitStore: redis && guardRateLimitStores(redis.rateLimitStore, observer),
       ping: health.ping,
       prune,
       close: async () => {

@@ -232,7 +232,11 @@ export type RateLimitStoreFactory = (name: string) => RateLimitStore;
  */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
-  constructor(cause: unknown) {
+  constructor(
+    cause: unknown,
+    /** Which store failed (openStores names each), for the operator's metrics. */
+    readonly store = 'unknown',
+  ) {
     super('a store is unavailable', { cause });
   }
 }

@@ -21,6 +21,7 @@ import { createCodeGenerator } from '../../src/captcha/code.js';
 import { registerCaptchaFonts } from '../../src/captcha/fonts.js';
 import type { Locale } from '../../src/i18n/messages.js';
 import { createLogger } from '../../src/logger.js';
+import type { Metrics } from '../../src/metrics/metrics.js';
 import { openStores, type OpenStores, type StorageConfig } from '../../src/storage/index.js';
 import type { FailedLoginStore, UserRepository } from '../../src/storage/ports.js';
 import type { SqliteDatabase } from '../../src/storage/sqlite/database.js';
@@ -85,6 +86,8 @@ export interface BuildOptions {
   scryptUnknownQueue?: number;
   /** Told each captcha answer as it is made (in the request's own async context). */
   onAnswer?: (answer: string) => void;
+  /** Counts what the app and its stores do (a registry of the app's own otherwise). */
+  metrics?: Metrics;
 }
 
 let clips: Record<Locale, ClipSet> | undefined;
@@ -100,7 +103,7 @@ function captchaAssets(): Record<Locale, ClipSet> {
 export async function build(t: Teardown, options: BuildOptions = {}): Promise<TestApp> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'captcha-login-test-'));
-  const stores = await openStores({ dataDir, ...options.storage, pruneIntervalMs: 0 });
+  const stores = await openStores({ dataDir, ...options.storage, pruneIntervalMs: 0, observer: options.metrics?.stores });
   // The manual clock starts at the real time (it still moves only when told): Redis expires
   // keys by its own clock at the times the app computes, and altcha-lib checks a proof of
   // work's expiry against the real time as well as the app's.
@@ -141,6 +144,7 @@ export async function build(t: Teardown, options: BuildOptions = {}): Promise<Te
     publicOrigin: options.publicOrigin,
     strength,
     audioClips: captchaAssets(),
+    metrics: options.metrics,
   });
   t.after(async () => {
     await stores.close();
