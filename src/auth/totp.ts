@@ -35,7 +35,8 @@ import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import { RefusedError } from '../errors.js';
 import type { SpentChallengeLedger, TotpFactor, TotpRepository } from '../storage/ports.js';
-import { RECENT_SIGN_IN_MS, type SignedInUser } from './passkeys.js';
+import type { SignedInUser } from '../session/types.js';
+import { RECENT_SIGN_IN_MS } from './passkeys.js';
 
 export const TOTP_PERIOD_SECONDS = 30;
 export const TOTP_DIGITS = 6;
