@@ -4,15 +4,17 @@
  * completes it; wrong codes count in the lockout like wrong passwords (a right password
  * does not reset them); the pending state ends after MAX_CODE_TRIES wrong codes or
  * PENDING_SIGN_IN_MS; replayed and malformed codes; a known device is still asked for
- * the code; a passkey needs none.
+ * the code; a passkey needs none; a store failing on the way counts nothing.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import pg from 'pg';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { MAX_CODE_TRIES, PENDING_SIGN_IN_MS } from '../../src/auth/routes.js';
 import { SoftwareAuthenticator } from '../helpers/authenticator.js';
 import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
 import { assertError, assertHomeGreets, assertSignedInResponse, assertSignedOut, csrfTokenOf, openPage, sessionCookie, signIn, type Agent } from '../helpers/flows.js';
+import { postgresDatabase } from '../helpers/services.js';
 import { codeAt, enrol, postJson, signInWithCode } from '../helpers/two-factor.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -143,5 +145,27 @@ test('a passkey signs in without a code', async (t) => {
   await openPage(agent, '/login');
   const request = (await postJson(agent, '/passkeys/sign-in/options').expect(200)).body.options as PublicKeyCredentialRequestOptionsJSON;
   assertSignedInResponse(await postJson(agent, '/passkeys/sign-in', { response: authenticator.assert(request, 'localhost') }));
+  await assertHomeGreets(agent, 'alice');
+});
+
+test('the TOTP store failing (PostgreSQL) at either step is a 503 that counts nothing, and the pending sign-in stays', async (t) => {
+  const databaseUrl = await postgresDatabase(t);
+  const { app, secret, agent } = await enrolled(t, { storage: { databaseUrl } });
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  admin.on('error', () => {}); // the test's database is dropped under it at the end
+  await admin.connect();
+  t.after(() => admin.end());
+  // A real failure of the back-end: every query of the TOTP factors errors while the table is away.
+  const away = (gone: boolean) => admin.query(gone ? 'ALTER TABLE totp_factors RENAME TO totp_away' : 'ALTER TABLE totp_away RENAME TO totp_factors');
+
+  await away(true);
+  for (let i = 0; i < 6; i += 1) assertError(await signIn(app, agent, alice), 503, 'store_unavailable');
+  await away(false);
+  assert.deepEqual((await signIn(app, agent, alice)).body, { ok: true, step: 'code' }, 'six 503s did not lock the password');
+
+  await away(true);
+  for (let i = 0; i < 6; i += 1) assertError(await sendCode(agent, code(app, secret)), 503, 'store_unavailable');
+  await away(false);
+  assertSignedInResponse(await sendCode(agent, code(app, secret)));
   await assertHomeGreets(agent, 'alice');
 });
