@@ -189,6 +189,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
         // A fresh session: the pending state goes with the old one.
         await signIn(req, user, timeouts, now);
       } catch (err) {
+        // A store failing here (503) signs nobody in and counts nothing; the code is spent,
+        // so the person enters the app's next one (the pending sign-in stays).
         await attempt.abandon();
         throw err;
       }

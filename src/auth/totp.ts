@@ -38,10 +38,10 @@ import type { SpentChallengeLedger, TotpFactor, TotpRepository } from '../storag
 import type { SignedInUser } from '../session/types.js';
 import { RECENT_SIGN_IN_MS } from './passkeys.js';
 
-export const TOTP_PERIOD_SECONDS = 30;
-export const TOTP_DIGITS = 6;
+const TOTP_PERIOD_SECONDS = 30;
+const TOTP_DIGITS = 6;
 /** Steps either side of the current one whose code is still accepted (clock drift). */
-export const TOTP_DRIFT_STEPS = 1;
+const TOTP_DRIFT_STEPS = 1;
 export const RECOVERY_CODE_COUNT = 10;
 /** The longest code field input read: a recovery code with dashes and spaces to spare. */
 export const CODE_INPUT_MAX_LENGTH = 32;
@@ -112,7 +112,7 @@ export function recoveryCodeHash(userId: number, code: string): string {
 }
 
 /** How a recovery code is shown: xxxx-xxxx-xxxx. */
-export function formatRecoveryCode(code: string): string {
+function formatRecoveryCode(code: string): string {
   return code.match(/.{1,4}/g)?.join('-') ?? code;
 }
 
