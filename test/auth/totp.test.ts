@@ -3,8 +3,9 @@
  * from the secret as an authenticator app would: reading a code field, enrolment (stale
  * secret, concurrent enrolments, nothing partial), a code accepted once with ±1 step of
  * drift, recovery codes good once, and the recent sign-in that changes need. The same
- * over HTTP, on two instances and in Chromium: test/auth/two-factor-routes.test.ts,
- * test/http/two-instances.test.ts, test/browser/two-factor.test.ts.
+ * over HTTP, on two instances and in Chromium: test/account/two-factor-routes.test.ts,
+ * test/auth/two-factor-sign-in.test.ts, test/http/two-instances.test.ts and
+ * test/browser/two-factor.test.ts.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
