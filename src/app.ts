@@ -19,11 +19,13 @@ import { createAccounts } from './auth/accounts.js';
 import { createDevices } from './auth/devices.js';
 import { LOCKOUT_DEFAULTS, createLockout, type LockoutPolicy } from './auth/lockout.js';
 import { homeRoutes } from './account/home.js';
+import { twoFactorRoutes } from './account/two-factor-routes.js';
 import { passkeyRoutes } from './auth/passkey-routes.js';
 import { createPasskeys } from './auth/passkeys.js';
 import type { StrengthEstimator } from './auth/password-strength.js';
 import type { ScryptParams } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
+import { createTwoFactor } from './auth/totp.js';
 import type { CaptchaOptions } from './captcha/captcha.js';
 import type { CodeGenerator } from './captcha/code.js';
 import { createCaptcha, type ClipSet } from './captcha/index.js';
@@ -131,6 +133,7 @@ export function createApp(deps: AppDeps): Express {
     onSignIn: (result) => metrics.signIn('passkey', result),
   });
   metrics.watch({ hashing: () => accounts.load, strengthInFlight: () => strength.inFlight, attackModeLevel: () => attackMode.last().level });
+  const twoFactor = createTwoFactor({ repository: stores.totp, ledger: stores.spentChallenges, issuer: translator('en')('appName'), clock });
 
   app.use(
     pinoHttp({
@@ -177,8 +180,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(csrfTokenRoutes(csrf));
   app.use(powRoutes({ attackMode, pow, devices, limit: limits.images }));
   const powGate = createPowGate(attackMode, pow);
-  app.use(authRoutes({ accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock, metrics }));
+  app.use(authRoutes({ accounts, captcha, lockout, devices, twoFactor, strength, csrf, attackMode, powGate, limits, timeouts, clock, metrics }));
   app.use(homeRoutes({ passkeys, csrf }));
+  app.use(twoFactorRoutes({ twoFactor, csrf, limits }));
   app.use(passkeyRoutes({ passkeys, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(metrics.errors);

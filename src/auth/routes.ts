@@ -18,6 +18,20 @@
  * whether the client is a known device of it is known before anything is spent, and a
  * store that fails there has counted nothing. A request that fails after the lockout
  * counted it (a 503) takes the count back, so an outage is never a failed sign-in.
+ *
+ * With TOTP enrolled (totp.ts), a right password signs nobody in: its attempt is taken
+ * back as if it never was (abandon: no count is cleared, only a code's success clears
+ * them), the session is renewed into a pending sign-in (`pendingSignIn`, never `user`) for
+ * PENDING_SIGN_IN_MS, and the answer is `{ok:true, step:'code'}`: the page asks for a
+ * code on the same page. POST /login/code then takes a TOTP or recovery code. Each
+ * well-formed code is a guess and goes through the lockout like a password (the same
+ * counts: the account's device, or its network and untrusted budget), so the code step is
+ * no free oracle; a locked client's code is refused without being checked. A right code
+ * signs in as the password path does (device trust, then signIn); after MAX_CODE_TRIES
+ * wrong codes, or once expired, the pending state is dropped and the password asked for
+ * again (which spends a captcha and a hash). A known device still needs the code: the
+ * device cookie is the lockout's capacity signal, given by any sign-in and never a factor
+ * (docs/accounts.md). A passkey sign-in needs none (passkey-routes.ts): it is two factors.
  */
 import { promisify } from 'node:util';
 import express, { Router, type Request, type Response } from 'express';
@@ -26,6 +40,7 @@ import { CAPTCHA_AUDIO_PATH, CAPTCHA_IMAGE_PATH, SLOT_KEY_PATTERN, newSlotKey, t
 import type { AttackMode } from '../attack/attack-mode.js';
 import { POW_PAYLOAD_MAX_LENGTH } from '../attack/pow.js';
 import { POW_CHALLENGE_PATH, type PowGate } from '../attack/routes.js';
+import { RefusedError } from '../errors.js';
 import { HttpError } from '../http/errors.js';
 import { guardedPostOf, noStore, parse } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
@@ -38,8 +53,14 @@ import type { SessionTimeouts } from '../session/timeouts.js';
 import { newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
 import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField, usernameSchema } from './credentials.js';
 import type { Devices } from './devices.js';
-import { countedAs, networkOf, type Lockout } from './lockout.js';
+import { countedAs, networkOf, type Attempt, type Lockout } from './lockout.js';
 import type { StrengthEstimator } from './password-strength.js';
+import { CODE_INPUT_MAX_LENGTH, parseCode, type TwoFactor } from './totp.js';
+
+/** How long a right password waits for its code before it must be typed again. */
+export const PENDING_SIGN_IN_MS = 5 * 60_000;
+/** Wrong codes one pending sign-in may try before the password is asked for again (the lockout counts each as well). */
+export const MAX_CODE_TRIES = 3;
 
 const formBody = z.object({
   username: plainField(USERNAME_MAX_LENGTH),
@@ -55,6 +76,8 @@ const signupKeyBody = z.object({ signupKey: signupKeySchema.optional() });
 
 type Form = z.infer<typeof formBody>;
 
+const codeBody = z.object({ code: z.string().max(CODE_INPUT_MAX_LENGTH) });
+
 const strengthBody = z.object({ password: passwordField, username: plainField(USERNAME_MAX_LENGTH).optional() });
 
 const CAPTCHA_ERRORS: Record<VerifyFailure, ErrorCode> = {
@@ -68,6 +91,7 @@ export interface AuthRouteDeps {
   captcha: Captcha;
   lockout: Lockout;
   devices: Devices;
+  twoFactor: TwoFactor;
   strength: StrengthEstimator;
   csrf: Csrf;
   attackMode: AttackMode;
@@ -79,7 +103,7 @@ export interface AuthRouteDeps {
 }
 
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock, metrics } = deps;
+  const { accounts, captcha, lockout, devices, twoFactor, strength, csrf, attackMode, powGate, limits, timeouts, clock, metrics } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
   /** The known devices (token hashes) whose sign-in is under way in this process. */
@@ -104,6 +128,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     // spent, the proof of work included, so the page can send the same form again.
     const ticket = accounts.admit(known ? 'known' : 'unknown');
     if (known) devicesInFlight.add(device);
+    let needsCode = false;
     try {
       // In attack mode an unknown client pays first (428/400 with a fresh challenge; the captcha is not spent).
       await powGate.check(form.pow, known);
@@ -120,11 +145,19 @@ export function authRoutes(deps: AuthRouteDeps): Router {
           if (!known) await attackMode.recordUnknownOutcome(true);
           throw new HttpError(401, 'bad_credentials');
         }
-        await attempt.succeeded();
+        needsCode = (await twoFactor.status(user.id)) !== undefined;
+        // With a second factor the password proved half: its count goes back as if it never
+        // was, and only the code's success clears the counts (else a known password would
+        // reset them between guesses of the code).
+        await (needsCode ? attempt.abandon() : attempt.succeeded());
         if (!known) await attackMode.recordUnknownOutcome(false);
-        // Trusted before the session is made: a failure here (503) leaves nobody signed in.
-        await devices.trust(req, res, user.id);
-        await signIn(req, user, timeouts, clock());
+        if (needsCode) {
+          await awaitCode(req, user, clock());
+        } else {
+          // Trusted before the session is made: a failure here (503) leaves nobody signed in.
+          await devices.trust(req, res, user.id);
+          await signIn(req, user, timeouts, clock());
+        }
       } catch (err) {
         // Only a verdict counts: anything else (a store failing: 503) takes the attempt back.
         if (!(err instanceof HttpError && err.status === 401)) await attempt?.abandon();
@@ -134,7 +167,47 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       ticket.cancel();
       if (known) devicesInFlight.delete(device);
     }
-    res.json({ ok: true, redirect: '/' });
+    res.json(needsCode ? { ok: true, step: 'code' } : { ok: true, redirect: '/' });
+  });
+
+  router.post('/login/code', ...limits.posts, ...guardedPost, async (req, res) => {
+    const { code } = parse(codeBody, req.body);
+    const pending = req.session.pendingSignIn;
+    const now = clock();
+    if (!pending || now > pending.expiresAt) {
+      delete req.session.pendingSignIn;
+      throw new RefusedError('totp_step_expired', 'unauthorized');
+    }
+    // Not a guess (no code has that shape): refused before anything is counted.
+    const input = parseCode(code);
+    if (!input) throw new RefusedError('totp_code_malformed', 'invalid');
+    const user = { id: pending.userId, username: pending.username };
+    const device = await devices.deviceFor(req, user.id);
+    const attempt = await lockout.begin({ account: countedAs(user, user.username), network: networkOf(req.ip), device });
+    // A locked client's code is not checked at all, so a lock tells nothing about the code.
+    const verdict = attempt ? await twoFactor.verify(user.id, input).catch(abandonedBy(attempt)) : 'wrong';
+    metrics.signIn('code', !attempt ? 'locked' : verdict === 'totp' || verdict === 'recovery' ? 'success' : 'failure');
+    if (attempt && (verdict === 'totp' || verdict === 'recovery')) {
+      try {
+        await attempt.succeeded();
+        await devices.trust(req, res, user.id);
+        // A fresh session: the pending state goes with the old one.
+        await signIn(req, user, timeouts, now);
+      } catch (err) {
+        // A store failing here (503) signs nobody in and counts nothing; the code is spent,
+        // so the person enters the app's next one (the pending sign-in stays).
+        await attempt.abandon();
+        throw err;
+      }
+      res.json({ ok: true, redirect: '/' });
+      return;
+    }
+    pending.tries += 1;
+    if (pending.tries >= MAX_CODE_TRIES) {
+      delete req.session.pendingSignIn;
+      throw new RefusedError('totp_step_expired', 'unauthorized');
+    }
+    throw new RefusedError(verdict === 'used' ? 'totp_code_used' : 'totp_sign_in_failed', 'unauthorized');
   });
 
   router.post('/register', ...limits.posts, ...guardedPost, async (req, res) => {
@@ -177,12 +250,29 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     },
   );
 
+  /** Renews the session into a pending sign-in of `user`, waiting for its code (the captchas of other tabs move along, as at sign-in). */
+  async function awaitCode(req: Request, user: { id: number; username: string }, now: number): Promise<void> {
+    const otherTabs = req.session.captcha;
+    await promisify(req.session.regenerate.bind(req.session))();
+    req.session.captcha = otherTabs;
+    req.session.pendingSignIn = { userId: user.id, username: user.username, expiresAt: now + PENDING_SIGN_IN_MS, tries: 0 };
+    await promisify(req.session.save.bind(req.session))();
+  }
+
   async function spendCaptcha(req: Request, form: Form): Promise<void> {
     const verdict = await captcha.verify(req, form.captchaId, form.captcha);
     if (!verdict.ok) throw new HttpError(400, CAPTCHA_ERRORS[verdict.reason]);
   }
 
   return router;
+}
+
+/** A store failing while a code is checked is no verdict: the attempt's counts go back, and the error stays itself (503). */
+function abandonedBy(attempt: Attempt): (err: unknown) => Promise<never> {
+  return async (err) => {
+    await attempt.abandon();
+    throw err;
+  };
 }
 
 function signedOut(req: Request, res: Response): void {
@@ -199,6 +289,7 @@ function renderForm(req: Request, res: Response, form: 'login' | 'register', csr
     usernameRules: form === 'register',
     signupKey: form === 'register' ? newSignupKey() : undefined,
     passkeySignIn: form === 'login',
+    codeStep: form === 'login',
     passwordMinLength: PASSWORD_MIN_LENGTH,
     csrfToken,
     powChallengePath: POW_CHALLENGE_PATH,

@@ -17,7 +17,8 @@ import type { CaptchaCheck, CaptchaObserver } from '../captcha/index.js';
 import type { StoreObserver } from '../storage/guard.js';
 import { StoreUnavailableError } from '../storage/ports.js';
 
-export type SignInMethod = 'password' | 'passkey';
+/** `code`: the second step of a password sign-in with TOTP (a TOTP or recovery code). */
+export type SignInMethod = 'password' | 'passkey' | 'code';
 /** `locked`: refused by the lockout without a verdict on the credential. */
 export type SignInResult = 'success' | 'failure' | 'locked';
 

@@ -12,6 +12,19 @@ export interface SignedInUser {
   signedInAt: number;
 }
 
+/**
+ * A sign-in whose password was right, waiting for its second factor (src/auth/routes.ts):
+ * its own field, never `user`, so nothing that checks for a signed-in session sees one.
+ */
+export interface PendingSignIn {
+  userId: number;
+  username: string;
+  /** After this (ms since the epoch) the code step is refused and the password asked for again. */
+  expiresAt: number;
+  /** Wrong codes tried in this state. */
+  tries: number;
+}
+
 declare module 'express-session' {
   interface SessionData {
     /** Set at sign-in, after the session id was regenerated. */
@@ -20,5 +33,9 @@ declare module 'express-session' {
     lastSeenAt?: number;
     /** Synchronizer token the pages echo on POST. */
     csrfToken?: string;
+    /** A right password waiting for its TOTP or recovery code. */
+    pendingSignIn?: PendingSignIn;
+    /** The secret of a TOTP enrolment under way (base32), until a first code confirms it (src/account/two-factor-routes.ts). */
+    totpEnrolment?: string;
   }
 }

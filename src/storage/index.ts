@@ -5,14 +5,14 @@
  * SQLite (in DATA_DIR) is the default for everything. REDIS_URL moves what several
  * processes must share at once and what expires by itself to Redis: sessions, the per-IP
  * counters, the lockout's counts and known devices, the spent-challenge ledger, the
- * issued WebAuthn challenges and attack mode's counters. DATABASE_URL moves the accounts and their passkeys (durable,
+ * issued WebAuthn challenges and attack mode's counters. DATABASE_URL moves the accounts, their passkeys and TOTP factors (durable,
  * so they stay with the accounts) to PostgreSQL. The SQLite file is opened only while
  * some store still lives there.
  *
  * It also runs the one pruning loop: every `pruneIntervalMs` the SQLite back-end deletes
  * what has expired in batches (yielding between them), so every growing table stays the
  * size of what is live; Redis keys carry their own expiry, and PostgreSQL keeps only
- * accounts and passkeys, which do not expire (its pruning clears the sign-up key hashes
+ * accounts, passkeys and TOTP factors, which do not expire (its pruning clears the sign-up key hashes
  * of accounts past SIGNUP_KEY_MS).
  */
 import { z } from 'zod';
@@ -86,6 +86,7 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
       db: sqlite?.db,
       users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create'], 'users', observer),
       passkeys: guardPromises(postgres?.passkeys ?? fromSqlite('passkeys'), ['add', 'find', 'listFor', 'recordUse', 'remove'], 'passkeys', observer),
+      totp: guardPromises(postgres?.totp ?? fromSqlite('totp'), ['enable', 'find', 'useRecoveryCode', 'replaceRecoveryCodes', 'disable'], 'totp', observer),
       sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore'), observer),
       failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear'], 'failed_logins', observer),
       deviceTokens: guardPromises(redis?.deviceTokens ?? fromSqlite('deviceTokens'), ['trust', 'knows', 'revoke', 'revokeAll'], 'device_tokens', observer),

@@ -164,6 +164,39 @@ export class PasskeyTakenError extends Error {
   override name = 'PasskeyTakenError';
 }
 
+/** An account's TOTP second factor (src/auth/totp.ts), while it is enabled. */
+export interface TotpFactor {
+  userId: number;
+  /** The shared secret, base32 (RFC 4648, no padding). */
+  secret: string;
+  enabledAt: number;
+  /** How many of its recovery codes are still unused. */
+  recoveryCodesLeft: number;
+}
+
+/**
+ * TOTP factors and their recovery codes, kept with the accounts. Recovery codes are
+ * stored as hashes only (the caller hashes them); each is good once.
+ */
+export interface TotpRepository {
+  /**
+   * Enables TOTP for the account with its secret and recovery code hashes, in one atomic
+   * step: resolves false, writing nothing, when the account has it enabled already, so of
+   * concurrent enrolments (any processes) exactly one ends enabled, with its own codes.
+   */
+  enable(userId: number, secret: string, recoveryCodeHashes: readonly string[], enabledAt: number): Promise<boolean>;
+  find(userId: number): Promise<TotpFactor | undefined>;
+  /**
+   * Spends one recovery code: true for the first use of a hash the account holds, false
+   * for a hash it does not hold and for every later use, atomically across processes.
+   */
+  useRecoveryCode(userId: number, codeHash: string): Promise<boolean>;
+  /** Replaces every recovery code of the account in one atomic step; false (nothing written) when TOTP is not enabled. */
+  replaceRecoveryCodes(userId: number, codeHashes: readonly string[]): Promise<boolean>;
+  /** Disables TOTP: the secret and every recovery code go; false when it was not enabled. */
+  disable(userId: number): Promise<boolean>;
+}
+
 /** What a WebAuthn challenge was issued for. */
 export interface WebAuthnChallenge {
   purpose: 'sign-in' | 'add-passkey';
@@ -244,6 +277,7 @@ export class StoreUnavailableError extends Error {
 export interface Stores {
   users: UserRepository;
   passkeys: PasskeyRepository;
+  totp: TotpRepository;
   webauthnChallenges: WebAuthnChallengeStore;
   failedLogins: FailedLoginStore;
   deviceTokens: DeviceTokenStore;

@@ -5,7 +5,9 @@
  * waited for), a sign-in error, a picture that failed to load, the
  * audio playing and the audio failing, home without and with a passkey (added through a
  * virtual authenticator), adding one refused for want of a recent sign-in, a passkey
- * sign-in refused, and a 404 page. Each must have no violation
+ * sign-in refused, two-step verification (off, set-up, a wrong first code, the recovery
+ * codes, on, a change refused for want of a recent sign-in) and the sign-in's code step
+ * (asked, a wrong code, a recovery code), and a 404 page. Each must have no violation
  * of WCAG 2.0, 2.1 and 2.2 A and AA rules. Saves a screenshot of each state to
  * test-output/a11y/ (the pictures in docs/images/ come from there).
  */
@@ -19,6 +21,7 @@ import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { build } from '../helpers/build.js';
 import { ATTACK_OFF, ATTACK_ON, fixedAttackMode } from '../helpers/pow.js';
 import { SCREENSHOT_DIR, addVirtualAuthenticator, openInBrowser, waitForCaptcha } from '../helpers/browser.js';
+import { codeAt } from '../helpers/two-factor.js';
 
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const A11Y_DIR = path.join(SCREENSHOT_DIR, 'a11y');
@@ -102,6 +105,25 @@ for (const locale of ['en', 'zh-CN'] as const) {
     await Promise.all([page.waitForURL(`${base}/`), page.click('#submit')]);
     await check('home');
 
+    await page.goto(`${base}/account/two-factor`);
+    await check('two-factor-off');
+    await page.click('#totp-start');
+    await page.waitForSelector('#totp-qr');
+    await check('two-factor-enrol');
+    const secret = (await page.getAttribute('#totp-secret', 'data-secret')) ?? '';
+    const right = codeAt(secret, app.clock.now());
+    await page.fill('#totp-code', right === '000000' ? '111111' : '000000');
+    await page.click('#totp-confirm');
+    await page.waitForSelector('#two-factor-status .alert-danger');
+    await check('two-factor-enrol-error');
+    await page.fill('#totp-code', right);
+    await page.click('#totp-confirm');
+    await page.waitForSelector('#totp-recovery-codes');
+    await check('two-factor-recovery-codes');
+    await Promise.all([page.waitForURL(`${base}/account/two-factor`), page.click('#totp-codes-done')]);
+    await check('two-factor-on');
+    await page.goto(`${base}/`);
+
     await page.fill('#passkey-name', locale === 'en' ? 'Laptop' : '笔记本电脑');
     await page.click('#passkey-add');
     await page.waitForSelector('#passkey-list .passkey');
@@ -112,6 +134,11 @@ for (const locale of ['en', 'zh-CN'] as const) {
     await page.click('#passkey-add');
     await page.waitForSelector('#passkey-status #passkey-reauth');
     await check('home-reauth');
+    await page.goto(`${base}/account/two-factor`);
+    await page.click('#totp-disable');
+    await page.waitForSelector('#two-factor-status #totp-reauth');
+    await check('two-factor-reauth');
+    await page.goto(`${base}/`);
 
     // A passkey the server no longer knows is refused with a message that takes the focus.
     const alice = await app.stores.users.findByUsername('alice');
@@ -121,6 +148,19 @@ for (const locale of ['en', 'zh-CN'] as const) {
     await page.click('#passkey-sign-in');
     await page.waitForSelector('#form-status .alert-danger');
     await check('passkey-refused');
+
+    await page.fill('#username', 'alice');
+    await page.fill('#password', 'correct horse battery');
+    await page.fill('#captcha', app.answers.at(-1) as string);
+    await page.click('#submit');
+    await page.waitForSelector('#code-form:not([hidden])');
+    await check('sign-in-code-step');
+    await page.fill('#code', '12345');
+    await page.click('#code-submit');
+    await page.waitForSelector('#code-status .alert-danger');
+    await check('sign-in-code-error');
+    await page.click('#code-switch');
+    await check('sign-in-recovery-code');
 
     const missing = await page.goto(`${base}/no-such-page`);
     assert.equal(missing?.status(), 404);

@@ -26,6 +26,11 @@ const POST_ROUTES = [
   '/passkeys/options',
   '/passkeys',
   '/passkeys/remove',
+  '/login/code',
+  '/account/two-factor/enrol',
+  '/account/two-factor/confirm',
+  '/account/two-factor/recovery-codes',
+  '/account/two-factor/disable',
 ];
 
 const oddString = fc.oneof(
@@ -45,7 +50,7 @@ const oddValue = fc.oneof(
   fc.object({ maxDepth: 2 }),
 );
 const formLike = fc.record(
-  { username: oddValue, password: oddValue, captcha: oddValue, captchaId: oddValue, _csrf: oddValue, __proto__: oddValue, name: oddValue, id: oddValue, response: oddValue },
+  { username: oddValue, password: oddValue, captcha: oddValue, captchaId: oddValue, _csrf: oddValue, __proto__: oddValue, name: oddValue, id: oddValue, response: oddValue, code: oddValue, secret: oddValue },
   { requiredKeys: [] },
 );
 const bodyText = fc.oneof(

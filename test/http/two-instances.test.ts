@@ -12,6 +12,7 @@ import { REFRESH_MS } from '../../src/attack/attack-mode.js';
 import type { UserRepository } from '../../src/storage/ports.js';
 import { build, serve, type BuildOptions, type TestApp } from '../helpers/build.js';
 import { payPow } from '../helpers/pow.js';
+import { codeAt } from '../helpers/two-factor.js';
 import { TEST_REDIS_URL, ownRedis, postgresDatabase, redisPrefix } from '../helpers/services.js';
 
 const alice = { username: 'alice', password: 'correct horse battery staple' };
@@ -163,6 +164,34 @@ test('two instances: a session made at A is signed in at B, and signing out at A
   await browser.open(`${urlA}/`);
   assert.equal(await browser.signOut(urlA), 303);
   assert.equal(await browser.signedInAs(urlB), undefined);
+});
+
+test('two instances: an enrolment started at A is confirmed at B, and a TOTP code used to sign in at A is refused at B', async (t) => {
+  const { a, b, urlA, urlB } = await twoInstances(t);
+  const signInWithPassword = async (browser: Browser, instance: TestApp, base: string) => {
+    const captchaId = (await browser.open(`${base}/login`)) as string;
+    const captcha = await browser.picture(instance, base, captchaId);
+    return browser.signIn(base, { ...alice, captcha, captchaId });
+  };
+  const owner = new Browser();
+  assert.equal((await signInWithPassword(owner, a, urlA)).body.ok, true);
+  await owner.open(`${urlA}/account/two-factor`);
+  const enrolment = (await owner.post(`${urlA}/account/two-factor/enrol`, {})).body as { html?: string };
+  const secret = /data-secret="([A-Z2-7]+)"/.exec(enrolment.html ?? '')?.[1] ?? '';
+  const confirmed = await owner.post(`${urlB}/account/two-factor/confirm`, { secret, code: codeAt(secret, b.clock.now()) });
+  assert.equal(confirmed.status, 200, 'the pending secret is in the shared session');
+
+  for (const instance of [a, b]) instance.clock.advance(30_000);
+  const code = codeAt(secret, a.clock.now());
+  const person = new Browser();
+  assert.deepEqual((await signInWithPassword(person, a, urlA)).body, { ok: true, step: 'code' });
+  assert.deepEqual((await person.post(`${urlA}/login/code`, { code })).body, { ok: true, redirect: '/' });
+  const thief = new Browser();
+  assert.deepEqual((await signInWithPassword(thief, b, urlB)).body, { ok: true, step: 'code' });
+  const replayed = await thief.post(`${urlB}/login/code`, { code });
+  assert.equal(replayed.status, 401);
+  assert.equal(replayed.body.error?.code, 'totp_code_used');
+  assert.equal(await thief.signedInAs(urlB), undefined);
 });
 
 test('two instances: a sign-up answered 503 after its account was made (Redis frozen) is completed by its retry at B, and by nobody else', { timeout: 30_000 }, async (t) => {

@@ -363,4 +363,53 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     assert.equal((await a.passkeys.find('not-counting'))?.lastUsedAt, 5_000);
     assert.equal(await a.passkeys.recordUse('no-such-passkey', 1, 1), false);
   });
+
+  test(`${name}: of concurrent TOTP enrolments of one account over two handles, one ends enabled, with its own recovery codes`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const ivan = await a.users.create('ivan', 'hash');
+    const codesOf = (i: number) => Array.from({ length: 10 }, (_, j) => `hash-${i}-${j}`);
+    const enabled = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).totp.enable(ivan.id, `SECRET${i}`, codesOf(i), 1_000 + i)));
+    assert.equal(enabled.filter(Boolean).length, 1, 'one enrolment wins');
+    const winner = enabled.indexOf(true);
+    assert.deepEqual(await b.totp.find(ivan.id), { userId: ivan.id, secret: `SECRET${winner}`, enabledAt: 1_000 + winner, recoveryCodesLeft: 10 });
+    const loser = (winner + 1) % 8;
+    assert.equal(await a.totp.useRecoveryCode(ivan.id, codesOf(loser)[0]!), false, "a losing enrolment's codes were not written");
+    assert.equal(await b.totp.enable(ivan.id, 'LATER', codesOf(99), 9_000), false, 'nor is a later one while enabled');
+    assert.equal((await a.totp.find(ivan.id))?.secret, `SECRET${winner}`);
+    assert.equal(await a.totp.find((await a.users.create('judy', 'hash')).id), undefined, 'an account without TOTP');
+  });
+
+  test(`${name}: a recovery code is good once, for its own account, even under concurrent uses over two handles`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const kim = await a.users.create('kim', 'hash');
+    const leo = await a.users.create('leo', 'hash');
+    await a.totp.enable(kim.id, 'KIMSECRET', ['k1', 'k2', 'k3'], 1);
+    await b.totp.enable(leo.id, 'LEOSECRET', ['l1'], 1);
+    const uses = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).totp.useRecoveryCode(kim.id, 'k2')));
+    assert.equal(uses.filter(Boolean).length, 1, 'one use gets it');
+    assert.equal(await a.totp.useRecoveryCode(kim.id, 'k2'), false, 'a later use gets nothing');
+    assert.equal((await b.totp.find(kim.id))?.recoveryCodesLeft, 2);
+    assert.equal(await b.totp.useRecoveryCode(kim.id, 'l1'), false, "another account's code");
+    assert.equal(await a.totp.useRecoveryCode(leo.id, 'l1'), true, 'is still its own');
+  });
+
+  test(`${name}: recovery codes are replaced all at once, only while TOTP is enabled; disabling removes the secret and every code`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const mia = await a.users.create('mia', 'hash');
+    assert.equal(await a.totp.replaceRecoveryCodes(mia.id, ['n1']), false, 'not enabled: nothing to replace');
+    assert.equal(await b.totp.useRecoveryCode(mia.id, 'n1'), false, 'and nothing written');
+    await a.totp.enable(mia.id, 'MIASECRET', ['o1', 'o2'], 1);
+    assert.equal(await b.totp.replaceRecoveryCodes(mia.id, ['n1', 'n2', 'n3']), true);
+    assert.equal(await a.totp.useRecoveryCode(mia.id, 'o1'), false, 'the old codes are gone');
+    assert.equal(await a.totp.useRecoveryCode(mia.id, 'n3'), true, 'the new ones work');
+    assert.equal((await b.totp.find(mia.id))?.recoveryCodesLeft, 2);
+    assert.equal(await b.totp.disable(mia.id), true);
+    assert.equal(await a.totp.disable(mia.id), false, 'disabled once');
+    assert.equal(await a.totp.find(mia.id), undefined);
+    assert.equal(await b.totp.useRecoveryCode(mia.id, 'n1'), false, 'its codes went with it');
+    assert.equal(await a.totp.replaceRecoveryCodes(mia.id, ['p1']), false, 'a regeneration after disabling writes nothing');
+    assert.equal(await b.totp.enable(mia.id, 'AGAIN', ['q1'], 2), true, 'enrolling again starts afresh');
+    assert.deepEqual(await a.totp.find(mia.id), { userId: mia.id, secret: 'AGAIN', enabledAt: 2, recoveryCodesLeft: 1 });
+    assert.equal(await a.totp.useRecoveryCode(mia.id, 'n1'), false, 'no code of the earlier enrolment came back');
+  });
 }

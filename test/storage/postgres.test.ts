@@ -65,6 +65,7 @@ test('PostgreSQL: instances starting together apply each migration once, under t
     { version: 1, name: 'accounts' },
     { version: 2, name: 'passkeys' },
     { version: 3, name: 'signup_keys' },
+    { version: 4, name: 'totp' },
   ]);
   const pool = createPool(url, () => {});
   t.after(() => pool.end());

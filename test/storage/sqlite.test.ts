@@ -47,7 +47,7 @@ test("an older install's world-readable database is tightened on open", (t) => {
 test('migrations are applied once, in order, and recorded', (t) => {
   const db = openDataDirDatabase(tempDir(t, 'migrate-'));
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6, 8]);
   assert.deepEqual(migrate(db), [], 'a second open applies nothing');
   const recorded = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
   assert.deepEqual(recorded, [
@@ -57,6 +57,7 @@ test('migrations are applied once, in order, and recorded', (t) => {
     { version: 4, name: 'signup_keys' },
     { version: 5, name: 'device_tokens' },
     { version: 6, name: 'attack_signals' },
+    { version: 8, name: 'totp' },
   ]);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('device_tokens', 'sign_in_networks')").all();
   assert.deepEqual(tables, [{ name: 'device_tokens' }], 'the known networks gave way to known devices');
@@ -71,7 +72,7 @@ test('a database made before migrations existed adopts them and keeps its rows',
   old.close();
   const db = openDataDirDatabase(dataDir);
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6, 8]);
   assert.deepEqual(db.prepare('SELECT username FROM users').all(), [{ username: 'old' }]);
 });
 

@@ -1,11 +1,12 @@
 /**
  * The PostgreSQL back-end (DATABASE_URL): the durable records several instances share,
- * the accounts and their passkeys. Migrations are applied before the stores are handed out.
+ * the accounts with their passkeys and TOTP factors. Migrations are applied before the stores are handed out.
  * Nothing here expires; prune() only clears sign-up key hashes past their use.
  */
-import type { PasskeyRepository, UserRepository } from '../ports.js';
+import type { PasskeyRepository, TotpRepository, UserRepository } from '../ports.js';
 import { PostgresPasskeyRepository } from './passkeys.js';
 import { createPool, migratePostgres, type PgPool } from './pool.js';
+import { PostgresTotpRepository } from './totp.js';
 import { PostgresUserRepository } from './users.js';
 
 /** Rows one prune() call changes: a short statement, like SQLite's batches. */
@@ -15,6 +16,7 @@ export interface PostgresStores {
   pool: PgPool;
   users: UserRepository;
   passkeys: PasskeyRepository;
+  totp: TotpRepository;
   ping: () => Promise<void>;
   /** Clears up to one batch of sign-up key hashes past SIGNUP_KEY_MS; resolves how many. */
   prune: () => Promise<number>;
@@ -34,6 +36,7 @@ export async function openPostgresStores(url: string, clock: () => number, onErr
     pool,
     users,
     passkeys: new PostgresPasskeyRepository(pool),
+    totp: new PostgresTotpRepository(pool),
     ping: async () => {
       await pool.query('SELECT 1');
     },

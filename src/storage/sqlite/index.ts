@@ -11,6 +11,7 @@ import { SqliteFailedLoginStore } from './failed-logins.js';
 import { SqlitePasskeyRepository } from './passkeys.js';
 import { SqliteSessionStore } from './session-store.js';
 import { SqliteSpentChallengeLedger } from './spent-challenges.js';
+import { SqliteTotpRepository } from './totp.js';
 import { SqliteUserRepository } from './users.js';
 import { SqliteWebAuthnChallengeStore } from './webauthn-challenges.js';
 
@@ -42,6 +43,7 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
     db,
     users,
     passkeys: new SqlitePasskeyRepository(db),
+    totp: new SqliteTotpRepository(db),
     webauthnChallenges,
     failedLogins,
     deviceTokens,
