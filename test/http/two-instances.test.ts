@@ -177,6 +177,7 @@ test('two instances: a sign-up answered 503 after its account was made (Redis fr
       if (freezeAfterCreate) redis.freeze();
       return user;
     },
+    setPasswordHash: (...args) => real.setPasswordHash(...args),
   });
   const { a, b, urlA, urlB, databaseUrl } = await twoInstances(t, { users }, redis.url);
   const newcomer = { username: 'newcomer', password: 'violet kettle drums at midnight' };

@@ -31,6 +31,8 @@ test('Redis: every key lives under the prefix and expires by itself', async (t) 
   await call((cb) => stores.sessionStore.set('sid', { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 } }, cb));
   await call((cb) => stores.sessionStore.destroy('sid', cb));
   await call((cb) => stores.sessionStore.set('kept', { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 } }, cb));
+  const signedIn = { cookie: { expires: new Date(now + 60_000), originalMaxAge: 60_000 }, user: { id: 1, username: 'alice', signedInAt: now } };
+  await call((cb) => stores.sessionStore.set('signed-in', signedIn, cb));
   const limiter = stores.rateLimitStore?.('images');
   await limiter?.init?.({ windowMs: 60_000 } as never);
   await limiter?.increment('192.0.2.1');
@@ -42,8 +44,8 @@ test('Redis: every key lives under the prefix and expires by itself', async (t) 
   for await (const batch of client.scanIterator({ MATCH: `${prefix}*` })) keys.push(...batch);
   assert.deepEqual(
     keys.map((key) => key.slice(prefix.length).replace(/:.*/, ':')).sort(),
-    ['attack:', 'device-epoch:', 'device:', 'failures:', 'rl:', 'sess-destroyed:', 'sess:', 'spent:', 'webauthn:'],
-    'one key of each kind, all under the prefix',
+    ['attack:', 'device-epoch:', 'device:', 'failures:', 'rl:', 'sess-destroyed:', 'sess-user:', 'sess:', 'sess:', 'spent:', 'webauthn:'],
+    'one key of each kind (two sessions), all under the prefix',
   );
   for (const key of keys) assert.ok((await client.pTTL(key)) > 0, `${key} expires`);
 });
