@@ -19,6 +19,9 @@ import { createAccounts } from './auth/accounts.js';
 import { createDevices } from './auth/devices.js';
 import { LOCKOUT_DEFAULTS, createLockout, type LockoutPolicy } from './auth/lockout.js';
 import { homeRoutes } from './account/home.js';
+import { passwordRoutes } from './account/password-routes.js';
+import { createAccountSessions } from './account/sessions.js';
+import { sessionsRoutes } from './account/sessions-routes.js';
 import { passkeyRoutes } from './auth/passkey-routes.js';
 import { createPasskeys } from './auth/passkeys.js';
 import type { StrengthEstimator } from './auth/password-strength.js';
@@ -179,6 +182,8 @@ export function createApp(deps: AppDeps): Express {
   const powGate = createPowGate(attackMode, pow);
   app.use(authRoutes({ accounts, captcha, lockout, devices, strength, csrf, attackMode, powGate, limits, timeouts, clock, metrics }));
   app.use(homeRoutes({ passkeys, csrf }));
+  app.use(sessionsRoutes({ sessions: createAccountSessions(stores.sessionIndex, timeouts), csrf, limits, clock }));
+  app.use(passwordRoutes({ accounts, sessionIndex: stores.sessionIndex, lockout, devices, csrf, limits, clock }));
   app.use(passkeyRoutes({ passkeys, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(metrics.errors);

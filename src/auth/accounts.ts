@@ -38,7 +38,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { newPasswordSchema, usernameSchema } from './credentials.js';
-import { RefusedError } from '../errors.js';
+import { RefusedError, type RefusalKind } from '../errors.js';
 import { createHashingGate, type Priority, type Ticket } from './hashing.js';
 import type { StrengthEstimator } from './password-strength.js';
 import { RECENT_SIGN_IN_MS } from './passkeys.js';
@@ -85,10 +85,19 @@ export function newSignupKey(): string {
 const hashOfKey = (signupKey: string) => createHash('sha256').update(signupKey).digest();
 
 /** A broken account rule: a taken name is a conflict (409), any other rule invalid input (400). */
+/** How each rule refuses; the rest are invalid input. */
+const RULE_KINDS: Partial<Record<AccountRule, RefusalKind>> = {
+  username_taken: 'conflict',
+  // The session is signed in; what it typed does not prove it may change the password.
+  wrong_password: 'forbidden',
+  current_password_required: 'forbidden',
+  account_not_found: 'not_found',
+};
+
 export class AccountRuleError extends RefusedError {
   override name = 'AccountRuleError';
   constructor(readonly rule: AccountRule) {
-    super(rule, rule === 'username_taken' ? 'conflict' : 'invalid');
+    super(rule, RULE_KINDS[rule] ?? 'invalid');
   }
 }
 
