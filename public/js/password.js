@@ -1,7 +1,7 @@
 /*
  * "Change password" (views/password.ejs): posts {current, password, confirm} through
- * api.js. While typing, the new password's strength is shown as on the sign-up page (the
- * same /password-strength hint, with the account's name counted as known). A refusal
+ * api.js. While typing, the new password's strength is shown as on the sign-up page
+ * (strength-hint.js, with the account's name counted as known). A refusal
  * takes the focus with its message, and the fields it is about are cleared; success
  * empties the form and says how many other sessions were signed out.
  */
@@ -16,33 +16,7 @@ $(function () {
   var $strength = $('#password-strength');
   var submitLabel = $submit.text();
 
-  var strengthTimer;
-  var strengthRequest;
-  function showStrength() {
-    var password = String($password.val());
-    strengthRequest = undefined;
-    if (password === '') {
-      $strength.empty();
-      return;
-    }
-    var request = window.api.post('/password-strength', { password: password, username: String($form.data('username')) });
-    strengthRequest = request;
-    request.then(
-      function (body) {
-        if (strengthRequest !== request) return; // a later keystroke asked again
-        var text = $strength.data('label') + ': ' + $strength.data('levels')[body.score];
-        if ($strength.data('show-feedback') === 'yes' && body.warning) text += ' — ' + body.warning;
-        $strength.text(text).toggleClass('text-danger', !body.acceptable).toggleClass('text-success', body.acceptable);
-      },
-      function () {
-        // A hint that could not be had is no hint; the change still checks the password.
-      }
-    );
-  }
-  $password.on('input', function () {
-    clearTimeout(strengthTimer);
-    strengthTimer = setTimeout(showStrength, 300);
-  });
+  var strength = window.StrengthHint($strength, $password, $('#account-username'));
 
   /** The field a refusal is about, to clear: the current password's, or the new ones. */
   function fieldsOf(code) {
@@ -63,7 +37,10 @@ $(function () {
       .then(
         function (answer) {
           $form[0].reset();
-          $strength.empty();
+          // A hint still on its way would describe the password just cleared.
+          strength.settle().then(function () {
+            $strength.empty();
+          });
           window.api.showDone($status, answer.message).trigger('focus');
         },
         function (failure) {
