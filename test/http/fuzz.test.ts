@@ -26,6 +26,9 @@ const POST_ROUTES = [
   '/passkeys/options',
   '/passkeys',
   '/passkeys/remove',
+  '/account/sessions/revoke',
+  '/account/sessions/revoke-others',
+  '/account/password',
 ];
 
 const oddString = fc.oneof(
@@ -45,7 +48,7 @@ const oddValue = fc.oneof(
   fc.object({ maxDepth: 2 }),
 );
 const formLike = fc.record(
-  { username: oddValue, password: oddValue, captcha: oddValue, captchaId: oddValue, _csrf: oddValue, __proto__: oddValue, name: oddValue, id: oddValue, response: oddValue },
+  { username: oddValue, password: oddValue, captcha: oddValue, captchaId: oddValue, _csrf: oddValue, __proto__: oddValue, name: oddValue, id: oddValue, response: oddValue, current: oddValue, confirm: oddValue },
   { requiredKeys: [] },
 );
 const bodyText = fc.oneof(
