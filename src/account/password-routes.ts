@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { AccountRuleError, type Accounts } from '../auth/accounts.js';
 import { PASSWORD_MIN_LENGTH, passwordField } from '../auth/credentials.js';
 import type { Devices } from '../auth/devices.js';
-import { countedAs, networkOf, type Lockout } from '../auth/lockout.js';
+import { countedAs, networkOf, type Attempt, type Lockout } from '../auth/lockout.js';
 import { RECENT_SIGN_IN_MS } from '../auth/passkeys.js';
 import { RefusedError } from '../errors.js';
 import { guardedPostOf, noStore, parse, signedInUser } from '../http/guards.js';
@@ -61,8 +61,13 @@ export function passwordRoutes({ accounts, sessionIndex, lockout, devices, csrf,
     const body = parse(changeBody, req.body);
     if (body.password !== body.confirm) throw new RefusedError('passwords_differ', 'invalid');
     const current = body.current || undefined;
-    const attempt = current === undefined ? undefined : await lockout.begin({ account: countedAs(user, user.username), network: networkOf(req.ip), device: await devices.deviceFor(req, user.id) });
-    if (current !== undefined && !attempt) throw new AccountRuleError('wrong_password');
+    let attempt: Attempt | undefined;
+    if (current !== undefined) {
+      const client = { account: countedAs(user, user.username), network: networkOf(req.ip), device: await devices.deviceFor(req, user.id) };
+      attempt = await lockout.begin(client);
+      // Locked: answered as a wrong password, and not compared.
+      if (!attempt) throw new AccountRuleError('wrong_password');
+    }
     let signedOut: number;
     try {
       signedOut = await accounts.changePassword({ user, sid: req.sessionID, current, next: body.password }, sessionIndex);

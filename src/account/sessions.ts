@@ -3,9 +3,9 @@
  * session store's index (SessionIndex). The web page (sessions-routes.ts) and the CLI
  * (user:sessions) both go through here.
  *
- * A session is named to the page by a handle, the SHA-256 of its id cut to 128 bits
- * (base64url), never by the id itself: the list is shown in a page and sent back in
- * posts, and a session id, with the secret, is a cookie. Revoking looks the handle up
+ * A session is named to the page by a handle, the SHA-256 of its id cut to 22
+ * base64url characters (132 bits), never by the id itself: the list is shown in a page
+ * and sent back in posts, and a session id, with the secret, is a cookie. Revoking looks the handle up
  * among the account's own live sessions, then destroys that one only if it is still the
  * account's (destroyFor, one atomic step): a handle of another account's session, or of
  * none, is refused as not found and changes nothing. Destroying leaves the store's
@@ -32,7 +32,7 @@ export interface SessionView {
   lastSeenAt: number;
 }
 
-/** What a handle looks like: 22 base64url characters (128 bits). */
+/** What a handle looks like: 22 base64url characters (132 bits). */
 export const SESSION_HANDLE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 export class SessionNotFoundError extends RefusedError {

@@ -134,7 +134,7 @@ export interface Accounts {
    * wrong_password (the current one typed is not it), account_not_found (the account is
    * gone); EstimatorBusyError when the estimator is saturated.
    */
-  changePassword(change: PasswordChange, sessions: SessionIndex, ticket?: Ticket): Promise<number>;
+  changePassword(change: PasswordChange, sessions: SessionIndex): Promise<number>;
   /** Sets a new password (the sign-up rules) and signs out every session of the account; resolves how many went. */
   resetPassword(username: string, next: string, sessions: SessionIndex): Promise<number>;
   /**
@@ -187,29 +187,30 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
   }
 
   /** Stores the new password's hash; the account may have gone since it was read. */
-  async function storeNewPassword(user: User, next: string, ticket: Ticket | undefined): Promise<void> {
-    const hash = await hashWith(ticket, () => hashPassword(next, scryptParams));
+  async function storeNewPassword(user: User, next: string): Promise<void> {
+    const hash = await hashWith(undefined, () => hashPassword(next, scryptParams));
     if (!(await users.setPasswordHash(user.id, hash))) throw new AccountRuleError('account_not_found');
   }
 
   return {
-    async changePassword({ user: signedIn, sid, current, next }, sessions, ticket) {
+    async changePassword({ user: signedIn, sid, current, next }, sessions) {
       const recent = clock() - signedIn.signedInAt <= RECENT_SIGN_IN_MS;
       if (!current && !recent) throw new AccountRuleError('current_password_required');
       const user = await accountForNewPassword(signedIn.username, next);
       // The name now belongs to another account: the signed-in one was removed.
       if (user.id !== signedIn.id) throw new AccountRuleError('account_not_found');
-      if (current && !(await hashWith(ticket, () => verifyPassword(current, user.passwordHash)))) {
+      // A signed-in person's hashing waits as a known device's would (no ticket: admitted as known).
+      if (current && !(await hashWith(undefined, () => verifyPassword(current, user.passwordHash)))) {
         // A retry of a change whose hash was stored: nothing is left to do but the sign-out.
-        if (!(await hashWith(ticket, () => verifyPassword(next, user.passwordHash)))) throw new AccountRuleError('wrong_password');
+        if (!(await hashWith(undefined, () => verifyPassword(next, user.passwordHash)))) throw new AccountRuleError('wrong_password');
       } else {
-        await storeNewPassword(user, next, ticket);
+        await storeNewPassword(user, next);
       }
       return sessions.destroyAllFor(user.id, sid);
     },
     async resetPassword(username, next, sessions) {
       const user = await accountForNewPassword(username, next);
-      await storeNewPassword(user, next, undefined);
+      await storeNewPassword(user, next);
       return sessions.destroyAllFor(user.id);
     },
     async register(username, password, signupKey, ticket) {
