@@ -87,7 +87,7 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
       users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create', 'setPasswordHash'], 'users', observer),
       passkeys: guardPromises(postgres?.passkeys ?? fromSqlite('passkeys'), ['add', 'find', 'listFor', 'recordUse', 'remove'], 'passkeys', observer),
       sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore'), observer),
-      sessionIndex: guardPromises(redis?.sessionStore ?? fromSqlite('sessionIndex'), ['listFor', 'destroyFor', 'destroyAllFor'], 'session_index', observer),
+      sessionIndex: guardPromises(redis?.sessionStore ?? fromSqlite('sessionIndex'), ['listFor', 'destroyFor', 'destroyAllFor'], 'sessions', observer),
       failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear'], 'failed_logins', observer),
       deviceTokens: guardPromises(redis?.deviceTokens ?? fromSqlite('deviceTokens'), ['trust', 'knows', 'revoke', 'revokeAll'], 'device_tokens', observer),
       spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim'], 'spent_challenges', observer),
