@@ -20,6 +20,9 @@ import { createDevices } from './auth/devices.js';
 import { LOCKOUT_DEFAULTS, createLockout, type LockoutPolicy } from './auth/lockout.js';
 import { homeRoutes } from './account/home.js';
 import { twoFactorRoutes } from './account/two-factor-routes.js';
+import { passwordRoutes } from './account/password-routes.js';
+import { createAccountSessions } from './account/sessions.js';
+import { sessionsRoutes } from './account/sessions-routes.js';
 import { passkeyRoutes } from './auth/passkey-routes.js';
 import { createPasskeys } from './auth/passkeys.js';
 import type { StrengthEstimator } from './auth/password-strength.js';
@@ -183,6 +186,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(authRoutes({ accounts, captcha, lockout, devices, twoFactor, strength, csrf, attackMode, powGate, limits, timeouts, clock, metrics }));
   app.use(homeRoutes({ passkeys, csrf }));
   app.use(twoFactorRoutes({ twoFactor, csrf, limits }));
+  app.use(sessionsRoutes({ sessions: createAccountSessions(stores.sessionIndex, timeouts), csrf, limits, clock }));
+  app.use(passwordRoutes({ accounts, sessionIndex: stores.sessionIndex, lockout, devices, csrf, limits, clock }));
   app.use(passkeyRoutes({ passkeys, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(metrics.errors);

@@ -25,15 +25,25 @@
  * clients in a bounded queue. A route admits its request (admit) before it spends the
  * captcha and passes the ticket in; a caller that speaks for no client (the CLI, tests)
  * passes none and is admitted as `known`.
+ *
+ * Changing a password (signed in) applies the sign-up rules to the new one, and needs the
+ * current one unless the session signed in within RECENT_SIGN_IN_MS; resetting one (the
+ * operator's user:passwd) needs only the rules. Either way the account's other sessions
+ * are signed out after the new hash is stored (every one of them, for a reset), so a
+ * session opened with the old password does not outlive it. A change answered 503 after
+ * its hash was stored (the sign-out failed) is completed by its retry: the retry's
+ * "current" password is then the old one, but its new one is the stored one, which
+ * proves the same thing (one more scrypt verification, only after the first failed).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { newPasswordSchema, usernameSchema } from './credentials.js';
-import { RefusedError } from '../errors.js';
+import { RefusedError, type RefusalKind } from '../errors.js';
 import { createHashingGate, type Priority, type Ticket } from './hashing.js';
 import type { StrengthEstimator } from './password-strength.js';
+import { RECENT_SIGN_IN_MS } from './passkeys.js';
 import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
-import { SIGNUP_KEY_MS, UsernameTakenError, type User, type UserRepository } from '../storage/ports.js';
+import { SIGNUP_KEY_MS, UsernameTakenError, type SessionIndex, type User, type UserRepository } from '../storage/ports.js';
 import { defaultsOf, envInteger } from '../options.js';
 
 export interface AccountsOptions {
@@ -55,7 +65,14 @@ export const accountsEnv = z
 export const ACCOUNTS_DEFAULTS = defaultsOf(accountsEnv);
 
 /** Which rule a new account broke; the codes are the message catalogue's. */
-export type AccountRule = 'invalid_username' | 'invalid_password' | 'weak_password' | 'username_taken';
+export type AccountRule =
+  | 'invalid_username'
+  | 'invalid_password'
+  | 'weak_password'
+  | 'username_taken'
+  | 'wrong_password'
+  | 'current_password_required'
+  | 'account_not_found';
 
 /** A sign-up key as the form sends it: 16 random bytes or more, base64url. */
 export const signupKeySchema = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/);
@@ -68,11 +85,30 @@ export function newSignupKey(): string {
 const hashOfKey = (signupKey: string) => createHash('sha256').update(signupKey).digest();
 
 /** A broken account rule: a taken name is a conflict (409), any other rule invalid input (400). */
+/** How each rule refuses; the rest are invalid input. */
+const RULE_KINDS: Partial<Record<AccountRule, RefusalKind>> = {
+  username_taken: 'conflict',
+  // The session is signed in; what it typed does not prove it may change the password.
+  wrong_password: 'forbidden',
+  current_password_required: 'forbidden',
+  account_not_found: 'not_found',
+};
+
 export class AccountRuleError extends RefusedError {
   override name = 'AccountRuleError';
   constructor(readonly rule: AccountRule) {
-    super(rule, rule === 'username_taken' ? 'conflict' : 'invalid');
+    super(rule, RULE_KINDS[rule] ?? 'invalid');
   }
+}
+
+/** A signed-in person's password change: who, from which session, with what. */
+export interface PasswordChange {
+  user: { id: number; username: string; signedInAt: number };
+  /** The session that stays signed in. */
+  sid: string;
+  /** The current password as typed; may be left out within RECENT_SIGN_IN_MS of signing in. */
+  current: string | undefined;
+  next: string;
 }
 
 export interface Accounts {
@@ -91,6 +127,16 @@ export interface Accounts {
    * the work is done).
    */
   authenticate(user: User | undefined, password: string, locked?: boolean, ticket?: Ticket): Promise<User | undefined>;
+  /**
+   * Sets a new password (the sign-up rules) and signs out every other session of the
+   * account; resolves how many went. Throws AccountRuleError: the rules' codes,
+   * current_password_required (none typed, and the sign-in is not recent),
+   * wrong_password (the current one typed is not it), account_not_found (the account is
+   * gone); EstimatorBusyError when the estimator is saturated.
+   */
+  changePassword(change: PasswordChange, sessions: SessionIndex): Promise<number>;
+  /** Sets a new password (the sign-up rules) and signs out every session of the account; resolves how many went. */
+  resetPassword(username: string, next: string, sessions: SessionIndex): Promise<number>;
   /**
    * A place in the hashing gate for a request that will hash (pass it to authenticate or
    * register; cancel it if the request ends first). Throws HashingBusyError when unknown
@@ -131,7 +177,42 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
     throw new AccountRuleError('username_taken');
   }
 
+  /** The account of `username`, after the new password passed the sign-up rules (cheapest first). */
+  async function accountForNewPassword(username: string, next: string): Promise<User> {
+    if (!newPasswordSchema.safeParse(next).success) throw new AccountRuleError('invalid_password');
+    const user = await users.findByUsername(username);
+    if (!user) throw new AccountRuleError('account_not_found');
+    if (!(await strength.estimate(next, [user.username])).acceptable) throw new AccountRuleError('weak_password');
+    return user;
+  }
+
+  /** Stores the new password's hash; the account may have gone since it was read. */
+  async function storeNewPassword(user: User, next: string): Promise<void> {
+    const hash = await hashWith(undefined, () => hashPassword(next, scryptParams));
+    if (!(await users.setPasswordHash(user.id, hash))) throw new AccountRuleError('account_not_found');
+  }
+
   return {
+    async changePassword({ user: signedIn, sid, current, next }, sessions) {
+      const recent = clock() - signedIn.signedInAt <= RECENT_SIGN_IN_MS;
+      if (!current && !recent) throw new AccountRuleError('current_password_required');
+      const user = await accountForNewPassword(signedIn.username, next);
+      // The name now belongs to another account: the signed-in one was removed.
+      if (user.id !== signedIn.id) throw new AccountRuleError('account_not_found');
+      // A signed-in person's hashing waits as a known device's would (no ticket: admitted as known).
+      if (current && !(await hashWith(undefined, () => verifyPassword(current, user.passwordHash)))) {
+        // A retry of a change whose hash was stored: nothing is left to do but the sign-out.
+        if (!(await hashWith(undefined, () => verifyPassword(next, user.passwordHash)))) throw new AccountRuleError('wrong_password');
+      } else {
+        await storeNewPassword(user, next);
+      }
+      return sessions.destroyAllFor(user.id, sid);
+    },
+    async resetPassword(username, next, sessions) {
+      const user = await accountForNewPassword(username, next);
+      await storeNewPassword(user, next);
+      return sessions.destroyAllFor(user.id);
+    },
     async register(username, password, signupKey, ticket) {
       if (!usernameSchema.safeParse(username).success) throw new AccountRuleError('invalid_username');
       if (!newPasswordSchema.safeParse(password).success) throw new AccountRuleError('invalid_password');

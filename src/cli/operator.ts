@@ -1,8 +1,9 @@
 /**
  * What every command shares (the operator's user:* and devices:revoke here, and the
- * captcha research commands in scripts/captcha/): a usage error, and how a command ends.
- * Each prints one line and exits 0 done, 1 refused (the command's own answer, or an error
- * it did not expect), 2 usage (with the usage line, when the command has one).
+ * captcha research commands in scripts/captcha/): a usage error, how a command ends, and
+ * how a new password is read. Each prints one line and exits 0 done, 1 refused (the
+ * command's own answer, or an error it did not expect), 2 usage (with the usage line,
+ * when the command has one).
  */
 export class UsageError extends Error {}
 
@@ -18,4 +19,56 @@ export function runOperatorCommand(name: string, main: (args: string[]) => Promi
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },
   );
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}
+
+/** Reads one line from the terminal in raw mode, echoing nothing. */
+function promptHidden(question: string): Promise<string> {
+  const { stdin, stderr } = process;
+  stderr.write(question);
+  return new Promise((resolve, reject) => {
+    let typed = '';
+    const onData = (chunk: Buffer) => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') {
+          finish();
+          resolve(typed);
+          return;
+        }
+        if (char === '\u0003') {
+          finish();
+          reject(new UsageError('cancelled'));
+          return;
+        }
+        if (char === '\u007f' || char === '\b') typed = [...typed].slice(0, -1).join('');
+        else typed += char;
+      }
+    };
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      stderr.write('\n');
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
+}
+
+/**
+ * A new password: the first line of standard input when that is not a terminal (so
+ * scripts can pipe it), otherwise typed twice at a prompt that echoes nothing.
+ */
+export async function readPassword(): Promise<string> {
+  if (!process.stdin.isTTY) return (await readAll(process.stdin)).split(/\r?\n/)[0] ?? '';
+  const password = await promptHidden('Password: ');
+  const again = await promptHidden('Password again: ');
+  if (password !== again) throw new UsageError('the two passwords differ');
+  return password;
 }

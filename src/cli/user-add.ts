@@ -13,58 +13,7 @@ import { createStrengthEstimator } from '../auth/password-strength.js';
 import { loadConfig } from '../config.js';
 import { errorMessage } from '../i18n/messages.js';
 import { openStores } from '../storage/index.js';
-import { UsageError, runOperatorCommand } from './operator.js';
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
-  for await (const chunk of stream) text += chunk.toString();
-  return text;
-}
-
-/** Reads one line from the terminal in raw mode, echoing nothing. */
-function promptHidden(question: string): Promise<string> {
-  const { stdin, stderr } = process;
-  stderr.write(question);
-  return new Promise((resolve, reject) => {
-    let typed = '';
-    const onData = (chunk: Buffer) => {
-      for (const char of chunk.toString('utf8')) {
-        if (char === '\r' || char === '\n') {
-          finish();
-          resolve(typed);
-          return;
-        }
-        if (char === '\u0003') {
-          finish();
-          reject(new UsageError('cancelled'));
-          return;
-        }
-        if (char === '\u007f' || char === '\b') typed = [...typed].slice(0, -1).join('');
-        else typed += char;
-      }
-    };
-    const finish = () => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      stderr.write('\n');
-    };
-    stdin.setRawMode(true);
-    stdin.resume();
-    stdin.on('data', onData);
-  });
-}
-
-async function readPassword(): Promise<string> {
-  if (!process.stdin.isTTY) {
-    const firstLine = (await readAll(process.stdin)).split(/\r?\n/)[0] ?? '';
-    return firstLine;
-  }
-  const password = await promptHidden('Password: ');
-  const again = await promptHidden('Password again: ');
-  if (password !== again) throw new UsageError('the two passwords differ');
-  return password;
-}
+import { UsageError, readPassword, runOperatorCommand } from './operator.js';
 
 async function main(args: string[]): Promise<number> {
   const [username, ...rest] = args;

@@ -3,6 +3,7 @@
  * captcha's own field (`captcha`) is declared by the captcha (captcha/captcha.ts), which
  * other apps mount too.
  */
+import type { SessionClient } from './client.js';
 
 /** The signed-in account, as the session holds it. */
 export interface SignedInUser {
@@ -29,6 +30,8 @@ declare module 'express-session' {
   interface SessionData {
     /** Set at sign-in, after the session id was regenerated. */
     user?: SignedInUser;
+    /** The client that signed in (browser, OS, network), set at sign-in with `user`. */
+    client?: SessionClient;
     /** Last request of a signed-in session (idle timeout). */
     lastSeenAt?: number;
     /** Synchronizer token the pages echo on POST. */

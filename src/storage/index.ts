@@ -84,10 +84,11 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
     const health = guardPromises({ ping: async () => void (await Promise.all(pings.map((ping) => ping()))) }, ['ping'], 'ping', observer);
     return {
       db: sqlite?.db,
-      users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create'], 'users', observer),
+      users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create', 'setPasswordHash'], 'users', observer),
       passkeys: guardPromises(postgres?.passkeys ?? fromSqlite('passkeys'), ['add', 'find', 'listFor', 'recordUse', 'remove'], 'passkeys', observer),
       totp: guardPromises(postgres?.totp ?? fromSqlite('totp'), ['enable', 'find', 'useRecoveryCode', 'replaceRecoveryCodes', 'disable'], 'totp', observer),
       sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore'), observer),
+      sessionIndex: guardPromises(redis?.sessionStore ?? fromSqlite('sessionIndex'), ['listFor', 'destroyFor', 'destroyAllFor'], 'sessions', observer),
       failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear'], 'failed_logins', observer),
       deviceTokens: guardPromises(redis?.deviceTokens ?? fromSqlite('deviceTokens'), ['trust', 'knows', 'revoke', 'revokeAll'], 'device_tokens', observer),
       spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim'], 'spent_challenges', observer),

@@ -35,6 +35,8 @@ export interface UserRepository {
    * findByUsername) until pruning clears it, SIGNUP_KEY_MS after the account was made.
    */
   create(username: string, passwordHash: string, signupKeyHash?: string): Promise<User>;
+  /** Replaces the account's password hash; false when no account has that id. */
+  setPasswordHash(userId: number, passwordHash: string): Promise<boolean>;
 }
 
 export class UsernameTakenError extends Error {
@@ -256,6 +258,35 @@ export interface SpentChallengeLedger {
  */
 export type SessionStore = session.Store;
 
+/** A live signed-in session of an account, as the session index finds it. */
+export interface AccountSession {
+  sid: string;
+  /** The session record as stored (its user, client facts, signedInAt, lastSeenAt). */
+  data: session.SessionData;
+  /** When the store forgets it (ms since the epoch): the cookie's expiry. */
+  expiresAt: number;
+}
+
+/**
+ * The sessions of each account, kept by the session store itself in the same atomic step
+ * as each write, so the index is exact under sign-in (set), sign-out (destroy), expiry and
+ * pruning: a session is indexed under the account of its record's `user` while it lives.
+ */
+export interface SessionIndex {
+  /** The account's sessions that have not expired at `now` (and are not destroyed), in no particular order. */
+  listFor(userId: number, now: number): Promise<AccountSession[]>;
+  /**
+   * Destroys the session, leaving the tombstone destroy() leaves, only when it is a live
+   * session of the account; false (and nothing changes) for any other sid.
+   */
+  destroyFor(userId: number, sid: string): Promise<boolean>;
+  /**
+   * Destroys every session of the account but `exceptSid`, each with its tombstone, in one
+   * atomic step; resolves how many live sessions went.
+   */
+  destroyAllFor(userId: number, exceptSid?: string): Promise<number>;
+}
+
 /** Makes the counter store of one named per-IP limit (express-rate-limit's Store). */
 export type RateLimitStoreFactory = (name: string) => RateLimitStore;
 
@@ -284,6 +315,8 @@ export interface Stores {
   spentChallenges: SpentChallengeLedger;
   attackSignals: AttackSignalStore;
   sessionStore: SessionStore;
+  /** The session store's index of sessions per account. */
+  sessionIndex: SessionIndex;
   /** Shared per-IP counters; absent means each process counts in memory. */
   rateLimitStore?: RateLimitStoreFactory;
   /** Resolves when every back-end answers; rejects with StoreUnavailableError otherwise. */

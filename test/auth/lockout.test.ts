@@ -300,7 +300,7 @@ for (const [backEnd, storageFor] of Object.entries(backEnds)) {
   test(`${backEnd}: a name that cannot be signed up is refused before any lookup, captcha or count`, async (t) => {
     let lookups = 0;
     const { app, storage } = await setup(t, {
-      users: (real) => ({ findByUsername: (name) => ((lookups += 1), real.findByUsername(name)), create: (name, hash) => real.create(name, hash) }),
+      users: (real) => ({ findByUsername: (name) => ((lookups += 1), real.findByUsername(name)), create: (name, hash) => real.create(name, hash), setPasswordHash: (...args) => real.setPasswordHash(...args) }),
     });
     const agent = app.agent();
     const captchaId = await openForm(agent);
@@ -324,6 +324,7 @@ test('an outage of the accounts store counts nothing: five 503s, then the right 
         return real.findByUsername(name);
       },
       create: (name, hash) => real.create(name, hash),
+      setPasswordHash: (...args) => real.setPasswordHash(...args),
     }),
   });
   await app.createUser(alice.username, alice.password);

@@ -110,6 +110,7 @@ function losingOneReply(state: { loseNext: boolean }) {
       }
       return user;
     },
+    setPasswordHash: (...args) => real.setPasswordHash(...args),
   });
 }
 
@@ -172,6 +173,7 @@ test('a request still running when sign-out destroys the session cannot sign the
         return real.findByUsername(username);
       },
       create: (username, hash) => real.create(username, hash),
+      setPasswordHash: (...args) => real.setPasswordHash(...args),
     }),
   });
   await app.createUser(alice.username, alice.password);

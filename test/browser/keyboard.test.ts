@@ -19,9 +19,9 @@ async function tab(page: Page, key: 'Tab' | 'Shift+Tab', expected: string): Prom
   assert.equal(await focused(page), expected, `${key} should reach #${expected}`);
 }
 
-/** Presses Tab from where the focus is until it reaches #id (within a few presses). */
+/** Presses Tab from where the focus is until it reaches #id (within a few presses: the header's and the account menu's links come first). */
 async function tabTo(page: Page, id: string): Promise<void> {
-  for (let presses = 0; presses < 6 && (await focused(page)) !== id; presses += 1) await page.keyboard.press('Tab');
+  for (let presses = 0; presses < 12 && (await focused(page)) !== id; presses += 1) await page.keyboard.press('Tab');
   assert.equal(await focused(page), id, `Tab should reach #${id}`);
 }
 

@@ -94,6 +94,7 @@ test('a sign-up answered 503 after its account was made: the person answers the 
         }
         return user;
       },
+      setPasswordHash: (...args) => real.setPasswordHash(...args),
     }),
   });
   const { base, page } = await openInBrowser(t, app);

@@ -31,6 +31,9 @@ const POST_ROUTES = [
   '/account/two-factor/confirm',
   '/account/two-factor/recovery-codes',
   '/account/two-factor/disable',
+  '/account/sessions/revoke',
+  '/account/sessions/revoke-others',
+  '/account/password',
 ];
 
 const oddString = fc.oneof(
@@ -50,7 +53,7 @@ const oddValue = fc.oneof(
   fc.object({ maxDepth: 2 }),
 );
 const formLike = fc.record(
-  { username: oddValue, password: oddValue, captcha: oddValue, captchaId: oddValue, _csrf: oddValue, __proto__: oddValue, name: oddValue, id: oddValue, response: oddValue, code: oddValue, secret: oddValue },
+  { username: oddValue, password: oddValue, captcha: oddValue, captchaId: oddValue, _csrf: oddValue, __proto__: oddValue, name: oddValue, id: oddValue, response: oddValue, code: oddValue, secret: oddValue, current: oddValue, confirm: oddValue },
   { requiredKeys: [] },
 );
 const bodyText = fc.oneof(

@@ -194,6 +194,38 @@ test('two instances: an enrolment started at A is confirmed at B, and a TOTP cod
   assert.equal(await thief.signedInAs(urlB), undefined);
 });
 
+test('two instances: a session signed out from another browser at A is signed out at its next request at B; a password changed at B signs out the rest at A', async (t) => {
+  const { a, b, urlA, urlB } = await twoInstances(t);
+  const signedIn = async (instance: TestApp, base: string) => {
+    const browser = new Browser();
+    const captchaId = (await browser.open(`${base}/login`)) as string;
+    assert.equal((await browser.signIn(base, { ...alice, captcha: await browser.picture(instance, base, captchaId), captchaId })).body.ok, true);
+    return browser;
+  };
+  const laptop = await signedIn(a, urlA);
+  const phone = await signedIn(b, urlB);
+  const tablet = await signedIn(b, urlB);
+  assert.equal(await phone.signedInAs(urlB), 'alice');
+
+  // The laptop's page at A lists the sessions made at B (its own row is marked aria-current); open() keeps the page's form token.
+  const page = await (await laptop.fetch(`${urlA}/account/sessions`)).text();
+  await laptop.open(`${urlA}/account/sessions`);
+  const others = [...page.matchAll(/<tr class="session" data-session-id="([^"]+)">/g)].map((match) => match[1] as string);
+  assert.equal(others.length, 2, 'the phone and the tablet');
+  const results = await Promise.all(others.map((id) => laptop.post(`${urlA}/account/sessions/revoke`, { id })));
+  assert.deepEqual(results.map((result) => result.status), [200, 200]);
+  assert.equal(await phone.signedInAs(urlB), undefined, 'signed out at B at once');
+  assert.equal(await tablet.signedInAs(urlA), undefined);
+  assert.equal(await laptop.signedInAs(urlB), 'alice');
+
+  const again = await signedIn(a, urlA);
+  await laptop.open(`${urlB}/account/password`);
+  const changed = await laptop.post(`${urlB}/account/password`, { current: alice.password, password: 'violet kettle drums at midnight', confirm: 'violet kettle drums at midnight' });
+  assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  assert.equal(await again.signedInAs(urlA), undefined, 'the password change at B signed out the session at A');
+  assert.equal(await laptop.signedInAs(urlA), 'alice', 'and kept its own');
+});
+
 test('two instances: a sign-up answered 503 after its account was made (Redis frozen) is completed by its retry at B, and by nobody else', { timeout: 30_000 }, async (t) => {
   const redis = await ownRedis(t);
   let freezeAfterCreate = false;
@@ -206,6 +238,7 @@ test('two instances: a sign-up answered 503 after its account was made (Redis fr
       if (freezeAfterCreate) redis.freeze();
       return user;
     },
+    setPasswordHash: (...args) => real.setPasswordHash(...args),
   });
   const { a, b, urlA, urlB, databaseUrl } = await twoInstances(t, { users }, redis.url);
   const newcomer = { username: 'newcomer', password: 'violet kettle drums at midnight' };

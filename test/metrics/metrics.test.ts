@@ -39,6 +39,7 @@ test('pictures, sounds and captcha checks by result: right, wrong, expired, miss
       return real.findByUsername(name);
     },
     create: (...args) => real.create(...args),
+    setPasswordHash: (...args) => real.setPasswordHash(...args),
   });
   const { app, scrape } = await setup(t, { users });
   await app.createUser('alice', PASSWORD);

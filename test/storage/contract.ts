@@ -248,6 +248,105 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     assert.equal((await sa.get(other))?.user?.username, 'bob', 'other sessions are written as usual');
   });
 
+  /** A signed-in session record of account `userId`, expiring `expiresInMs` from `now`. */
+  const signedIn = (userId: number, now: number, expiresInMs: number): SessionData => ({
+    cookie: { expires: new Date(now + expiresInMs), originalMaxAge: expiresInMs },
+    user: { id: userId, username: `user-${userId}`, signedInAt: now },
+    client: { browser: 'Firefox', os: 'Linux', network: '192.0.2.0/24' },
+  });
+  const sidsOf = async (stores: Stores, userId: number, now: number) => (await stores.sessionIndex.listFor(userId, now)).map((each) => each.sid).sort();
+
+  test(`${name}: each account's sessions are indexed exactly under sign-in, sign-out, touch and expiry, over two handles`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const [sa, sb] = [sessions(a.sessionStore), sessions(b.sessionStore)];
+    const now = Date.now();
+    const [one, two, three, bobs, anonymous] = ['1', '2', '3', 'bob', 'anon'].map((label) => unique(`sid-${label}`)) as [string, string, string, string, string];
+    await sa.set(one, signedIn(1, now, 60_000));
+    await sb.set(two, signedIn(1, now, 120_000));
+    await sa.set(three, signedIn(1, now, 180_000));
+    await sb.set(bobs, signedIn(2, now, 60_000));
+    await sa.set(anonymous, record(60_000));
+    assert.deepEqual(await sidsOf(b, 1, now), [one, two, three].sort(), "the account's own, over the other handle");
+    assert.deepEqual(await sidsOf(a, 2, now), [bobs]);
+    assert.deepEqual(await sidsOf(a, 3, now), [], 'an account without sessions');
+    const [listed] = (await a.sessionIndex.listFor(1, now)).filter((each) => each.sid === one);
+    assert.deepEqual(listed?.data.client, { browser: 'Firefox', os: 'Linux', network: '192.0.2.0/24' }, 'the record comes with it');
+    assert.equal(listed?.expiresAt, now + 60_000);
+
+    await sb.destroy(one);
+    assert.deepEqual(await sidsOf(a, 1, now), [two, three].sort(), 'sign-out leaves the index');
+    await sa.set(one, signedIn(1, now, 60_000));
+    assert.deepEqual(await sidsOf(b, 1, now), [two, three].sort(), 'a late write of a destroyed session is not indexed again');
+
+    assert.deepEqual(await sidsOf(a, 1, now + 120_000), [three], 'expired sessions are not listed');
+    await sb.touch(two, signedIn(1, now, 240_000));
+    assert.deepEqual(await sidsOf(a, 1, now + 200_000), [two], 'a touch moves the expiry the index knows');
+    await sa.set(three, signedIn(1, now, -1_000));
+    assert.equal(await sb.get(three), null);
+    assert.deepEqual(await sidsOf(b, 1, now), [two], 'a write with an expired cookie leaves the index');
+    await a.prune();
+    assert.deepEqual(await sidsOf(b, 1, now), [two], 'pruning leaves the live ones');
+  });
+
+  test(`${name}: a session is destroyed through the index only by its own account`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const [sa, sb] = [sessions(a.sessionStore), sessions(b.sessionStore)];
+    const now = Date.now();
+    const alices = unique('sid-alice');
+    await sa.set(alices, signedIn(1, now, 60_000));
+    assert.equal(await b.sessionIndex.destroyFor(2, alices), false, "another account's session");
+    assert.equal((await sb.get(alices))?.user?.id, 1, 'nothing changed');
+    assert.deepEqual(await sidsOf(a, 1, now), [alices]);
+    assert.equal(await b.sessionIndex.destroyFor(1, unique('never-stored')), false);
+    const anonymous = unique('sid-anon');
+    await sa.set(anonymous, record(60_000));
+    assert.equal(await a.sessionIndex.destroyFor(1, anonymous), false, 'an anonymous session');
+    assert.notEqual(await sb.get(anonymous), null);
+
+    assert.equal(await b.sessionIndex.destroyFor(1, alices), true);
+    assert.equal(await sa.get(alices), null);
+    assert.deepEqual(await sidsOf(a, 1, now), []);
+    await Promise.all([sa.set(alices, signedIn(1, now, 60_000)), sb.touch(alices, signedIn(1, now, 60_000))]);
+    assert.equal(await sb.get(alices), null, 'it leaves a tombstone: a request still running cannot write it back');
+    assert.equal(await a.sessionIndex.destroyFor(1, alices), false, 'destroyed once');
+  });
+
+  test(`${name}: all of an account's sessions but one are destroyed at once, with their tombstones`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const [sa, sb] = [sessions(a.sessionStore), sessions(b.sessionStore)];
+    const now = Date.now();
+    const alices = Array.from({ length: 4 }, (_, i) => unique(`sid-alice-${i}`));
+    const [kept = '', ...others] = alices;
+    for (const sid of alices) await sa.set(sid, signedIn(1, now, 60_000));
+    const bobs = unique('sid-bob');
+    await sb.set(bobs, signedIn(2, now, 60_000));
+
+    assert.equal(await b.sessionIndex.destroyAllFor(1, kept), 3);
+    assert.deepEqual(await sidsOf(a, 1, now), [kept]);
+    assert.notEqual(await sb.get(kept), null, 'the kept one lives');
+    for (const sid of others) {
+      await sa.set(sid, signedIn(1, now, 60_000));
+      assert.equal(await sb.get(sid), null, 'a late write of a destroyed one writes nothing');
+    }
+    assert.deepEqual(await sidsOf(b, 2, now), [bobs], "another account's sessions stay");
+    assert.notEqual(await sa.get(bobs), null);
+
+    assert.equal(await a.sessionIndex.destroyAllFor(1), 1, 'without an exception: every one');
+    assert.equal(await sb.get(kept), null);
+    assert.equal(await b.sessionIndex.destroyAllFor(1), 0, 'nothing left');
+    assert.deepEqual(await sidsOf(a, 1, now), []);
+  });
+
+  test(`${name}: an account's password hash is replaced, and only that account's`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const ivan = await a.users.create('ivan', 'hash-1');
+    await a.users.create('judy', 'hash-1');
+    assert.equal(await b.users.setPasswordHash(ivan.id, 'hash-2'), true);
+    assert.equal((await a.users.findByUsername('IVAN'))?.passwordHash, 'hash-2', 'read over the other handle');
+    assert.equal((await a.users.findByUsername('judy'))?.passwordHash, 'hash-1');
+    assert.equal(await a.users.setPasswordHash(ivan.id + 1_000, 'hash-3'), false, 'no such account');
+  });
+
   test(`${name}: usernames are unique without regard to case, also for concurrent creates`, async (t) => {
     const [a, b] = await twoHandles(t);
     const created = await a.users.create('Alice', 'hash-1');

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
 import { openStores, type OpenStores } from '../../src/storage/index.js';
 import { ATTACK_SIGNAL_MEMORY_MS, DEVICE_TRUST_MS, FAILURE_MEMORY_MS, SIGNUP_KEY_MS } from '../../src/storage/ports.js';
+import { migrationsDir } from '../../src/storage/migration-files.js';
 import { DATABASE_FILE, migrate, openDataDirDatabase } from '../../src/storage/sqlite/database.js';
 import { PRUNE_BATCH } from '../../src/storage/sqlite/index.js';
 import { TOMBSTONE_MS } from '../../src/storage/sqlite/session-store.js';
@@ -47,7 +48,7 @@ test("an older install's world-readable database is tightened on open", (t) => {
 test('migrations are applied once, in order, and recorded', (t) => {
   const db = openDataDirDatabase(tempDir(t, 'migrate-'));
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6, 8]);
+  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.deepEqual(migrate(db), [], 'a second open applies nothing');
   const recorded = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
   assert.deepEqual(recorded, [
@@ -57,6 +58,7 @@ test('migrations are applied once, in order, and recorded', (t) => {
     { version: 4, name: 'signup_keys' },
     { version: 5, name: 'device_tokens' },
     { version: 6, name: 'attack_signals' },
+    { version: 7, name: 'session_accounts' },
     { version: 8, name: 'totp' },
   ]);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('device_tokens', 'sign_in_networks')").all();
@@ -72,8 +74,26 @@ test('a database made before migrations existed adopts them and keeps its rows',
   old.close();
   const db = openDataDirDatabase(dataDir);
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6, 8]);
+  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.deepEqual(db.prepare('SELECT username FROM users').all(), [{ username: 'old' }]);
+});
+
+test('signed-in sessions stored before the session index existed are indexed by the migration', async (t) => {
+  const dataDir = tempDir(t, 'migrate-sessions-');
+  // The migrations before the index (001-006), as an install of that time had them.
+  const before = tempDir(t, 'migrations-');
+  for (const file of readdirSync(migrationsDir('sqlite')).filter((name) => name < '007')) copyFileSync(path.join(migrationsDir('sqlite'), file), path.join(before, file));
+  const old = openDataDirDatabase(dataDir);
+  assert.deepEqual(migrate(old, before), [1, 2, 3, 4, 5, 6]);
+  const expiresAt = Date.now() + 60_000;
+  const insert = old.prepare('INSERT INTO sessions (sid, data, expires_at) VALUES (?, ?, ?)');
+  insert.run('signed-in', JSON.stringify({ cookie: {}, user: { id: 7, username: 'old', signedInAt: 1 } }), expiresAt);
+  insert.run('anonymous', JSON.stringify({ cookie: {} }), expiresAt);
+  old.close();
+  const stores = await openStores({ dataDir, pruneIntervalMs: 0 });
+  t.after(() => stores.close());
+  assert.deepEqual((await stores.sessionIndex.listFor(7, Date.now())).map((each) => each.sid), ['signed-in']);
+  assert.equal(await stores.sessionIndex.destroyAllFor(7), 1);
 });
 
 async function storesWithClock(t: TestContext): Promise<{ stores: OpenStores; advance: (ms: number) => void }> {

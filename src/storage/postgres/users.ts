@@ -43,6 +43,11 @@ export class PostgresUserRepository implements UserRepository {
     }
   }
 
+  async setPasswordHash(userId: number, passwordHash: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('UPDATE users SET password_hash = $1 WHERE id = $2', [passwordHash, userId]);
+    return rowCount === 1;
+  }
+
   /** Clears the sign-up key hash of up to `limit` accounts made SIGNUP_KEY_MS before `now`; resolves how many. */
   async prune(now: number, limit: number): Promise<number> {
     const { rowCount } = await this.pool.query(

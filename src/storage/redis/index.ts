@@ -5,7 +5,7 @@
  * counters. Every key starts with the configured prefix and carries its expiry, so Redis
  * prunes them all.
  */
-import type { AttackSignalStore, DeviceTokenStore, FailedLoginStore, RateLimitStoreFactory, SessionStore, SpentChallengeLedger, WebAuthnChallengeStore } from '../ports.js';
+import type { AttackSignalStore, DeviceTokenStore, FailedLoginStore, RateLimitStoreFactory, SpentChallengeLedger, WebAuthnChallengeStore } from '../ports.js';
 import { RedisAttackSignalStore } from './attack-signals.js';
 import { connectRedis, type RedisClient } from './client.js';
 import { RedisDeviceTokenStore } from './device-tokens.js';
@@ -17,7 +17,7 @@ import { RedisWebAuthnChallengeStore } from './webauthn-challenges.js';
 
 export interface RedisStores {
   client: RedisClient;
-  sessionStore: SessionStore;
+  sessionStore: RedisSessionStore;
   failedLogins: FailedLoginStore;
   deviceTokens: DeviceTokenStore;
   spentChallenges: SpentChallengeLedger;

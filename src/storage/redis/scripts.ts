@@ -39,17 +39,102 @@ redis.call('HINCRBY', KEYS[1], 'failures', -1)
 if redis.call('HGET', KEYS[1], 'lockedUntil') == ARGV[2] then redis.call('HSET', KEYS[1], 'lockedUntil', ARGV[1]) end
 return 1`;
 
-/** KEYS[1] the session, KEYS[2] its tombstone; ARGV[1] the record, ARGV[2] its lifetime in ms. */
-export const SET_UNLESS_DESTROYED = `
+/**
+ * Sessions. Each signed-in session is also a member (its sid) of its account's index, a
+ * sorted set scored by the session's expiry, written and removed in the same script as
+ * the session, so the index never disagrees with the sessions. Each write to an index
+ * drops its expired members and keeps the key until its last member expires, so Redis
+ * prunes the index with the sessions.
+ *
+ * The scripts that find a session's account read it from the stored record (JSON,
+ * cjson), and destroying derives the index key from it (ARGV[2] the index keys' prefix):
+ * like the rest of this back-end, it assumes one Redis, not a cluster.
+ */
+const KEEP_INDEX = `
+local function keepIndex(index, now)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
+  local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('PEXPIREAT', index, last[2]) end
+end
+`;
+
+/** The account id of a stored session record, or nil (anonymous, or not a record). */
+const OWNER_OF = `
+local function ownerOf(record)
+  local ok, data = pcall(cjson.decode, record)
+  if ok and type(data) == 'table' and type(data.user) == 'table' and type(data.user.id) == 'number' then return data.user.id end
+  return nil
+end
+`;
+
+/**
+ * KEYS[1] the session, KEYS[2] its tombstone, KEYS[3] its account's index (none for an
+ * anonymous session); ARGV[1] the record, ARGV[2] its lifetime in ms, ARGV[3] its expiry
+ * (ms since the epoch), ARGV[4] the sid, ARGV[5] now. Writes nothing once destroyed.
+ */
+export const SET_UNLESS_DESTROYED = `${KEEP_INDEX}
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if KEYS[3] then
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+  keepIndex(KEYS[3], ARGV[5])
+end
 return 1`;
 
-/** KEYS[1] the session, KEYS[2] its tombstone; ARGV[1] the tombstone's lifetime in ms. */
-export const DESTROY_WITH_TOMBSTONE = `
+/**
+ * KEYS[1] the session, KEYS[2] its account's index (none when anonymous); ARGV[1] its new
+ * lifetime in ms, ARGV[2] its new expiry, ARGV[3] the sid, ARGV[4] now. Moves the expiry
+ * of a session that still exists, and nothing else (XX: it adds no index member).
+ */
+export const TOUCH_SESSION = `${KEEP_INDEX}
+if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end
+if KEYS[2] then
+  redis.call('ZADD', KEYS[2], 'XX', ARGV[2], ARGV[3])
+  keepIndex(KEYS[2], ARGV[4])
+end
+return 1`;
+
+/** KEYS[1] the session, KEYS[2] its tombstone; ARGV[1] the tombstone's lifetime in ms, ARGV[2] the index keys' prefix, ARGV[3] the sid. */
+export const DESTROY_WITH_TOMBSTONE = `${OWNER_OF}
+local owner = ownerOf(redis.call('GET', KEYS[1]) or '')
+if owner then redis.call('ZREM', ARGV[2] .. string.format('%d', owner), ARGV[3]) end
 redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return 1`;
+
+/**
+ * KEYS[1] the session, KEYS[2] its tombstone, KEYS[3] the account's index; ARGV[1] the
+ * account id, ARGV[2] the tombstone's lifetime in ms, ARGV[3] the sid. Destroys the
+ * session only when its record is the account's (1), else changes nothing (0).
+ */
+export const DESTROY_IF_OWNED = `${OWNER_OF}
+if ownerOf(redis.call('GET', KEYS[1]) or '') ~= tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[3])
+return 1`;
+
+/**
+ * KEYS[1] the account's index; ARGV[1] the account id, ARGV[2] the tombstone's lifetime
+ * in ms, ARGV[3] the sid to keep ('' for none), ARGV[4] the sessions' key prefix, ARGV[5]
+ * the tombstones'. Destroys every other session of the index that is the account's,
+ * each with its tombstone, and empties the index but for the kept sid; returns how many
+ * live sessions went.
+ */
+export const DESTROY_ALL_OF = `${OWNER_OF}
+local gone = 0
+for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if sid ~= ARGV[3] then
+    local key = ARGV[4] .. sid
+    if ownerOf(redis.call('GET', key) or '') == tonumber(ARGV[1]) then
+      redis.call('DEL', key)
+      redis.call('SET', ARGV[5] .. sid, '1', 'PX', ARGV[2])
+      gone = gone + 1
+    end
+    redis.call('ZREM', KEYS[1], sid)
+  end
+end
+return gone`;
 
 /**
  * Known devices. KEYS[1] the renewed token's hash {accountId: "expiresAt:epoch"},

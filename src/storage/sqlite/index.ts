@@ -50,6 +50,7 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
     spentChallenges,
     attackSignals,
     sessionStore,
+    sessionIndex: sessionStore,
     ping: async () => {
       probe.get();
     },

@@ -11,9 +11,14 @@
  * writes nothing for a sid that has one (one INSERT … WHERE NOT EXISTS); tombstones
  * outlive any request (a day) and are pruned with the expired sessions. better-sqlite3 is
  * synchronous, so each call stays short: pruning deletes in batches.
+ *
+ * It is also the index of each account's sessions (SessionIndex): every set() writes the
+ * record's user id in the same row (user_id, migrations/sqlite/007), so the index changes
+ * with the record, and goes with the row when it is destroyed, expires or is pruned.
  */
 import session, { type SessionData } from 'express-session';
 import { requireInteger } from '../../options.js';
+import type { AccountSession, SessionIndex } from '../ports.js';
 import type { SqliteDatabase } from './database.js';
 
 export interface SqliteSessionStoreOptions {
@@ -28,7 +33,13 @@ export const TOMBSTONE_MS = 24 * 60 * 60_000;
 
 type Callback = (err?: unknown) => void;
 
-export class SqliteSessionStore extends session.Store {
+interface IndexedRow {
+  sid: string;
+  data: string;
+  expires_at: number;
+}
+
+export class SqliteSessionStore extends session.Store implements SessionIndex {
   readonly #now: () => number;
   readonly #defaultTtlMs: number;
   readonly #statements;
@@ -40,17 +51,33 @@ export class SqliteSessionStore extends session.Store {
     const { db } = options;
     const deleteSession = db.prepare<[string]>('DELETE FROM sessions WHERE sid = ?');
     const addTombstone = db.prepare<[string, number]>('INSERT OR REPLACE INTO destroyed_sessions (sid, expires_at) VALUES (?, ?)');
+    const deleteLive = db.prepare<[string, number, number]>('DELETE FROM sessions WHERE sid = ? AND user_id = ? AND expires_at > ?');
+    const deleteAllOf = db.prepare<[number, string | null], { sid: string; expires_at: number }>(
+      'DELETE FROM sessions WHERE user_id = ? AND sid IS NOT ? RETURNING sid, expires_at',
+    );
     this.#statements = {
       get: db.prepare<[string, number], { data: string }>('SELECT data FROM sessions WHERE sid = ? AND expires_at > ?'),
-      set: db.prepare<[string, string, number, string]>(
-        `INSERT INTO sessions (sid, data, expires_at)
-         SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM destroyed_sessions WHERE sid = ?)
-         ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
+      set: db.prepare<[string, string, number, number | null, string]>(
+        `INSERT INTO sessions (sid, data, expires_at, user_id)
+         SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM destroyed_sessions WHERE sid = ?)
+         ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, user_id = excluded.user_id`,
       ),
       touch: db.prepare<[number, string]>('UPDATE sessions SET expires_at = ? WHERE sid = ?'),
       destroy: db.transaction((sid: string, tombstoneUntil: number) => {
         deleteSession.run(sid);
         addTombstone.run(sid, tombstoneUntil);
+      }),
+      listFor: db.prepare<[number, number], IndexedRow>('SELECT sid, data, expires_at FROM sessions WHERE user_id = ? AND expires_at > ?'),
+      destroyFor: db.transaction((userId: number, sid: string, now: number): boolean => {
+        if (deleteLive.run(sid, userId, now).changes === 0) return false;
+        addTombstone.run(sid, now + TOMBSTONE_MS);
+        return true;
+      }),
+      // Expired rows of the account go too (pruning would take them anyway); only live ones are counted.
+      destroyAllFor: db.transaction((userId: number, exceptSid: string | null, now: number): number => {
+        const gone = deleteAllOf.all(userId, exceptSid);
+        for (const row of gone) addTombstone.run(row.sid, now + TOMBSTONE_MS);
+        return gone.filter((row) => row.expires_at > now).length;
       }),
       prune: db.prepare<[number, number]>(
         'DELETE FROM sessions WHERE sid IN (SELECT sid FROM sessions WHERE expires_at <= ? LIMIT ?)',
@@ -72,7 +99,7 @@ export class SqliteSessionStore extends session.Store {
 
   override set(sid: string, record: SessionData, callback?: Callback): void {
     this.#run(callback, () => {
-      this.#statements.set.run(sid, JSON.stringify(record), this.#expiresAt(record), sid);
+      this.#statements.set.run(sid, JSON.stringify(record), this.#expiresAt(record), record.user?.id ?? null, sid);
     });
   }
 
@@ -96,6 +123,18 @@ export class SqliteSessionStore extends session.Store {
     this.#run(callback, () => {
       this.#statements.clear.run();
     });
+  }
+
+  async listFor(userId: number, now: number): Promise<AccountSession[]> {
+    return this.#statements.listFor.all(userId, now).map((row) => ({ sid: row.sid, data: JSON.parse(row.data) as SessionData, expiresAt: row.expires_at }));
+  }
+
+  async destroyFor(userId: number, sid: string): Promise<boolean> {
+    return this.#statements.destroyFor(userId, sid, this.#now());
+  }
+
+  async destroyAllFor(userId: number, exceptSid?: string): Promise<number> {
+    return this.#statements.destroyAllFor(userId, exceptSid ?? null, this.#now());
   }
 
   /** Deletes up to `limit` expired sessions and as many old tombstones; returns how many rows went. */

@@ -18,6 +18,7 @@ export class SqliteUserRepository implements UserRepository {
   readonly #find;
   readonly #insert;
   readonly #clearKeys;
+  readonly #setHash;
   readonly #now: () => number;
 
   constructor(db: SqliteDatabase, clock: () => number = Date.now) {
@@ -28,6 +29,7 @@ export class SqliteUserRepository implements UserRepository {
     this.#clearKeys = db.prepare<[number, number]>(
       'UPDATE users SET signup_key_hash = NULL WHERE id IN (SELECT id FROM users WHERE signup_key_hash IS NOT NULL AND created_at < ? LIMIT ?)',
     );
+    this.#setHash = db.prepare<[string, number]>('UPDATE users SET password_hash = ? WHERE id = ?');
     this.#now = clock;
   }
 
@@ -45,6 +47,10 @@ export class SqliteUserRepository implements UserRepository {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new UsernameTakenError(username);
       throw err;
     }
+  }
+
+  async setPasswordHash(userId: number, passwordHash: string): Promise<boolean> {
+    return this.#setHash.run(passwordHash, userId).changes === 1;
   }
 
   /** Clears the sign-up key hash of up to `limit` accounts made SIGNUP_KEY_MS before `now`; returns how many. */

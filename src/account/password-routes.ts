@@ -1,0 +1,84 @@
+/**
+ * The "change password" page and its post: GET /account/password, POST /account/password
+ * ({current, password, confirm}). The rules are the accounts module's (changePassword):
+ * the sign-up rules for the new password, the current one unless the session signed in
+ * within RECENT_SIGN_IN_MS, and every other session of the account signed out.
+ *
+ * A typed current password is a guess like a sign-in's, and a session (perhaps a stolen
+ * one) must not make this form a password oracle without a captcha: it is counted by the
+ * lockout as the sign-in form counts it (by account, and by the client's known device or
+ * network), and a locked client is answered as for a wrong password, without comparing.
+ * A refusal that is not a verdict on it (a rule of the new password, a 503) takes the
+ * count back.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import { AccountRuleError, type Accounts } from '../auth/accounts.js';
+import { PASSWORD_MIN_LENGTH, passwordField } from '../auth/credentials.js';
+import type { Devices } from '../auth/devices.js';
+import { countedAs, networkOf, type Attempt, type Lockout } from '../auth/lockout.js';
+import { RECENT_SIGN_IN_MS } from '../auth/passkeys.js';
+import { RefusedError } from '../errors.js';
+import { guardedPostOf, noStore, parse, signedInUser } from '../http/guards.js';
+import type { IpRateLimits } from '../http/rate-limits.js';
+import type { Csrf } from '../session/csrf.js';
+import type { SessionIndex } from '../storage/ports.js';
+
+export const PASSWORD_PATH = '/account/password';
+
+export interface PasswordRouteDeps {
+  accounts: Accounts;
+  sessionIndex: SessionIndex;
+  lockout: Lockout;
+  devices: Devices;
+  csrf: Csrf;
+  limits: IpRateLimits;
+  clock: () => number;
+}
+
+const changeBody = z.object({ current: passwordField.optional(), password: passwordField, confirm: passwordField });
+
+export function passwordRoutes({ accounts, sessionIndex, lockout, devices, csrf, limits, clock }: PasswordRouteDeps): Router {
+  const router = Router();
+  const guardedPost = guardedPostOf(csrf);
+
+  router.get(PASSWORD_PATH, noStore, (req, res) => {
+    const user = req.session.user;
+    if (!user) {
+      res.redirect(303, '/login');
+      return;
+    }
+    res.render('password', {
+      csrfToken: csrf.tokenFor(req, res),
+      username: user.username,
+      recentSignIn: clock() - user.signedInAt <= RECENT_SIGN_IN_MS,
+      passwordMinLength: PASSWORD_MIN_LENGTH,
+    });
+  });
+
+  router.post(PASSWORD_PATH, ...limits.posts, ...guardedPost, async (req, res) => {
+    const user = signedInUser(req);
+    const body = parse(changeBody, req.body);
+    if (body.password !== body.confirm) throw new RefusedError('passwords_differ', 'invalid');
+    const current = body.current || undefined;
+    let attempt: Attempt | undefined;
+    if (current !== undefined) {
+      const client = { account: countedAs(user, user.username), network: networkOf(req.ip), device: await devices.deviceFor(req, user.id) };
+      attempt = await lockout.begin(client);
+      // Locked: answered as a wrong password, and not compared.
+      if (!attempt) throw new AccountRuleError('wrong_password');
+    }
+    let signedOut: number;
+    try {
+      signedOut = await accounts.changePassword({ user, sid: req.sessionID, current, next: body.password }, sessionIndex);
+      await attempt?.succeeded();
+    } catch (err) {
+      // Only a wrong current password is a verdict on the guess; anything else takes it back.
+      if (!(err instanceof AccountRuleError && err.rule === 'wrong_password')) await attempt?.abandon();
+      throw err;
+    }
+    res.json({ ok: true, count: signedOut, message: res.locals.t('passwordChanged', { n: String(signedOut) }) });
+  });
+
+  return router;
+}

@@ -1,0 +1,71 @@
+/**
+ * The "where you're signed in" page and its posts: GET /account/sessions lists the
+ * account's live sessions (sessions.ts), POST /account/sessions/revoke signs one of them
+ * out by its handle, POST /account/sessions/revoke-others every one but this. Posts pass
+ * the per-IP limits of the form posts and the guards of every state-changing post; a
+ * session that is not signed in gets 401 signed_out (the page: to the sign-in page).
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import { guardedPostOf, noStore, parse, signedInUser } from '../http/guards.js';
+import type { IpRateLimits } from '../http/rate-limits.js';
+import type { Locale, Translate } from '../i18n/messages.js';
+import type { Csrf } from '../session/csrf.js';
+import { SESSION_HANDLE_PATTERN, type AccountSessions, type SessionView } from './sessions.js';
+
+export const SESSIONS_PATH = '/account/sessions';
+
+export interface SessionsRouteDeps {
+  sessions: AccountSessions;
+  csrf: Csrf;
+  limits: IpRateLimits;
+  clock: () => number;
+}
+
+const revokeBody = z.object({ id: z.string().regex(SESSION_HANDLE_PATTERN) });
+
+/** A session as its row shows it: what it is, in the page's language (times in UTC, which the page script shows in the browser's time zone). */
+function rowOf(session: SessionView, locale: Locale, t: Translate) {
+  const format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+  const time = (ms: number) => ({ iso: new Date(ms).toISOString(), text: `${format.format(ms)} UTC` });
+  const { browser, os, network } = session.client;
+  return {
+    id: session.id,
+    current: session.current,
+    device: t('sessionsBrowserOnOs', { browser: browser ?? t('sessionsUnknownBrowser'), os: os ?? t('sessionsUnknownOs') }),
+    network: network === 'unknown' ? t('sessionsUnknownNetwork') : network,
+    signedIn: time(session.signedInAt),
+    lastSeen: time(session.lastSeenAt),
+  };
+}
+
+export function sessionsRoutes({ sessions, csrf, limits, clock }: SessionsRouteDeps): Router {
+  const router = Router();
+  const guardedPost = guardedPostOf(csrf);
+
+  router.get(SESSIONS_PATH, noStore, async (req, res) => {
+    const user = req.session.user;
+    if (!user) {
+      res.redirect(303, '/login');
+      return;
+    }
+    const list = await sessions.list(user.id, req.sessionID, clock());
+    res.render('sessions', { csrfToken: csrf.tokenFor(req, res), sessions: list.map((session) => rowOf(session, req.locale, res.locals.t)) });
+  });
+
+  router.post(`${SESSIONS_PATH}/revoke`, ...limits.posts, ...guardedPost, async (req, res) => {
+    const user = signedInUser(req);
+    const { id } = parse(revokeBody, req.body);
+    await sessions.revoke(user.id, id, req.sessionID, clock());
+    res.json({ ok: true, message: res.locals.t('sessionsSignedOut') });
+  });
+
+  router.post(`${SESSIONS_PATH}/revoke-others`, ...limits.posts, ...guardedPost, async (req, res) => {
+    const user = signedInUser(req);
+    parse(z.object({}).strict(), req.body);
+    const count = await sessions.revokeOthers(user.id, req.sessionID);
+    res.json({ ok: true, count, message: res.locals.t('sessionsSignedOutOthers', { n: String(count) }) });
+  });
+
+  return router;
+}

@@ -1,0 +1,45 @@
+/**
+ * `npm run user:sessions -- <username> [--revoke]`: the account's live sessions, one line
+ * each (handle, signed in, last seen, network, browser and system; times in UTC), or with
+ * --revoke signs every one of them out: what an operator does when an account may have
+ * been taken over. Sessions are live as the web page counts them (the session timeouts
+ * from the environment). Exit codes: 0 done, 1 no such account, 2 usage.
+ */
+import { createAccountSessions, type SessionView } from '../account/sessions.js';
+import { loadConfig } from '../config.js';
+import { openStores } from '../storage/index.js';
+import { UsageError, runOperatorCommand } from './operator.js';
+
+const USAGE = 'usage: npm run user:sessions -- <username> [--revoke]';
+
+/** One line of the listing, tab-separated so that scripts can cut it. */
+function lineOf(session: SessionView): string {
+  const { browser = 'unknown browser', os = 'unknown system', network } = session.client;
+  return [session.id, new Date(session.signedInAt).toISOString(), new Date(session.lastSeenAt).toISOString(), network, `${browser} on ${os}`].join('\t');
+}
+
+async function main(args: string[]): Promise<number> {
+  const [username, ...rest] = args;
+  const revoke = rest.length === 1 && rest[0] === '--revoke';
+  if (username === undefined || username.startsWith('-') || (rest.length > 0 && !revoke)) throw new UsageError(USAGE);
+  const config = loadConfig();
+  const stores = await openStores({ dataDir: config.dataDir, ...config.storage, pruneIntervalMs: 0 });
+  try {
+    const user = await stores.users.findByUsername(username);
+    if (!user) {
+      console.error(`user:sessions: no account named ${username}`);
+      return 1;
+    }
+    const sessions = createAccountSessions(stores.sessionIndex, config.sessionTimeouts);
+    if (revoke) {
+      console.log(`signed out ${await sessions.revokeAll(user.id)} session(s) of ${user.username}`);
+      return 0;
+    }
+    for (const session of await sessions.list(user.id, undefined, Date.now())) console.log(lineOf(session));
+    return 0;
+  } finally {
+    await stores.close();
+  }
+}
+
+runOperatorCommand('user:sessions', main);
