@@ -72,7 +72,13 @@ const SENTENCES: Record<SecurityEventKind, MessageKey> = {
 
 /** The sentences of the kinds whose detail tells more: a sign-in's method, a lock's scope. */
 const BY_DETAIL: Partial<Record<SecurityEventKind, Record<string, MessageKey>>> = {
-  sign_in: { password: 'activitySignInPassword', passkey: 'activitySignInPasskey' },
+  sign_in: {
+    password: 'activitySignInPassword',
+    passkey: 'activitySignInPasskey',
+    'password+totp': 'activitySignInTotp',
+    'password+recovery_code': 'activitySignInRecoveryCode',
+  },
+  sign_in_failed: { code: 'activitySignInFailedCode' },
   lockout: { network: 'activityLockoutNetwork', device: 'activityLockoutDevice', account: 'activityLockoutAccount' },
 };
 

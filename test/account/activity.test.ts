@@ -1,0 +1,214 @@
+/**
+ * Recent activity over HTTP: what a sign-in, a failed one, the lockout it began, an
+ * operator's lock and passkey changes record, what the home page shows of it (in both
+ * languages), and what happens when an event cannot be recorded.
+ */
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { StoreUnavailableError, type SecurityEventKind } from '../../src/storage/ports.js';
+import { SoftwareAuthenticator } from '../helpers/authenticator.js';
+import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
+import { assertError, assertSignedInResponse, assertSignedOut, csrfTokenOf, openPage, signIn, type Agent } from '../helpers/flows.js';
+import { withOverrides } from '../helpers/overrides.js';
+
+const alice = { username: 'alice', password: 'correct horse battery' };
+const wrong = { ...alice, password: 'not the password' };
+const NETWORK = '127.0.0.0/24';
+const ORIGIN = 'http://localhost:3000';
+
+async function setup(t: TestContext, options: BuildOptions = {}) {
+  const app = await build(t, { lockout: { afterFailures: 2 }, publicOrigin: ORIGIN, ...options });
+  await app.createUser(alice.username, alice.password);
+  const user = await app.stores.users.findByUsername(alice.username);
+  assert.ok(user);
+  return { app, user };
+}
+
+/** The account's events as (kind, detail, network), newest first. */
+async function eventsOf(app: TestApp, userId: number) {
+  return (await app.stores.activity.latest(userId, 100)).map(({ kind, detail, network }) => [kind, detail, network]);
+}
+
+/** The rows of the home page's activity table, as text. */
+function activityRows(html: string): string[][] {
+  const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
+  return [...body.matchAll(/<tr class="activity-event">([\s\S]*?)<\/tr>/g)].map((row) =>
+    [...(row[1] ?? '').matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) => (cell[1] ?? '').replace(/<[^>]+>/g, '').trim()),
+  );
+}
+
+const post = (agent: Agent, path: string, body: unknown = {}) =>
+  agent.post(path).set('Accept', 'application/json').set('X-CSRF-Token', csrfTokenOf(agent)).send(body as object);
+
+async function addPasskey(agent: Agent, name: string): Promise<{ authenticator: SoftwareAuthenticator; res: Awaited<ReturnType<typeof post>> }> {
+  const authenticator = new SoftwareAuthenticator(ORIGIN);
+  const options = (await post(agent, '/passkeys/options').expect(200)).body.options as PublicKeyCredentialCreationOptionsJSON;
+  return { authenticator, res: await post(agent, '/passkeys', { name, response: authenticator.register(options) }) };
+}
+
+async function passkeySignIn(app: TestApp, authenticator: SoftwareAuthenticator) {
+  const agent = app.agent();
+  await openPage(agent, '/login');
+  const options = (await post(agent, '/passkeys/sign-in/options').expect(200)).body.options as PublicKeyCredentialRequestOptionsJSON;
+  return { agent, res: await post(agent, '/passkeys/sign-in', { response: authenticator.assert(options, 'localhost') }) };
+}
+
+test('a counted failure, the lock it began and a sign-in are recorded with their network; a refused guess and an unknown name are not', async (t) => {
+  const { app, user } = await setup(t);
+  assertError(await signIn(app, app.agent(), wrong), 401, 'bad_credentials');
+  assertError(await signIn(app, app.agent(), wrong), 401, 'bad_credentials');
+  assertError(await signIn(app, app.agent(), wrong), 401, 'bad_credentials');
+  assertError(await signIn(app, app.agent(), { username: 'nobody', password: 'whatever it is' }), 401, 'bad_credentials');
+  assert.deepEqual(await eventsOf(app, user.id), [
+    ['lockout', 'network', NETWORK],
+    ['sign_in_failed', 'password', NETWORK],
+    ['sign_in_failed', 'password', NETWORK],
+  ], 'the second failure began the network lock; the third was refused by it, uncounted and unrecorded');
+  assert.equal((app.db.prepare('SELECT count(*) AS n FROM security_events').get() as { n: number }).n, 3, 'nothing for a name no account has');
+
+  app.clock.advance(60_000);
+  const agent = app.agent();
+  assertSignedInResponse(await signIn(app, agent, alice));
+  assert.deepEqual((await eventsOf(app, user.id))[0], ['sign_in', 'password', NETWORK]);
+  const lines = app.logs().split('\n').filter((line) => line.includes('"securityEvent"'));
+  assert.equal(lines.length, 4, 'each event is a log line too');
+  assert.match(lines.at(-1) ?? '', /"kind":"sign_in","userId":\d+,"network":"127\.0\.0\.0\/24","detail":"password"/);
+  assert.doesNotMatch(app.logs(), /correct horse|not the password/, 'never a password');
+});
+
+test('home shows the newest 20 events of the account, with their time in UTC for a page without scripts, in English and Chinese', async (t) => {
+  const { app, user } = await setup(t);
+  const other = await app.stores.users.create('bob', 'hash');
+  await app.stores.activity.record({ userId: other.id, kind: 'account_locked', at: app.clock.now(), network: undefined, detail: undefined });
+  const start = Date.UTC(2026, 0, 15, 8, 30);
+  const kinds: SecurityEventKind[] = ['password_changed', 'totp_enabled', 'sessions_revoked'];
+  for (let i = 0; i < 24; i += 1) {
+    await app.stores.activity.record({ userId: user.id, kind: kinds[i % 3] as SecurityEventKind, at: start + i * 60_000, network: '192.0.2.0/24', detail: '3' });
+  }
+  await app.stores.activity.record({ userId: user.id, kind: 'passkey_added', at: start + 30 * 60_000, network: '192.0.2.0/24', detail: 'Laptop <b>' });
+  await app.stores.activity.record({ userId: user.id, kind: 'account_unlocked', at: start + 31 * 60_000, network: undefined, detail: undefined });
+  const agent = app.agent();
+  assertSignedInResponse(await signIn(app, agent, alice));
+
+  const home = await openPage(agent, '/');
+  const rows = activityRows(home.text);
+  assert.equal(rows.length, 20, 'the newest 20');
+  assert.deepEqual(rows[0]?.slice(1), ['Signed in with your password', NETWORK]);
+  assert.deepEqual(rows[1], ['Jan 15, 2026, 9:01 AM UTC', 'Account unlocked by an administrator', 'none (done by an administrator)']);
+  assert.deepEqual(rows[2]?.slice(1), ['Passkey &#34;Laptop &lt;b&gt;&#34; added', '192.0.2.0/24'], 'a passkey name is text, escaped');
+  assert.deepEqual(rows[3]?.slice(1), ['Signed out of 3 sessions', '192.0.2.0/24']);
+  assert.match(home.text, /<time class="activity-time" datetime="2026-01-15T09:01:00.000Z">Jan 15, 2026, 9:01 AM UTC<\/time>/);
+  assert.doesNotMatch(home.text, /Account locked by an administrator/, "another account's events are not shown");
+  assert.match(home.text, /href="\/account\/sessions">Sign out everywhere</);
+  assert.match(home.text, /href="\/account\/password">Change your password</);
+  assert.match(home.text, /src="\/static\/js\/activity.js"/);
+
+  const zh = await agent.get('/?lang=zh-CN').expect(200);
+  const zhRows = activityRows(zh.text);
+  assert.deepEqual(zhRows[0]?.slice(1), ['使用密码登录', NETWORK]);
+  assert.equal(zhRows[1]?.[1], '账号已被管理员解锁');
+  assert.match(zhRows[1]?.[0] ?? '', /^2026年1月15日 09:01 UTC$/);
+  assert.match(zh.text, /最近活动/);
+});
+
+test('a new account has no activity but its sign-in; the page says so before', async (t) => {
+  const { app, user } = await setup(t);
+  const agent = app.agent();
+  assertSignedInResponse(await signIn(app, agent, alice));
+  await app.stores.db?.prepare('DELETE FROM security_events WHERE user_id = ?').run(user.id);
+  const home = await openPage(agent, '/');
+  assert.match(home.text, /<p id="activity-none">Nothing yet.<\/p>/);
+  assert.doesNotMatch(home.text, /id="activity-list"/);
+});
+
+test('when the sign-in cannot be recorded, nobody is signed in (503) and nothing is counted; a wrong password is answered the same', async (t) => {
+  let failing = false;
+  const { app, user } = await setup(t, {
+    activity: (real) =>
+      withOverrides(real, {
+        record: async (event) => {
+          if (failing) throw new StoreUnavailableError(new Error('disk full'));
+          return real.record(event);
+        },
+      }),
+  });
+  failing = true;
+  const agent = app.agent();
+  assertError(await signIn(app, agent, alice), 503, 'store_unavailable');
+  await assertSignedOut(agent);
+  for (let i = 0; i < 3; i += 1) assertError(await signIn(app, app.agent(), wrong), 503, 'store_unavailable');
+  assert.match(app.logs(), /"msg":"security event not recorded"/);
+
+  failing = false;
+  assert.deepEqual(await eventsOf(app, user.id), []);
+  // Two counted failures would have locked the network (afterFailures 2): none was counted.
+  assertSignedInResponse(await signIn(app, agent, alice));
+  assert.deepEqual(await eventsOf(app, user.id), [['sign_in', 'password', NETWORK]]);
+});
+
+test('a locked account: a wrong password is a wrong password; a right password or a passkey is told it is locked, recorded, and signs nobody in', async (t) => {
+  const { app, user } = await setup(t);
+  const owner = app.agent();
+  assertSignedInResponse(await signIn(app, owner, alice));
+  await openPage(owner, '/');
+  const { authenticator, res } = await addPasskey(owner, 'Phone');
+  assert.equal(res.status, 201, res.text);
+  await app.stores.users.setDisabled(user.id, app.clock.now());
+
+  assertError(await signIn(app, app.agent(), wrong), 401, 'bad_credentials');
+  const agent = app.agent();
+  const refused = await signIn(app, agent, alice);
+  assertError(refused, 403, 'account_disabled');
+  assert.equal(refused.body.error.message, 'This account is locked. Ask the administrator of this site to unlock it.');
+  await assertSignedOut(agent);
+  const byPasskey = await passkeySignIn(app, authenticator);
+  assertError(byPasskey.res, 403, 'account_disabled');
+  await assertSignedOut(byPasskey.agent);
+  assert.deepEqual((await eventsOf(app, user.id)).slice(0, 3), [
+    ['sign_in_refused_locked', 'passkey', NETWORK],
+    ['sign_in_refused_locked', 'password', NETWORK],
+    ['sign_in_failed', 'password', NETWORK],
+  ]);
+  await app.stores.users.setDisabled(user.id, undefined);
+  assertSignedInResponse(await signIn(app, app.agent(), alice));
+  assertSignedInResponse((await passkeySignIn(app, authenticator)).res);
+});
+
+test('adding and removing a passkey are recorded; a passkey whose event cannot be recorded is not kept', async (t) => {
+  let failing = false;
+  const { app, user } = await setup(t, {
+    activity: (real) =>
+      withOverrides(real, {
+        record: async (event) => {
+          if (failing) throw new StoreUnavailableError(new Error('disk full'));
+          return real.record(event);
+        },
+      }),
+  });
+  const agent = app.agent();
+  assertSignedInResponse(await signIn(app, agent, alice));
+  await openPage(agent, '/');
+  const added = await addPasskey(agent, 'Laptop');
+  assert.equal(added.res.status, 201, added.res.text);
+  const [laptop] = await app.stores.passkeys.listFor(user.id);
+  assert.ok(laptop);
+  assert.equal((await post(agent, '/passkeys/remove', { id: laptop.id })).status, 200);
+  assert.deepEqual((await eventsOf(app, user.id)).slice(0, 2), [
+    ['passkey_removed', 'Laptop', NETWORK],
+    ['passkey_added', 'Laptop', NETWORK],
+  ]);
+
+  failing = true;
+  const unrecorded = await addPasskey(agent, 'Tablet');
+  assertError(unrecorded.res, 503, 'store_unavailable');
+  assert.deepEqual(await app.stores.passkeys.listFor(user.id), [], 'taken away again');
+  failing = false;
+  const again = await addPasskey(agent, 'Tablet');
+  assert.equal(again.res.status, 201, again.res.text);
+  const [tablet] = await app.stores.passkeys.listFor(user.id);
+  failing = true;
+  const removed = await post(agent, '/passkeys/remove', { id: tablet?.id });
+  assert.equal(removed.status, 200, 'a removal stands, and is answered as done');
+  assert.deepEqual(await app.stores.passkeys.listFor(user.id), []);
+});
