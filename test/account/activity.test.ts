@@ -30,12 +30,13 @@ async function eventsOf(app: TestApp, userId: number) {
   return (await app.stores.activity.latest(userId, 100)).map(({ kind, detail, network }) => [kind, detail, network]);
 }
 
-/** The rows of the home page's activity table, as text. */
+/** The home page's activity list: each event's time, what happened and its network, as text. */
 function activityRows(html: string): string[][] {
-  const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
-  return [...body.matchAll(/<tr class="activity-event">([\s\S]*?)<\/tr>/g)].map((row) =>
-    [...(row[1] ?? '').matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) => (cell[1] ?? '').replace(/<[^>]+>/g, '').trim()),
-  );
+  return [...html.matchAll(/<li class="list-group-item activity-event">([\s\S]*?)<\/li>/g)].map((item) => {
+    const text = item[1] ?? '';
+    const cell = (pattern: RegExp) => (pattern.exec(text)?.[1] ?? '').trim();
+    return [cell(/<time[^>]*>([^<]*)<\/time>/), cell(/<div class="activity-text">([^<]*)<\/div>/), cell(/<span class="activity-network">([^<]*)<\/span>/)];
+  });
 }
 
 const post = (agent: Agent, path: string, body: unknown = {}) =>
@@ -112,14 +113,14 @@ test('home shows the newest 20 events of the account, with their time in UTC for
   assert.match(zh.text, /最近活动/);
 });
 
-test('with no events (all pruned), home says so instead of an empty table', async (t) => {
+test('with no events (all pruned), home says so instead of an empty list', async (t) => {
   const { app, user } = await setup(t);
   const agent = app.agent();
   assertSignedInResponse(await signIn(app, agent, alice));
   app.db.prepare('DELETE FROM security_events WHERE user_id = ?').run(user.id);
   const home = await openPage(agent, '/');
   assert.match(home.text, /<p id="activity-none">Nothing yet.<\/p>/);
-  assert.doesNotMatch(home.text, /id="activity-list"/);
+  assert.doesNotMatch(home.text, /id="activity-list"/, 'and no empty list');
 });
 
 test('when the sign-in cannot be recorded, nobody is signed in (503) and nothing is counted; a wrong password is answered the same', async (t) => {
