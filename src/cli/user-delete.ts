@@ -6,7 +6,7 @@
  * The account is locked first, so no sign-in can start while it goes. Then what is kept
  * under its id in other stores goes through their ports (known devices, lockout counts),
  * and last the account itself, which takes with it, in the database, whatever lives
- * beside it (passkeys, security events: ON DELETE CASCADE). A failure part way leaves a
+ * beside it (passkeys, TOTP factors and recovery codes, security events: ON DELETE CASCADE). A failure part way leaves a
  * locked account that the same command, run again, finishes deleting; the id is never
  * given to another account (src/storage/ports.ts), so nothing left under it can reach one.
  * Exit codes: 0 deleted, 1 refused (no such account, the name typed did not match), 2 usage.
@@ -20,7 +20,7 @@ const USAGE = 'usage: npm run user:delete -- <username> [--yes]';
 async function confirmed(username: string): Promise<boolean> {
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const typed = await prompt.question(`This deletes ${username} with its passkeys, activity, sessions and known devices. Type the name again to go on: `);
+    const typed = await prompt.question(`This deletes ${username} with its passkeys, two-step verification, activity, sessions and known devices. Type the name again to go on: `);
     return typed.trim().toLowerCase() === username.toLowerCase();
   } finally {
     prompt.close();

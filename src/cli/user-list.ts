@@ -1,16 +1,16 @@
 /**
  * `npm run user:list`: one line per account of the configured account store, oldest
- * first: name, when it was made (UTC), whether an operator locked it, and how many
- * passkeys it has. Read page by page, so a large store is never held in memory.
+ * first: name, when it was made (UTC), whether an operator locked it, whether two-step
+ * verification (TOTP) is on, and how many passkeys it has. Read page by page, so a large store is never held in memory.
  * Exit codes: 0 listed (also when there is no account), 2 usage.
  */
 import type { AccountSummary } from '../storage/ports.js';
 import { UsageError, runOperatorCommand, withStores } from './operator.js';
 
 const PAGE = 500;
-const HEADER = ['NAME', 'CREATED (UTC)', 'LOCKED', 'PASSKEYS'];
+const HEADER = ['NAME', 'CREATED (UTC)', 'LOCKED', 'TOTP', 'PASSKEYS'];
 /** Wide enough for the longest username (32) and a minute in ISO form. */
-const WIDTHS = [33, 17, 7];
+const WIDTHS = [33, 17, 7, 5];
 
 const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
@@ -19,7 +19,7 @@ function line(cells: string[]): string {
 }
 
 function row(account: AccountSummary): string {
-  return line([account.username, minute(account.createdAt), account.disabledAt === undefined ? 'no' : 'yes', String(account.passkeys)]);
+  return line([account.username, minute(account.createdAt), account.disabledAt === undefined ? 'no' : 'yes', account.totp ? 'on' : 'off', String(account.passkeys)]);
 }
 
 async function main(args: string[]): Promise<number> {

@@ -28,6 +28,8 @@ export interface AccountSummary {
   username: string;
   createdAt: number;
   disabledAt: number | undefined;
+  /** Whether two-step verification (TOTP) is on. */
+  totp: boolean;
   passkeys: number;
 }
 

@@ -11,6 +11,7 @@ import { SoftwareAuthenticator } from '../helpers/authenticator.js';
 import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
 import { assertError, assertSignedInResponse, assertSignedOut, csrfTokenOf, openPage, signIn, type Agent } from '../helpers/flows.js';
 import { withOverrides } from '../helpers/overrides.js';
+import { codeAt, enrol, postJson, recoveryCodesOf, signInWithCode, startEnrolment } from '../helpers/two-factor.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
 const wrong = { ...alice, password: 'not the password' };
@@ -212,4 +213,77 @@ test('adding and removing a passkey are recorded; a passkey whose event cannot b
   const removed = await post(agent, '/passkeys/remove', { id: tablet?.id });
   assert.equal(removed.status, 200, 'a removal stands, and is answered as done');
   assert.deepEqual(await app.stores.passkeys.listFor(user.id), []);
+});
+
+test('two-step verification: turning it on, new recovery codes and turning it off are recorded, and so is each way through the code step', async (t) => {
+  let failing = false;
+  const { app, user } = await setup(t, {
+    lockout: { afterFailures: 5 },
+    activity: (real) =>
+      withOverrides(real, {
+        record: async (event) => {
+          if (failing) throw new StoreUnavailableError(new Error('disk full'));
+          return real.record(event);
+        },
+      }),
+  });
+  const owner = app.agent();
+  assertSignedInResponse(await signIn(app, owner, alice));
+  // Turning it on is taken back when it cannot be recorded: nothing is on, no code was shown.
+  failing = true;
+  const secret = await startEnrolment(owner);
+  assertError(await postJson(owner, '/account/two-factor/confirm', { secret, code: codeAt(secret, app.clock.now()) }), 503, 'store_unavailable');
+  assert.equal(await app.stores.totp.find(user.id), undefined, 'taken back');
+  failing = false;
+  app.clock.advance(30_000);
+  const { secret: enrolled } = await enrol(app, owner);
+  failing = true;
+  const unrecorded = await postJson(owner, '/account/two-factor/recovery-codes');
+  assertError(unrecorded, 503, 'store_unavailable');
+  assert.deepEqual(recoveryCodesOf(unrecorded), [], 'codes whose making is not recorded are never shown');
+  failing = false;
+  const regenerated = await postJson(owner, '/account/two-factor/recovery-codes');
+  assert.equal(regenerated.status, 200);
+  const recoveryCodes = recoveryCodesOf(regenerated);
+  assert.deepEqual((await eventsOf(app, user.id)).slice(0, 3), [
+    ['recovery_codes_regenerated', undefined, NETWORK],
+    ['totp_enabled', undefined, NETWORK],
+    ['sign_in', 'password', NETWORK],
+  ], 'one row for the codes shown, none for those never shown');
+
+  app.clock.advance(30_000);
+  const agent = app.agent();
+  assertError(await signInWithCode(app, agent, alice, '000000'.replace(/^0/, codeAt(enrolled, app.clock.now())[0] === '0' ? '1' : '0')), 401, 'totp_sign_in_failed');
+  assertSignedInResponse(await postJson(agent, '/login/code', { code: codeAt(enrolled, app.clock.now()) }));
+  const byRecovery = app.agent();
+  assertSignedInResponse(await signInWithCode(app, byRecovery, alice, recoveryCodes[0] ?? ''));
+  assert.deepEqual((await eventsOf(app, user.id)).slice(0, 3), [
+    ['sign_in', 'password+recovery_code', NETWORK],
+    ['sign_in', 'password+totp', NETWORK],
+    ['sign_in_failed', 'code', NETWORK],
+  ], 'the password alone is no sign-in: only the code step records one');
+
+  // Locked between the password and the code: the owner is told at the password, before any code.
+  await app.stores.users.setDisabled(user.id, app.clock.now());
+  assertError(await signIn(app, app.agent(), alice), 403, 'account_disabled');
+  await app.stores.users.setDisabled(user.id, undefined);
+  const pending = app.agent();
+  app.clock.advance(30_000);
+  assert.deepEqual((await signIn(app, pending, alice)).body, { ok: true, step: 'code' });
+  await app.stores.users.setDisabled(user.id, app.clock.now());
+  assertError(await postJson(pending, '/login/code', { code: codeAt(enrolled, app.clock.now()) }), 403, 'account_disabled');
+  await assertSignedOut(pending);
+  await app.stores.users.setDisabled(user.id, undefined);
+
+  await openPage(owner, '/');
+  assert.equal((await postJson(owner, '/account/two-factor/disable')).status, 200);
+  const home = await openPage(owner, '/');
+  assert.deepEqual(activityRows(home.text).slice(0, 6).map((row) => row[1]), [
+    'Two-step sign-in turned off',
+    'Sign-in refused: the account is locked',
+    'Sign-in refused: the account is locked',
+    'Signed in with your password and a recovery code',
+    'Signed in with your password and an authenticator code',
+    'Failed sign-in: wrong or already used code',
+  ]);
 });

@@ -12,7 +12,7 @@ const backEnds: Record<string, (t: TestContext) => Promise<Partial<StorageConfig
   'Redis + PostgreSQL': async (t) => ({ redisUrl: TEST_REDIS_URL, redisKeyPrefix: redisPrefix(t), databaseUrl: await postgresDatabase(t) }),
 };
 
-/** Stores with two accounts that each have a passkey, an event, a known device and a locked lockout count. */
+/** Stores with two accounts that each have a passkey, TOTP, an event, a known device and a locked lockout count. */
 async function seeded(t: TestContext, storageOf: (t: TestContext) => Promise<Partial<StorageConfig>>) {
   const options: CliOptions = { dataDir: tempDir(t, 'user-delete-'), storage: await storageOf(t) };
   const stores = await openStores({ dataDir: options.dataDir, ...options.storage, pruneIntervalMs: 0 });
@@ -27,12 +27,14 @@ async function seeded(t: TestContext, storageOf: (t: TestContext) => Promise<Par
     await stores.passkeys.add({ id: `${name}-key`, userId: user.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name, createdAt: 1 }, 10);
     await stores.activity.record({ userId: user.id, kind: 'sign_in', at: now, network: '192.0.2.0/24', detail: 'password' });
     await stores.deviceTokens.trust(`${name}-device`, user.id, now + DEVICE_TRUST_MS, now);
+    await stores.totp.enable(user.id, 'SECRET', [`${name}-recovery`], now);
     for (let i = 0; i < LOCKOUT_DEFAULTS.afterFailures; i += 1) await lockout.begin(client(user));
   }
-  /** What is left of the account: its row, passkey, events, known device, and whether its count is still locked. */
+  /** What is left of the account: its row, passkey, TOTP, events, known device, and whether its count is still locked. */
   const leftOf = async (user: User) => ({
     account: (await stores.users.findByUsername(user.username)) !== undefined,
     passkey: (await stores.passkeys.find(`${user.username}-key`)) !== undefined,
+    totp: (await stores.totp.find(user.id)) !== undefined,
     events: (await stores.activity.latest(user.id, 20)).length,
     device: await stores.deviceTokens.knows(`${user.username}-device`, user.id, now),
     locked: (await lockout.begin(client(user))) === undefined,
@@ -41,11 +43,11 @@ async function seeded(t: TestContext, storageOf: (t: TestContext) => Promise<Par
   return { options, stores, alice, bob, leftOf };
 }
 
-const everything = { account: true, passkey: true, events: 1, device: true, locked: true };
-const nothing = { account: false, passkey: false, events: 0, device: false, locked: false };
+const everything = { account: true, passkey: true, totp: true, events: 1, device: true, locked: true };
+const nothing = { account: false, passkey: false, totp: false, events: 0, device: false, locked: false };
 
 for (const [backEnd, storageOf] of Object.entries(backEnds)) {
-  test(`${backEnd}: user:delete --yes deletes the account with its passkeys, events, known devices and lockout counts, and only that account's`, async (t) => {
+  test(`${backEnd}: user:delete --yes deletes the account with its passkeys, TOTP, events, known devices and lockout counts, and only that account's`, async (t) => {
     const { options, alice, bob, leftOf } = await seeded(t, storageOf);
     assert.equal(runCli('user-delete', [], options).status, 2, 'no username is a usage error');
     assert.equal(runCli('user-delete', ['alice', 'bob', '--yes'], options).status, 2, 'one name only');

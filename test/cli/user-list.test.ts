@@ -10,10 +10,10 @@ const backEnds: Record<string, (t: TestContext) => Promise<Partial<StorageConfig
   PostgreSQL: async (t) => ({ databaseUrl: await postgresDatabase(t) }),
 };
 
-const HEADER = 'NAME                              CREATED (UTC)     LOCKED  PASSKEYS';
+const HEADER = 'NAME                              CREATED (UTC)     LOCKED  TOTP  PASSKEYS';
 
 for (const [backEnd, storageOf] of Object.entries(backEnds)) {
-  test(`${backEnd}: user:list shows each account, oldest first: name, created, locked, passkeys`, async (t) => {
+  test(`${backEnd}: user:list shows each account, oldest first: name, created, locked, TOTP, passkeys`, async (t) => {
     const options = { dataDir: tempDir(t, 'user-list-'), storage: await storageOf(t) };
     assert.equal(runCli('user-list', ['extra'], options).status, 2, 'it takes no arguments');
     const empty = runCli('user-list', [], options);
@@ -25,6 +25,7 @@ for (const [backEnd, storageOf] of Object.entries(backEnds)) {
     const alice = await stores.users.create('alice', 'hash');
     await stores.users.create('Bob', 'hash');
     await stores.users.setDisabled(alice.id, Date.now());
+    await stores.totp.enable(alice.id, 'SECRET', ['code'], Date.now());
     for (const id of ['one', 'two']) {
       await stores.passkeys.add({ id, userId: alice.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name: id, createdAt: 1 }, 10);
     }
@@ -33,8 +34,8 @@ for (const [backEnd, storageOf] of Object.entries(backEnds)) {
     const created = new Date(alice.createdAt).toISOString().slice(0, 16).replace('T', ' ');
     const lines = listed.stdout.trimEnd().split('\n');
     assert.equal(lines[0], HEADER);
-    assert.equal(lines[1], `alice${' '.repeat(29)}${created}  yes     2`);
-    assert.match(lines[2] ?? '', /^Bob {31}\d{4}-\d\d-\d\d \d\d:\d\d {2}no {6}0$/);
+    assert.equal(lines[1], `alice${' '.repeat(29)}${created}  yes     on    2`);
+    assert.match(lines[2] ?? '', /^Bob {31}\d{4}-\d\d-\d\d \d\d:\d\d {2}no {6}off {3}0$/);
     assert.equal(lines.length, 3);
   });
 }

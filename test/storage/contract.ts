@@ -539,7 +539,7 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     while ((await stores.prune()) > 0);
   };
 
-  test(`${name}: security events are kept per account, newest first, over two handles, and go with their account`, async (t) => {
+  test(`${name}: security events are kept per account, newest first, over two handles, and go with their account (its passkeys and TOTP too)`, async (t) => {
     const [a, b] = await twoHandles(t);
     const alice = await a.users.create('alice', 'hash');
     const bob = await a.users.create('bob', 'hash');
@@ -558,10 +558,13 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     await assert.rejects(a.activity.record(event(alice.id + bob.id + 1_000, 'sign_in', now)), 'an event of no account is refused');
 
     await a.passkeys.add({ id: 'alice-key', userId: alice.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name: 'Laptop', createdAt: 1 }, LIMIT);
+    await b.totp.enable(alice.id, 'SECRET', ['code'], 1);
     assert.equal(await b.users.delete(alice.id), true);
     assert.equal(await a.users.delete(alice.id), false, 'deleted once');
     assert.deepEqual(await a.activity.latest(alice.id, 20), [], 'its events went with it');
     assert.equal(await b.passkeys.find('alice-key'), undefined, 'and its passkeys');
+    assert.equal(await a.totp.find(alice.id), undefined, 'and its TOTP factor');
+    assert.equal(await a.totp.useRecoveryCode(alice.id, 'code'), false, 'with its recovery codes');
     assert.equal((await a.activity.latest(bob.id, 20)).length, 1, "another account's stay");
     await pruneAll(a);
   });
@@ -599,11 +602,12 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     assert.equal((await b.activity.latest(carol.id, 1_000)).length, 2 * ACTIVITY_KEEP_PER_ACCOUNT);
   });
 
-  test(`${name}: an account is found by id, locked and unlocked, and listed page by page with its passkey count`, async (t) => {
+  test(`${name}: an account is found by id, locked and unlocked, and listed page by page with its TOTP and passkey count`, async (t) => {
     const [a, b] = await twoHandles(t);
     const erin = await a.users.create('erin', 'hash');
     const frank = await b.users.create('Frank', 'hash');
     const grace = await a.users.create('grace', 'hash');
+    await b.totp.enable(erin.id, 'SECRET', ['code'], 1);
     assert.deepEqual(await b.users.findById(erin.id), erin);
     assert.equal(await b.users.findById(grace.id + 1_000), undefined);
     assert.equal(await b.users.setDisabled(frank.id, 1_234), true);
@@ -615,8 +619,8 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     }
     const first = await b.users.list(0, 2);
     assert.deepEqual(first, [
-      { id: erin.id, username: 'erin', createdAt: erin.createdAt, disabledAt: undefined, passkeys: 0 },
-      { id: frank.id, username: 'Frank', createdAt: frank.createdAt, disabledAt: 1_234, passkeys: 2 },
+      { id: erin.id, username: 'erin', createdAt: erin.createdAt, disabledAt: undefined, totp: true, passkeys: 0 },
+      { id: frank.id, username: 'Frank', createdAt: frank.createdAt, disabledAt: 1_234, totp: false, passkeys: 2 },
     ]);
     assert.deepEqual((await a.users.list(frank.id, 2)).map((account) => account.username), ['grace'], 'the next page');
     assert.deepEqual(await a.users.list(grace.id, 2), [], 'and no more');

@@ -22,6 +22,7 @@ interface SummaryRow {
   username: string;
   created_at: string;
   disabled_at: string | null;
+  totp: boolean;
   /** count(*): a BIGINT, as a string. */
   passkeys: string;
 }
@@ -51,7 +52,8 @@ export class PostgresUserRepository implements UserRepository {
 
   async list(afterId: number, limit: number): Promise<AccountSummary[]> {
     const { rows } = await this.pool.query<SummaryRow>(
-      `SELECT id, username, created_at, disabled_at, (SELECT count(*) FROM passkeys WHERE user_id = users.id) AS passkeys
+      `SELECT id, username, created_at, disabled_at, EXISTS (SELECT 1 FROM totp_factors WHERE user_id = users.id) AS totp,
+         (SELECT count(*) FROM passkeys WHERE user_id = users.id) AS passkeys
        FROM users WHERE id > $1 ORDER BY id LIMIT $2`,
       [afterId, limit],
     );
@@ -60,6 +62,7 @@ export class PostgresUserRepository implements UserRepository {
       username: row.username,
       createdAt: Number(row.created_at),
       disabledAt: row.disabled_at === null ? undefined : Number(row.disabled_at),
+      totp: row.totp,
       passkeys: Number(row.passkeys),
     }));
   }

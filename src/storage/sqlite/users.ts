@@ -25,6 +25,7 @@ interface SummaryRow {
   username: string;
   created_at: number;
   disabled_at: number | null;
+  totp: number;
   passkeys: number;
 }
 
@@ -49,7 +50,8 @@ export class SqliteUserRepository implements UserRepository {
     );
     this.#setDisabled = db.prepare<[number | null, number]>('UPDATE users SET disabled_at = ? WHERE id = ?');
     this.#list = db.prepare<[number, number], SummaryRow>(
-      `SELECT id, username, created_at, disabled_at, (SELECT count(*) FROM passkeys WHERE user_id = users.id) AS passkeys
+      `SELECT id, username, created_at, disabled_at, EXISTS (SELECT 1 FROM totp_factors WHERE user_id = users.id) AS totp,
+         (SELECT count(*) FROM passkeys WHERE user_id = users.id) AS passkeys
        FROM users WHERE id > ? ORDER BY id LIMIT ?`,
     );
     const remove = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
@@ -103,6 +105,7 @@ export class SqliteUserRepository implements UserRepository {
       username: row.username,
       createdAt: row.created_at,
       disabledAt: row.disabled_at ?? undefined,
+      totp: row.totp === 1,
       passkeys: row.passkeys,
     }));
   }
