@@ -188,8 +188,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(authRoutes({ accounts, captcha, lockout, devices, twoFactor, strength, csrf, attackMode, powGate, limits, timeouts, activity, clock, metrics }));
   app.use(homeRoutes({ passkeys, activity, csrf }));
   app.use(twoFactorRoutes({ twoFactor, activity, csrf, limits }));
-  app.use(sessionsRoutes({ sessions: createAccountSessions(stores.sessionIndex, timeouts), csrf, limits, clock }));
-  app.use(passwordRoutes({ accounts, sessionIndex: stores.sessionIndex, lockout, devices, csrf, limits, clock }));
+  app.use(sessionsRoutes({ sessions: createAccountSessions(stores.sessionIndex, timeouts), activity, csrf, limits, clock }));
+  app.use(passwordRoutes({ accounts, sessionIndex: stores.sessionIndex, lockout, devices, activity, csrf, limits, clock }));
   app.use(passkeyRoutes({ passkeys, accounts, activity, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(metrics.errors);

@@ -78,7 +78,7 @@ const BY_DETAIL: Partial<Record<SecurityEventKind, Record<string, MessageKey>>> 
     'password+totp': 'activitySignInTotp',
     'password+recovery_code': 'activitySignInRecoveryCode',
   },
-  sign_in_failed: { code: 'activitySignInFailedCode' },
+  sign_in_failed: { code: 'activitySignInFailedCode', current_password: 'activityCurrentPasswordWrong' },
   lockout: { network: 'activityLockoutNetwork', device: 'activityLockoutDevice', account: 'activityLockoutAccount' },
 };
 

@@ -6,7 +6,7 @@
  * answer, such as no account of that name, or an error it did not expect), 2 usage (with
  * the usage line, when the command has one).
  */
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { openStores, type OpenStores } from '../storage/index.js';
 import type { Stores, User } from '../storage/ports.js';
 
@@ -79,11 +79,11 @@ export async function readPassword(): Promise<string> {
 }
 
 /** Opens the configured stores (no pruning timer) for one command, and closes them after `use`. */
-export async function withStores<T>(use: (stores: OpenStores) => Promise<T>): Promise<T> {
+export async function withStores<T>(use: (stores: OpenStores, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const stores = await openStores({ dataDir: config.dataDir, ...config.storage, pruneIntervalMs: 0 });
   try {
-    return await use(stores);
+    return await use(stores, config);
   } finally {
     await stores.close();
   }

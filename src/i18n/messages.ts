@@ -151,6 +151,7 @@ const en = {
   activitySignInRecoveryCode: 'Signed in with your password and a recovery code',
   activitySignInFailed: 'Failed sign-in: wrong password',
   activitySignInFailedCode: 'Failed sign-in: wrong or already used code',
+  activityCurrentPasswordWrong: 'Wrong current password given to change the password',
   activitySignInRefusedLocked: 'Sign-in refused: the account is locked',
   activityLockout: 'Sign-ins paused after repeated failures',
   activityLockoutNetwork: 'Sign-ins from one network paused after repeated failures',
@@ -163,7 +164,7 @@ const en = {
   activityRecoveryCodesRegenerated: 'New recovery codes made',
   activityPasswordChanged: 'Password changed',
   activityPasswordReset: 'Password reset by an administrator',
-  activitySessionsRevoked: 'Signed out of {detail} sessions',
+  activitySessionsRevoked: 'Sessions signed out: {detail}',
   activityAccountLocked: 'Account locked by an administrator',
   activityAccountUnlocked: 'Account unlocked by an administrator',
   errors: {
@@ -366,6 +367,7 @@ const zhCN: Messages = {
   activitySignInRecoveryCode: '使用密码和恢复码登录',
   activitySignInFailed: '登录失败：密码错误',
   activitySignInFailedCode: '登录失败：验证码错误或已被使用',
+  activityCurrentPasswordWrong: '修改密码时输入的当前密码错误',
   activitySignInRefusedLocked: '登录被拒绝：账号已被锁定',
   activityLockout: '多次失败后已暂停登录',
   activityLockoutNetwork: '多次失败后已暂停来自某一网络的登录',
@@ -378,7 +380,7 @@ const zhCN: Messages = {
   activityRecoveryCodesRegenerated: '已生成新的恢复码',
   activityPasswordChanged: '密码已修改',
   activityPasswordReset: '密码已由管理员重置',
-  activitySessionsRevoked: '已退出 {detail} 个会话',
+  activitySessionsRevoked: '已退出的会话：{detail} 个',
   activityAccountLocked: '账号已被管理员锁定',
   activityAccountUnlocked: '账号已被管理员解锁',
   errors: {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { handleOf } from '../../src/account/sessions.js';
 import { StoreUnavailableError, type SecurityEventKind } from '../../src/storage/ports.js';
 import { SoftwareAuthenticator } from '../helpers/authenticator.js';
 import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
@@ -99,7 +100,7 @@ test('home shows the newest 20 events of the account, with their time in UTC for
   assert.deepEqual(rows[0]?.slice(1), ['Signed in with your password', NETWORK]);
   assert.deepEqual(rows[1], ['Jan 15, 2026, 9:01 AM UTC', 'Account unlocked by an administrator', 'none (done by an administrator)']);
   assert.deepEqual(rows[2]?.slice(1), ['Passkey &#34;Laptop &lt;b&gt;&#34; added', '192.0.2.0/24'], 'a passkey name is text, escaped');
-  assert.deepEqual(rows[3]?.slice(1), ['Signed out of 3 sessions', '192.0.2.0/24']);
+  assert.deepEqual(rows[3]?.slice(1), ['Sessions signed out: 3', '192.0.2.0/24']);
   assert.match(home.text, /<time class="activity-time" datetime="2026-01-15T09:01:00.000Z">Jan 15, 2026, 9:01 AM UTC<\/time>/);
   assert.doesNotMatch(home.text, /Account locked by an administrator/, "another account's events are not shown");
   assert.match(home.text, /href="\/account\/sessions">Sign out everywhere</);
@@ -285,5 +286,62 @@ test('two-step verification: turning it on, new recovery codes and turning it of
     'Signed in with your password and a recovery code',
     'Signed in with your password and an authenticator code',
     'Failed sign-in: wrong or already used code',
+  ]);
+});
+
+/** The agent's session id, from its cookie (s:<sid>.<signature>). */
+function sidOf(agent: Agent): string {
+  const cookie = agent.jar.getCookie('captcha_login.sid', { domain: '127.0.0.1', path: '/', secure: false, script: false });
+  const sid = /^s%3A([^.]+)\./.exec(cookie?.value ?? '')?.[1];
+  assert.ok(sid, 'the agent holds a session cookie');
+  return decodeURIComponent(sid);
+}
+
+test('signing sessions out and changing the password are recorded; a wrong current password is a failed sign-in; unrecorded, a sign-out stands and a change is completed by its retry', async (t) => {
+  let failing = false;
+  const { app, user } = await setup(t, {
+    activity: (real) =>
+      withOverrides(real, {
+        record: async (event) => {
+          if (failing) throw new StoreUnavailableError(new Error('disk full'));
+          return real.record(event);
+        },
+      }),
+  });
+  const signedInAgent = async () => {
+    const agent = app.agent();
+    assertSignedInResponse(await signIn(app, agent, alice));
+    return agent;
+  };
+  const here = await signedInAgent();
+  const [phone, tablet, laptop] = [await signedInAgent(), await signedInAgent(), await signedInAgent()];
+  await openPage(here, '/account/sessions');
+  assert.equal((await post(here, '/account/sessions/revoke', { id: handleOf(sidOf(phone)) })).status, 200);
+  failing = true;
+  assert.equal((await post(here, '/account/sessions/revoke', { id: handleOf(sidOf(tablet)) })).status, 200, 'a sign-out stands, answered as done');
+  await assertSignedOut(tablet);
+  failing = false;
+  assert.equal((await post(here, '/account/sessions/revoke-others', {})).body.count, 1);
+  await assertSignedOut(laptop);
+
+  await openPage(here, '/account/password');
+  const change = (current: string, password: string) => post(here, '/account/password', { current, password, confirm: password });
+  assertError(await change('not the password', 'violet kettle drums at midnight'), 403, 'wrong_password');
+  failing = true;
+  assertError(await change(alice.password, 'violet kettle drums at midnight'), 503, 'store_unavailable');
+  failing = false;
+  // The retry of the page: its "current" password is now the old one, its new one the stored one.
+  assert.equal((await change(alice.password, 'violet kettle drums at midnight')).status, 200);
+  assert.deepEqual((await eventsOf(app, user.id)).slice(0, 4), [
+    ['password_changed', undefined, NETWORK],
+    ['sign_in_failed', 'current_password', NETWORK],
+    ['sessions_revoked', '1', NETWORK],
+    ['sessions_revoked', '1', NETWORK],
+  ], 'one row for the change and its retry; none for the sign-out whose row failed');
+  const home = await openPage(here, '/');
+  assert.deepEqual(activityRows(home.text).slice(0, 3).map((row) => row[1]), [
+    'Password changed',
+    'Wrong current password given to change the password',
+    'Sessions signed out: 1',
   ]);
 });

@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import type { SessionData } from 'express-session';
 import { LOCKOUT_DEFAULTS, countedAs, createLockout, type Client } from '../../src/auth/lockout.js';
 import { openStores, type StorageConfig } from '../../src/storage/index.js';
 import { DEVICE_TRUST_MS, type User } from '../../src/storage/ports.js';
 import { runCli, type CliOptions } from '../helpers/cli.js';
 import { TEST_REDIS_URL, postgresDatabase, redisPrefix } from '../helpers/services.js';
-import { tempDir } from '../storage/contract.js';
+import { call, tempDir } from '../storage/contract.js';
 
 const backEnds: Record<string, (t: TestContext) => Promise<Partial<StorageConfig>>> = {
   SQLite: async () => ({}),
   'Redis + PostgreSQL': async (t) => ({ redisUrl: TEST_REDIS_URL, redisKeyPrefix: redisPrefix(t), databaseUrl: await postgresDatabase(t) }),
 };
 
-/** Stores with two accounts that each have a passkey, TOTP, an event, a known device and a locked lockout count. */
+/** Stores with two accounts that each have a session, a passkey, TOTP, an event, a known device and a locked lockout count. */
 async function seeded(t: TestContext, storageOf: (t: TestContext) => Promise<Partial<StorageConfig>>) {
   const options: CliOptions = { dataDir: tempDir(t, 'user-delete-'), storage: await storageOf(t) };
   const stores = await openStores({ dataDir: options.dataDir, ...options.storage, pruneIntervalMs: 0 });
@@ -28,6 +29,8 @@ async function seeded(t: TestContext, storageOf: (t: TestContext) => Promise<Par
     await stores.activity.record({ userId: user.id, kind: 'sign_in', at: now, network: '192.0.2.0/24', detail: 'password' });
     await stores.deviceTokens.trust(`${name}-device`, user.id, now + DEVICE_TRUST_MS, now);
     await stores.totp.enable(user.id, 'SECRET', [`${name}-recovery`], now);
+    const session: SessionData = { cookie: { expires: new Date(now + 600_000), originalMaxAge: 600_000 }, user: { id: user.id, username: name, signedInAt: now }, lastSeenAt: now };
+    await call((cb) => stores.sessionStore.set(`${name}-session`, session, cb));
     for (let i = 0; i < LOCKOUT_DEFAULTS.afterFailures; i += 1) await lockout.begin(client(user));
   }
   /** What is left of the account: its row, passkey, TOTP, events, known device, and whether its count is still locked. */
@@ -35,6 +38,7 @@ async function seeded(t: TestContext, storageOf: (t: TestContext) => Promise<Par
     account: (await stores.users.findByUsername(user.username)) !== undefined,
     passkey: (await stores.passkeys.find(`${user.username}-key`)) !== undefined,
     totp: (await stores.totp.find(user.id)) !== undefined,
+    session: (await call((cb) => stores.sessionStore.get(`${user.username}-session`, cb))) !== null,
     events: (await stores.activity.latest(user.id, 20)).length,
     device: await stores.deviceTokens.knows(`${user.username}-device`, user.id, now),
     locked: (await lockout.begin(client(user))) === undefined,
@@ -43,11 +47,11 @@ async function seeded(t: TestContext, storageOf: (t: TestContext) => Promise<Par
   return { options, stores, alice, bob, leftOf };
 }
 
-const everything = { account: true, passkey: true, totp: true, events: 1, device: true, locked: true };
-const nothing = { account: false, passkey: false, totp: false, events: 0, device: false, locked: false };
+const everything = { account: true, passkey: true, totp: true, session: true, events: 1, device: true, locked: true };
+const nothing = { account: false, passkey: false, totp: false, session: false, events: 0, device: false, locked: false };
 
 for (const [backEnd, storageOf] of Object.entries(backEnds)) {
-  test(`${backEnd}: user:delete --yes deletes the account with its passkeys, TOTP, events, known devices and lockout counts, and only that account's`, async (t) => {
+  test(`${backEnd}: user:delete --yes deletes the account with its sessions, passkeys, TOTP, events, known devices and lockout counts, and only that account's`, async (t) => {
     const { options, alice, bob, leftOf } = await seeded(t, storageOf);
     assert.equal(runCli('user-delete', [], options).status, 2, 'no username is a usage error');
     assert.equal(runCli('user-delete', ['alice', 'bob', '--yes'], options).status, 2, 'one name only');

@@ -5,7 +5,7 @@ import { openStores, type StorageConfig } from '../../src/storage/index.js';
 import type { User } from '../../src/storage/ports.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_REDIS_URL, postgresDatabase, redisPrefix } from '../helpers/services.js';
-import { tempDir } from '../storage/contract.js';
+import { call, tempDir } from '../storage/contract.js';
 
 const backEnds: Record<string, (t: TestContext) => Promise<Partial<StorageConfig>>> = {
   SQLite: async () => ({}),
@@ -13,12 +13,19 @@ const backEnds: Record<string, (t: TestContext) => Promise<Partial<StorageConfig
 };
 
 for (const [backEnd, storageOf] of Object.entries(backEnds)) {
-  test(`${backEnd}: user:lock locks the account and records it; user:unlock lifts it and clears every lockout count of the account`, async (t) => {
+  test(`${backEnd}: user:lock locks the account, records it and signs it out everywhere; user:unlock lifts it and clears every lockout count of the account`, async (t) => {
     const options = { dataDir: tempDir(t, 'user-lock-'), storage: await storageOf(t) };
     const stores = await openStores({ dataDir: options.dataDir, ...options.storage, pruneIntervalMs: 0 });
     t.after(() => stores.close());
     const alice = await stores.users.create('alice', 'hash');
     const bob = await stores.users.create('bob', 'hash');
+    const now = Date.now();
+    const put = (sid: string, user: User) =>
+      call((cb) =>
+        stores.sessionStore.set(sid, { cookie: { expires: new Date(now + 600_000), originalMaxAge: 600_000 }, user: { id: user.id, username: user.username, signedInAt: now }, lastSeenAt: now }, cb),
+      );
+    for (const [sid, user] of [['alice-laptop', alice], ['alice-phone', alice], ['bob-laptop', bob]] as const) await put(sid, user);
+    const alive = async (sid: string) => (await call((cb) => stores.sessionStore.get(sid, cb))) !== null;
     const kinds = async (user: User) => (await stores.activity.latest(user.id, 20)).map((event) => event.kind);
 
     assert.equal(runCli('user-lock', [], options).status, 2, 'no username is a usage error');
@@ -31,13 +38,14 @@ for (const [backEnd, storageOf] of Object.entries(backEnds)) {
 
     const locked = runCli('user-lock', ['ALICE'], options);
     assert.equal(locked.status, 0, locked.stderr);
-    assert.equal(locked.stdout, 'locked alice\n');
+    assert.equal(locked.stdout, 'locked alice; signed out 2 session(s)\n');
+    assert.deepEqual([await alive('alice-laptop'), await alive('alice-phone'), await alive('bob-laptop')], [false, false, true], 'signed out everywhere, at once');
     assert.ok((await stores.users.findById(alice.id))?.disabledAt !== undefined);
     assert.equal((await stores.users.findById(bob.id))?.disabledAt, undefined, 'only that account');
     assert.deepEqual(await kinds(alice), ['account_locked']);
     const again = runCli('user-lock', ['alice'], options);
     assert.equal(again.status, 0);
-    assert.match(again.stdout, /^alice was already locked, since \d{4}-/);
+    assert.match(again.stdout, /^alice was already locked, since \d{4}-\S+; signed out 0 session\(s\)$/m);
     assert.deepEqual(await kinds(alice), ['account_locked'], 'recorded once');
 
     // Lock every count the lockout keeps for alice (and some of bob's): four networks use
