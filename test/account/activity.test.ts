@@ -280,7 +280,7 @@ test('two-step verification: turning it on, new recovery codes and turning it of
   assert.equal((await postJson(owner, '/account/two-factor/disable')).status, 200);
   const home = await openPage(owner, '/');
   assert.deepEqual(activityRows(home.text).slice(0, 6).map((row) => row[1]), [
-    'Two-step sign-in turned off',
+    'Two-step verification turned off',
     'Sign-in refused: the account is locked',
     'Sign-in refused: the account is locked',
     'Signed in with your password and a recovery code',
