@@ -1,8 +1,9 @@
 /**
  * The last step of every sign-in, once the person proved who they are (a right password,
- * a passkey, a right code after the password): the operator's lock, the activity row, the known device, the session, in
- * that order, so that a failure at any step (a 503) leaves nobody signed in, and nobody is
- * ever signed in without the "Signed in" row their owner checks ("was this you?").
+ * a passkey, a right code after the password): the operator's lock, the activity row,
+ * the known device, the session, in that order, so that a failure at any step (a 503)
+ * leaves nobody signed in, and nobody is ever signed in without the "Signed in" row
+ * their owner checks ("was this you?").
  *
  * A locked account (npm run user:lock) is told so (403 account_disabled), and the refused
  * sign-in is recorded: once unlocked, its owner sees that someone with their password or

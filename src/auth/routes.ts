@@ -32,6 +32,10 @@
  * again (which spends a captcha and a hash). A known device still needs the code: the
  * device cookie is the lockout's capacity signal, given by any sign-in and never a factor
  * (docs/accounts.md). A passkey sign-in needs none (passkey-routes.ts): it is two factors.
+ *
+ * Every sign-in ends in completeSignIn (complete-sign-in.ts: the operator's lock, the
+ * account's activity row, the known device, the session); a counted wrong password or
+ * code is recorded in the account's activity with the locks it began.
  */
 import { promisify } from 'node:util';
 import express, { Router, type Request, type Response } from 'express';
