@@ -18,6 +18,7 @@ import { createPowGate, powRoutes } from './attack/routes.js';
 import { createAccounts } from './auth/accounts.js';
 import { createDevices } from './auth/devices.js';
 import { LOCKOUT_DEFAULTS, createLockout, type LockoutPolicy } from './auth/lockout.js';
+import { createActivity } from './account/activity.js';
 import { homeRoutes } from './account/home.js';
 import { twoFactorRoutes } from './account/two-factor-routes.js';
 import { passwordRoutes } from './account/password-routes.js';
@@ -121,6 +122,7 @@ export function createApp(deps: AppDeps): Express {
     strength,
     clock,
   });
+  const activity = createActivity(stores.activity, clock);
   const lockout = createLockout(stores.failedLogins, { ...LOCKOUT_DEFAULTS, ...deps.lockout }, clock, metrics.lockBegun);
   const devices = createDevices({ store: stores.deviceTokens, secret: deps.sessionSecret, secure, clock });
   const attackMode =
@@ -183,12 +185,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(csrfTokenRoutes(csrf));
   app.use(powRoutes({ attackMode, pow, devices, limit: limits.images }));
   const powGate = createPowGate(attackMode, pow);
-  app.use(authRoutes({ accounts, captcha, lockout, devices, twoFactor, strength, csrf, attackMode, powGate, limits, timeouts, clock, metrics }));
-  app.use(homeRoutes({ passkeys, csrf }));
-  app.use(twoFactorRoutes({ twoFactor, csrf, limits }));
-  app.use(sessionsRoutes({ sessions: createAccountSessions(stores.sessionIndex, timeouts), csrf, limits, clock }));
-  app.use(passwordRoutes({ accounts, sessionIndex: stores.sessionIndex, lockout, devices, csrf, limits, clock }));
-  app.use(passkeyRoutes({ passkeys, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
+  app.use(authRoutes({ accounts, captcha, lockout, devices, twoFactor, strength, csrf, attackMode, powGate, limits, timeouts, activity, clock, metrics }));
+  app.use(homeRoutes({ passkeys, activity, csrf }));
+  app.use(twoFactorRoutes({ twoFactor, activity, csrf, limits }));
+  app.use(sessionsRoutes({ sessions: createAccountSessions(stores.sessionIndex, timeouts), activity, csrf, limits, clock }));
+  app.use(passwordRoutes({ accounts, sessionIndex: stores.sessionIndex, lockout, devices, activity, csrf, limits, clock }));
+  app.use(passkeyRoutes({ passkeys, accounts, activity, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);
   app.use(metrics.errors);
   app.use(errorHandler(deps.logger));

@@ -1,19 +1,26 @@
 /**
  * The home page: what a signed-in person sees first, with their passkeys (added and
- * removed from here through passkey-routes.ts). Nobody signed in: to the sign-in page.
+ * removed from here through passkey-routes.ts) and their recent activity (activity.ts),
+ * with where to go when something there was not them. Nobody signed in: to the sign-in page.
+ *
+ * The server knows the person's language but not their time zone: each event's time is
+ * a <time datetime> written in UTC, which public/js/activity.js rewrites in the browser's
+ * own zone (Intl); without scripts the UTC text stays, and says so.
  */
 import { Router } from 'express';
 import { passkeyView } from '../auth/passkey-routes.js';
 import type { Passkeys } from '../auth/passkeys.js';
+import { activityView, HOME_ACTIVITY_COUNT, type Activity } from './activity.js';
 import { noStore } from '../http/guards.js';
 import type { Csrf } from '../session/csrf.js';
 
 export interface HomeRouteDeps {
   passkeys: Passkeys;
+  activity: Activity;
   csrf: Csrf;
 }
 
-export function homeRoutes({ passkeys, csrf }: HomeRouteDeps): Router {
+export function homeRoutes({ passkeys, activity, csrf }: HomeRouteDeps): Router {
   const router = Router();
   router.get('/', noStore, async (req, res) => {
     const user = req.session.user;
@@ -21,8 +28,10 @@ export function homeRoutes({ passkeys, csrf }: HomeRouteDeps): Router {
       res.redirect(303, '/login');
       return;
     }
-    const list = await passkeys.list(user.id);
+    const [list, events] = await Promise.all([passkeys.list(user.id), activity.latest(user.id)]);
     res.render('home', {
+      activity: events.map((event) => activityView(event, req.locale, res.locals.t)),
+      activityCount: String(HOME_ACTIVITY_COUNT),
       username: user.username,
       csrfToken: csrf.tokenFor(req, res),
       passkeys: list.map((passkey) => passkeyView(passkey, req.locale, res.locals.t)),

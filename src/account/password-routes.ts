@@ -10,8 +10,15 @@
  * network), and a locked client is answered as for a wrong password, without comparing.
  * A refusal that is not a verdict on it (a rule of the new password, a 503) takes the
  * count back.
+ *
+ * A change is recorded in the account's activity (password_changed), and so is a wrong
+ * current password the lockout counted (a failed sign-in, with the locks it began): a
+ * stolen session guessing the password shows. A change whose row cannot be written is
+ * answered 503 with the new password stored, and the page's retry completes it
+ * (accounts.changePassword) and writes the row; a wrong password whose failure cannot be
+ * written is answered 503 and not counted, as at sign-in.
  */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { AccountRuleError, type Accounts } from '../auth/accounts.js';
 import { PASSWORD_MIN_LENGTH, passwordField } from '../auth/credentials.js';
@@ -23,6 +30,7 @@ import { guardedPostOf, noStore, parse, signedInUser } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { Csrf } from '../session/csrf.js';
 import type { SessionIndex } from '../storage/ports.js';
+import type { Activity } from './activity.js';
 
 export const PASSWORD_PATH = '/account/password';
 
@@ -31,6 +39,7 @@ export interface PasswordRouteDeps {
   sessionIndex: SessionIndex;
   lockout: Lockout;
   devices: Devices;
+  activity: Activity;
   csrf: Csrf;
   limits: IpRateLimits;
   clock: () => number;
@@ -38,7 +47,7 @@ export interface PasswordRouteDeps {
 
 const changeBody = z.object({ current: passwordField.optional(), password: passwordField, confirm: passwordField });
 
-export function passwordRoutes({ accounts, sessionIndex, lockout, devices, csrf, limits, clock }: PasswordRouteDeps): Router {
+export function passwordRoutes({ accounts, sessionIndex, lockout, devices, activity, csrf, limits, clock }: PasswordRouteDeps): Router {
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
 
@@ -62,8 +71,9 @@ export function passwordRoutes({ accounts, sessionIndex, lockout, devices, csrf,
     if (body.password !== body.confirm) throw new RefusedError('passwords_differ', 'invalid');
     const current = body.current || undefined;
     let attempt: Attempt | undefined;
+    const network = networkOf(req.ip);
     if (current !== undefined) {
-      const client = { account: countedAs(user, user.username), network: networkOf(req.ip), device: await devices.deviceFor(req, user.id) };
+      const client = { account: countedAs(user, user.username), network, device: await devices.deviceFor(req, user.id) };
       attempt = await lockout.begin(client);
       // Locked: answered as a wrong password, and not compared.
       if (!attempt) throw new AccountRuleError('wrong_password');
@@ -74,11 +84,25 @@ export function passwordRoutes({ accounts, sessionIndex, lockout, devices, csrf,
       await attempt?.succeeded();
     } catch (err) {
       // Only a wrong current password is a verdict on the guess; anything else takes it back.
-      if (!(err instanceof AccountRuleError && err.rule === 'wrong_password')) await attempt?.abandon();
+      const guessed = err instanceof AccountRuleError && err.rule === 'wrong_password';
+      if (!guessed) await attempt?.abandon();
+      else if (attempt) await recordWrongPassword(req, user.id, network, attempt);
       throw err;
     }
+    await activity.record(user.id, { kind: 'password_changed', network }, req.log);
     res.json({ ok: true, count: signedOut, message: res.locals.t('passwordChanged', { n: String(signedOut) }) });
   });
+
+  /** A counted wrong current password, with the locks it began; unrecorded, it is taken back (503). */
+  async function recordWrongPassword(req: Request, userId: number, network: string, attempt: Attempt): Promise<void> {
+    try {
+      await activity.record(userId, { kind: 'sign_in_failed', network, detail: 'current_password' }, req.log);
+      for (const scope of attempt.locksBegun) await activity.record(userId, { kind: 'lockout', network, detail: scope }, req.log);
+    } catch (err) {
+      await attempt.abandon();
+      throw err;
+    }
+  }
 
   return router;
 }

@@ -4,19 +4,26 @@
  * out by its handle, POST /account/sessions/revoke-others every one but this. Posts pass
  * the per-IP limits of the form posts and the guards of every state-changing post; a
  * session that is not signed in gets 401 signed_out (the page: to the sign-in page).
+ *
+ * Signing sessions out is recorded in the account's activity (activity.ts). It stands even
+ * when its row cannot be written, and is answered as done (the log line says what
+ * happened): it took ways in away, and a 503 would tell the person it had not.
  */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { guardedPostOf, noStore, parse, signedInUser } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { Locale, Translate } from '../i18n/messages.js';
 import type { Csrf } from '../session/csrf.js';
+import { networkOf } from '../auth/lockout.js';
+import type { Activity } from './activity.js';
 import { SESSION_HANDLE_PATTERN, type AccountSessions, type SessionView } from './sessions.js';
 
 export const SESSIONS_PATH = '/account/sessions';
 
 export interface SessionsRouteDeps {
   sessions: AccountSessions;
+  activity: Activity;
   csrf: Csrf;
   limits: IpRateLimits;
   clock: () => number;
@@ -39,9 +46,13 @@ function rowOf(session: SessionView, locale: Locale, t: Translate) {
   };
 }
 
-export function sessionsRoutes({ sessions, csrf, limits, clock }: SessionsRouteDeps): Router {
+export function sessionsRoutes({ sessions, activity, csrf, limits, clock }: SessionsRouteDeps): Router {
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
+  /** Records how many sessions a post signed out; the sign-out stands whatever happens here (see the header). */
+  const recordSignOut = async (req: Request, userId: number, count: number) => {
+    if (count > 0) await activity.record(userId, { kind: 'sessions_revoked', network: networkOf(req.ip), detail: String(count) }, req.log).catch(() => {});
+  };
 
   router.get(SESSIONS_PATH, noStore, async (req, res) => {
     const user = req.session.user;
@@ -57,6 +68,7 @@ export function sessionsRoutes({ sessions, csrf, limits, clock }: SessionsRouteD
     const user = signedInUser(req);
     const { id } = parse(revokeBody, req.body);
     await sessions.revoke(user.id, id, req.sessionID, clock());
+    await recordSignOut(req, user.id, 1);
     res.json({ ok: true, message: res.locals.t('sessionsSignedOut') });
   });
 
@@ -64,6 +76,7 @@ export function sessionsRoutes({ sessions, csrf, limits, clock }: SessionsRouteD
     const user = signedInUser(req);
     parse(z.object({}).strict(), req.body);
     const count = await sessions.revokeOthers(user.id, req.sessionID);
+    await recordSignOut(req, user.id, count);
     res.json({ ok: true, count, message: res.locals.t('sessionsSignedOutOthers', { n: String(count) }) });
   });
 

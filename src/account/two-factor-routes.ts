@@ -6,21 +6,31 @@
  * codes, turn off. Each post needs the signed-in session and answers with the HTML of the
  * section's next state, rendered from the same partials as the page, for the page script
  * to put in place; recovery codes appear only in the answer that made them.
+ *
+ * Each change is recorded in the account's activity (activity.ts). Turning two-step on
+ * is taken back (503) when its row cannot be written, as adding a passkey is: a factor
+ * planted from a stolen session must show. New recovery codes whose row cannot be
+ * written are never shown (503): nobody holds them, and the person can make new ones
+ * again. Turning it off stands even then (the log line says so): every change here needs
+ * a sign-in of the last minutes, and that sign-in is in the activity (fail closed).
  */
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { CODE_INPUT_MAX_LENGTH, type Enrolment, type TwoFactor } from '../auth/totp.js';
+import { networkOf } from '../auth/lockout.js';
 import { RefusedError } from '../errors.js';
 import { guardedPostOf, noStore, parse, signedInUser } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { Locale } from '../i18n/messages.js';
 import type { Csrf } from '../session/csrf.js';
 import type { TotpFactor } from '../storage/ports.js';
+import type { Activity } from './activity.js';
 
 export const TWO_FACTOR_PATH = '/account/two-factor';
 
 export interface TwoFactorRouteDeps {
   twoFactor: TwoFactor;
+  activity: Activity;
   csrf: Csrf;
   limits: IpRateLimits;
 }
@@ -42,7 +52,7 @@ function renderPartial(res: Response, view: string, locals: Record<string, unkno
   return new Promise((resolve, reject) => res.render(view, locals, (err, html) => (err ? reject(err) : resolve(html))));
 }
 
-export function twoFactorRoutes({ twoFactor, csrf, limits }: TwoFactorRouteDeps): Router {
+export function twoFactorRoutes({ twoFactor, activity, csrf, limits }: TwoFactorRouteDeps): Router {
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
 
@@ -69,18 +79,29 @@ export function twoFactorRoutes({ twoFactor, csrf, limits }: TwoFactorRouteDeps)
     const user = signedInUser(req);
     const { secret, code } = parse(confirmBody, req.body);
     const codes = await twoFactor.confirm(user, req.session.totpEnrolment, secret, code);
+    try {
+      await activity.record(user.id, { kind: 'totp_enabled', network: networkOf(req.ip) }, req.log);
+    } catch (err) {
+      await twoFactor.disable(user);
+      throw err;
+    }
     delete req.session.totpEnrolment;
     const html = await renderPartial(res, 'partials/two-factor-codes', { codes });
     res.json({ ok: true, html, message: res.locals.t('twoFactorEnabled') });
   });
 
   router.post(`${TWO_FACTOR_PATH}/recovery-codes`, ...limits.posts, ...guardedPost, async (req, res) => {
-    const codes = await twoFactor.regenerateRecoveryCodes(signedInUser(req));
+    const user = signedInUser(req);
+    const codes = await twoFactor.regenerateRecoveryCodes(user);
+    await activity.record(user.id, { kind: 'recovery_codes_regenerated', network: networkOf(req.ip) }, req.log);
     res.json({ ok: true, html: await renderPartial(res, 'partials/two-factor-codes', { codes }) });
   });
 
   router.post(`${TWO_FACTOR_PATH}/disable`, ...limits.posts, ...guardedPost, async (req, res) => {
-    await twoFactor.disable(signedInUser(req));
+    const user = signedInUser(req);
+    await twoFactor.disable(user);
+    // Logged by record() when it fails; the change stands (see the header).
+    await activity.record(user.id, { kind: 'totp_disabled', network: networkOf(req.ip) }, req.log).catch(() => {});
     const html = await renderPartial(res, 'partials/two-factor-state', { factor: undefined });
     res.json({ ok: true, html, message: res.locals.t('twoFactorDisabled') });
   });

@@ -34,6 +34,12 @@
  * its hash was stored (the sign-out failed) is completed by its retry: the retry's
  * "current" password is then the old one, but its new one is the stored one, which
  * proves the same thing (one more scrypt verification, only after the first failed).
+ *
+ * An operator can lock an account (npm run user:lock): it then cannot sign in by any
+ * factor. The lock is checked (ensureMaySignIn) only after the person proved who they
+ * are, so to everyone else a locked account looks like any other (a wrong password is a
+ * wrong password), and its owner is told it is locked (403 account_disabled) instead of
+ * being left to retry a right password.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -101,6 +107,14 @@ export class AccountRuleError extends RefusedError {
   }
 }
 
+/** An operator locked the account (npm run user:lock): told only to whoever proved to be its owner. */
+export class AccountDisabledError extends RefusedError {
+  override name = 'AccountDisabledError';
+  constructor() {
+    super('account_disabled', 'forbidden');
+  }
+}
+
 /** A signed-in person's password change: who, from which session, with what. */
 export interface PasswordChange {
   user: { id: number; username: string; signedInAt: number };
@@ -137,6 +151,14 @@ export interface Accounts {
   changePassword(change: PasswordChange, sessions: SessionIndex): Promise<number>;
   /** Sets a new password (the sign-up rules) and signs out every session of the account; resolves how many went. */
   resetPassword(username: string, next: string, sessions: SessionIndex): Promise<number>;
+  /**
+   * The account as stored now, when it may be signed in; throws AccountDisabledError when
+   * an operator locked it (or it is gone: an account is locked before it is deleted).
+   * Asked only once the person proved who they are (a right password, a passkey, a right
+   * code), never before: until then a locked account answers exactly like any other, so
+   * a guesser learns nothing of the lock, and its owner learns why they cannot get in.
+   */
+  ensureMaySignIn(userId: number): Promise<User>;
   /**
    * A place in the hashing gate for a request that will hash (pass it to authenticate or
    * register; cancel it if the request ends first). Throws HashingBusyError when unknown
@@ -239,6 +261,11 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
       const user = locked ? undefined : found;
       const matches = await hashWith(ticket, async () => verifyPassword(password, user?.passwordHash ?? (await dummy())));
       return user && matches ? user : undefined;
+    },
+    async ensureMaySignIn(userId) {
+      const user = await users.findById(userId);
+      if (!user || user.disabledAt !== undefined) throw new AccountDisabledError();
+      return user;
     },
     admit: (priority) => gate.admit(priority),
     get load() {

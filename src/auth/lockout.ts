@@ -109,6 +109,24 @@ export function countedAs(user: { id: number } | undefined, username: string): s
   return user ? `id:${user.id}` : `name:${username.toLowerCase()}`;
 }
 
+/** The keys of an account's counts (`account` as countedAs makes it): its untrusted budget, and each network's and known device's. */
+const budgetKey = (account: string) => `account:${account}`;
+const networkPrefix = (account: string) => `network:${account}@`;
+const devicePrefix = (account: string) => `device:${account}@`;
+
+/**
+ * Forgets every count of the account, under its id and under its name (counted before
+ * the account existed, or after it is deleted): its budget, every network's and every
+ * known device's. What an operator's unlock does.
+ */
+export async function forgetCounts(store: FailedLoginStore, user: { id: number; username: string }): Promise<void> {
+  for (const account of [countedAs(user, user.username), countedAs(undefined, user.username)]) {
+    await store.clear(budgetKey(account));
+    await store.clearPrefixed(networkPrefix(account));
+    await store.clearPrefixed(devicePrefix(account));
+  }
+}
+
 /** Who is trying: whose counts (countedAs), from which network, and from which known device of the account if any. */
 export interface Client {
   account: string;
@@ -119,6 +137,8 @@ export interface Client {
 
 /** An attempt the lockout let through, already counted as a failure. */
 export interface Attempt {
+  /** The locks its failure begins (none was running before it): what a failed attempt is recorded as having started. */
+  readonly locksBegun: LockScope[];
   /** The password (or passkey) was right: takes the failure back (the device's or network's count is cleared). */
   succeeded(): Promise<void>;
   /** The attempt ended without a verdict (or was not a guess): every count it took goes back. */
@@ -158,18 +178,22 @@ export function createLockout(
     async begin({ account, network, device }, { passkey = false } = {}) {
       const own: AttemptCount =
         device === undefined
-          ? { key: `network:${account}@${network}`, rule: rules.network, enforce: true }
-          : { key: `device:${account}@${device}`, rule: rules.network, enforce: true };
+          ? { key: `${networkPrefix(account)}${network}`, rule: rules.network, enforce: true }
+          : { key: `${devicePrefix(account)}${device}`, rule: rules.network, enforce: true };
       // The budget is for guesses from unknown clients; a passkey is not a guess.
-      const counts = device === undefined && !passkey ? [own, { key: `account:${account}`, rule: rules.account, enforce: true }] : [own];
+      const counts = device === undefined && !passkey ? [own, { key: budgetKey(account), rule: rules.account, enforce: true }] : [own];
       const now = clock();
       const reservations = await store.tryAttempt(counts, now);
       if (!reservations) return undefined;
       // A passkey attempt takes its count back whatever its outcome, so it never begins a lock.
       const scopes: LockScope[] = [device === undefined ? 'network' : 'device', 'account'];
-      for (const [i, { lockBefore, lockAfter }] of reservations.entries()) {
-        if (!passkey && lockBefore <= now && lockAfter > now) onLockBegun(scopes[i] as LockScope);
-      }
+      const locksBegun = passkey
+        ? []
+        : scopes.filter((_, i) => {
+            const reservation = reservations[i];
+            return reservation !== undefined && reservation.lockBefore <= now && reservation.lockAfter > now;
+          });
+      for (const scope of locksBegun) onLockBegun(scope);
       /**
        * The counts not yet taken back. Each is marked done only once its own store call
        * succeeded: a success whose clear or refund failed (a 503) leaves the rest to the
@@ -190,6 +214,7 @@ export function createLockout(
         );
       };
       return {
+        locksBegun,
         succeeded: () => settle((reservation, i) => (i === 0 ? store.clear(reservation.key) : store.refund(reservation))),
         abandon: () => settle((reservation) => store.refund(reservation)),
       };

@@ -7,7 +7,14 @@
  * the browser's autofill), then the response (counted with the sign-in posts).
  * Every post passes the same-origin and CSRF checks; adding and removing also need the
  * signed-in session, and adding a recent sign-in (passkeys.ts). Signing in with a
- * passkey regenerates the session like a password.
+ * passkey ends like a password sign-in (complete-sign-in.ts: the operator's lock, the
+ * activity row, the session).
+ *
+ * Adding and removing a passkey are recorded in the account's activity. A passkey whose
+ * row could not be written is taken away again (503): a passkey planted from a stolen
+ * session must not be missing from the log its owner checks. A removal whose row could
+ * not be written still stands and is answered as done (the log line says what happened):
+ * it took a way in away, and a 503 would tell the person it had not.
  */
 import { Router, type Request } from 'express';
 import { z } from 'zod';
@@ -16,15 +23,19 @@ import { guardedPostOf, parse, signedInUser } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { Locale, Translate } from '../i18n/messages.js';
 import type { Csrf } from '../session/csrf.js';
-import { signIn } from '../session/sign-in.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
 import type { Passkey } from '../storage/ports.js';
+import type { Activity } from '../account/activity.js';
+import type { Accounts } from './accounts.js';
+import { completeSignIn } from './complete-sign-in.js';
 import type { Devices } from './devices.js';
 import { networkOf } from './lockout.js';
 import { PASSKEY_NAME_MAX_LENGTH, siteOf, type Passkeys, type Site } from './passkeys.js';
 
 export interface PasskeyRouteDeps {
   passkeys: Passkeys;
+  accounts: Accounts;
+  activity: Activity;
   devices: Devices;
   /** The public origin; undefined: the origin each request came to. */
   origin: string | undefined;
@@ -66,7 +77,7 @@ const addBody = z.object({
 const removeBody = z.object({ id: base64url });
 
 export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
-  const { passkeys, devices, csrf, limits, timeouts, clock } = deps;
+  const { passkeys, accounts, activity, devices, csrf, limits, timeouts, clock } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
   /**
@@ -89,8 +100,7 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
     const { response } = parse(signInBody, req.body);
     const client = { network: networkOf(req.ip), deviceFor: (accountId: number) => devices.deviceFor(req, accountId) };
     const user = await passkeys.authenticate(response, site(req), client);
-    await devices.trust(req, res, user.id);
-    await signIn(req, user, timeouts, clock());
+    await completeSignIn({ accounts, activity, devices, timeouts, clock }, req, res, user.id, 'passkey');
     res.json({ ok: true, redirect: '/' });
   });
 
@@ -106,6 +116,12 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
     const count = (await passkeys.list(user.id)).length;
     const name = body.name || res.locals.t('passkeyDefaultName', { n: String(count + 1) });
     const passkey = await passkeys.register(user, body.response, name, site(req));
+    try {
+      await activity.record(user.id, { kind: 'passkey_added', network: networkOf(req.ip), detail: passkey.name }, req.log);
+    } catch (err) {
+      await passkeys.remove(user.id, passkey.id);
+      throw err;
+    }
     // The new row comes from the same template as the page's, for the page to insert.
     const html = await new Promise<string>((resolve, reject) => {
       res.render('partials/passkey-row', { passkey: passkeyView(passkey, req.locale, res.locals.t) }, (err, out) => (err ? reject(err) : resolve(out)));
@@ -118,6 +134,8 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
     const { id } = parse(removeBody, req.body);
     const passkey = (await passkeys.list(user.id)).find((candidate) => candidate.id === id);
     if (!passkey || !(await passkeys.remove(user.id, id))) throw new HttpError(404, 'passkey_not_found');
+    // Logged by record() when it fails; the removal stands (see the header).
+    await activity.record(user.id, { kind: 'passkey_removed', network: networkOf(req.ip), detail: passkey.name }, req.log).catch(() => {});
     res.json({ ok: true, message: res.locals.t('passkeyRemoved', { name: passkey.name }) });
   });
 

@@ -32,11 +32,16 @@
  * again (which spends a captcha and a hash). A known device still needs the code: the
  * device cookie is the lockout's capacity signal, given by any sign-in and never a factor
  * (docs/accounts.md). A passkey sign-in needs none (passkey-routes.ts): it is two factors.
+ *
+ * Every sign-in ends in completeSignIn (complete-sign-in.ts: the operator's lock, the
+ * account's activity row, the known device, the session); a counted wrong password or
+ * code is recorded in the account's activity with the locks it began.
  */
 import { promisify } from 'node:util';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { CAPTCHA_AUDIO_PATH, CAPTCHA_IMAGE_PATH, SLOT_KEY_PATTERN, newSlotKey, type Captcha, type VerifyFailure } from '../captcha/index.js';
+import type { Activity } from '../account/activity.js';
 import type { AttackMode } from '../attack/attack-mode.js';
 import { POW_PAYLOAD_MAX_LENGTH } from '../attack/pow.js';
 import { POW_CHALLENGE_PATH, type PowGate } from '../attack/routes.js';
@@ -53,8 +58,9 @@ import type { SessionTimeouts } from '../session/timeouts.js';
 import { newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
 import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField, usernameSchema } from './credentials.js';
 import type { Devices } from './devices.js';
-import { countedAs, networkOf, type Attempt, type Lockout } from './lockout.js';
+import { countedAs, networkOf, type Attempt, type LockScope, type Lockout } from './lockout.js';
 import type { StrengthEstimator } from './password-strength.js';
+import { completeSignIn, ensureMaySignIn } from './complete-sign-in.js';
 import { CODE_INPUT_MAX_LENGTH, parseCode, type TwoFactor } from './totp.js';
 
 /** How long a right password waits for its code before it must be typed again. */
@@ -98,14 +104,16 @@ export interface AuthRouteDeps {
   powGate: PowGate;
   limits: IpRateLimits;
   timeouts: SessionTimeouts;
+  activity: Activity;
   clock: () => number;
   metrics: Pick<Metrics, 'signIn'>;
 }
 
 export function authRoutes(deps: AuthRouteDeps): Router {
-  const { accounts, captcha, lockout, devices, twoFactor, strength, csrf, attackMode, powGate, limits, timeouts, clock, metrics } = deps;
+  const { accounts, captcha, lockout, devices, twoFactor, strength, csrf, attackMode, powGate, limits, timeouts, activity, clock, metrics } = deps;
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
+  const signInDeps = { accounts, activity, devices, timeouts, clock };
   /** The known devices (token hashes) whose sign-in is under way in this process. */
   const devicesInFlight = new Set<string>();
 
@@ -133,7 +141,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       // In attack mode an unknown client pays first (428/400 with a fresh challenge; the captcha is not spent).
       await powGate.check(form.pow, known);
       await spendCaptcha(req, form);
-      const attempt = await lockout.begin({ account: countedAs(found, form.username), network: networkOf(req.ip), device });
+      const network = networkOf(req.ip);
+      const attempt = await lockout.begin({ account: countedAs(found, form.username), network, device });
       if (!attempt) metrics.signIn('password', 'locked');
       // A known device refused by its own lock (the only one that can refuse it) learns
       // nothing it did not cause from the time taken: no hash is spent on it.
@@ -143,6 +152,9 @@ export function authRoutes(deps: AuthRouteDeps): Router {
         if (attempt) metrics.signIn('password', user ? 'success' : 'failure');
         if (!user || !attempt) {
           if (!known) await attackMode.recordUnknownOutcome(true);
+          // A counted guess at an account is in its activity, with the locks it began; a
+          // refused one (locked: not counted) is not, so guessing cannot flood the log.
+          if (found && attempt) await recordFailure(req, found.id, network, attempt.locksBegun, 'password');
           throw new HttpError(401, 'bad_credentials');
         }
         needsCode = (await twoFactor.status(user.id)) !== undefined;
@@ -152,11 +164,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
         await (needsCode ? attempt.abandon() : attempt.succeeded());
         if (!known) await attackMode.recordUnknownOutcome(false);
         if (needsCode) {
+          // A locked account is told so after the password, not after a code asked for nothing.
+          await ensureMaySignIn(signInDeps, req, user.id, 'password');
           await awaitCode(req, user, clock());
         } else {
-          // Trusted before the session is made: a failure here (503) leaves nobody signed in.
-          await devices.trust(req, res, user.id);
-          await signIn(req, user, timeouts, clock());
+          await completeSignIn(signInDeps, req, res, user.id, 'password');
         }
       } catch (err) {
         // Only a verdict counts: anything else (a store failing: 503) takes the attempt back.
@@ -183,16 +195,16 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     if (!input) throw new RefusedError('totp_code_malformed', 'invalid');
     const user = { id: pending.userId, username: pending.username };
     const device = await devices.deviceFor(req, user.id);
-    const attempt = await lockout.begin({ account: countedAs(user, user.username), network: networkOf(req.ip), device });
+    const network = networkOf(req.ip);
+    const attempt = await lockout.begin({ account: countedAs(user, user.username), network, device });
     // A locked client's code is not checked at all, so a lock tells nothing about the code.
     const verdict = attempt ? await twoFactor.verify(user.id, input).catch(abandonedBy(attempt)) : 'wrong';
     metrics.signIn('code', !attempt ? 'locked' : verdict === 'totp' || verdict === 'recovery' ? 'success' : 'failure');
     if (attempt && (verdict === 'totp' || verdict === 'recovery')) {
       try {
         await attempt.succeeded();
-        await devices.trust(req, res, user.id);
         // A fresh session: the pending state goes with the old one.
-        await signIn(req, user, timeouts, now);
+        await completeSignIn(signInDeps, req, res, user.id, verdict === 'totp' ? 'password+totp' : 'password+recovery_code');
       } catch (err) {
         // A store failing here (503) signs nobody in and counts nothing; the code is spent,
         // so the person enters the app's next one (the pending sign-in stays).
@@ -202,6 +214,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       res.json({ ok: true, redirect: '/' });
       return;
     }
+    // A counted wrong (or spent) code is a failed sign-in of the account, like a wrong password.
+    if (attempt) await recordFailure(req, user.id, network, attempt.locksBegun, 'code').catch(abandonedBy(attempt));
     pending.tries += 1;
     if (pending.tries >= MAX_CODE_TRIES) {
       delete req.session.pendingSignIn;
@@ -249,6 +263,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       signedOut(req, res);
     },
   );
+
+  async function recordFailure(req: Request, userId: number, network: string, locksBegun: readonly LockScope[], what: 'password' | 'code'): Promise<void> {
+    await activity.record(userId, { kind: 'sign_in_failed', network, detail: what }, req.log);
+    for (const scope of locksBegun) await activity.record(userId, { kind: 'lockout', network, detail: scope }, req.log);
+  }
 
   /** Renews the session into a pending sign-in of `user`, waiting for its code (the captchas of other tabs move along, as at sign-in). */
   async function awaitCode(req: Request, user: { id: number; username: string }, now: number): Promise<void> {

@@ -1,10 +1,15 @@
 /**
  * What every command shares (the operator's user:* and devices:revoke here, and the
  * captcha research commands in scripts/captcha/): a usage error, how a command ends, and
- * how a new password is read. Each prints one line and exits 0 done, 1 refused (the
- * command's own answer, or an error it did not expect), 2 usage (with the usage line,
- * when the command has one).
+ * how a new password is read, and for the operator's commands their stores and the
+ * account they name. Each prints one line and exits 0 done, 1 refused (the command's own
+ * answer, such as no account of that name, or an error it did not expect), 2 usage (with
+ * the usage line, when the command has one).
  */
+import { loadConfig, type Config } from '../config.js';
+import { openStores, type OpenStores } from '../storage/index.js';
+import type { Stores, User } from '../storage/ports.js';
+
 export class UsageError extends Error {}
 
 /** Runs `main` with the command line's arguments and sets the exit code from what it returned or threw. */
@@ -71,4 +76,22 @@ export async function readPassword(): Promise<string> {
   const again = await promptHidden('Password again: ');
   if (password !== again) throw new UsageError('the two passwords differ');
   return password;
+}
+
+/** Opens the configured stores (no pruning timer) for one command, and closes them after `use`. */
+export async function withStores<T>(use: (stores: OpenStores, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const stores = await openStores({ dataDir: config.dataDir, ...config.storage, pruneIntervalMs: 0 });
+  try {
+    return await use(stores, config);
+  } finally {
+    await stores.close();
+  }
+}
+
+/** The account of that name (without regard to case); refuses (exit 1) when there is none. */
+export async function accountNamed(stores: Stores, username: string): Promise<User> {
+  const user = await stores.users.findByUsername(username);
+  if (!user) throw new Error(`no account named ${username}`);
+  return user;
 }

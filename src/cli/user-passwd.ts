@@ -4,9 +4,10 @@
  * signs out every session of it. The name is checked first, so an unknown one is refused
  * before the password is asked for; the password is then read as user:add reads it (a
  * prompt without echo, asked twice, or the first line of a pipe), and the accounts module
- * applies the sign-up rules to it. Exit codes: 0 changed, 1 refused (no such account, a
+ * applies the sign-up rules to it. The reset is recorded in the account's activity. Exit codes: 0 changed, 1 refused (no such account, a
  * rule), 2 usage.
  */
+import { createActivity } from '../account/activity.js';
 import { AccountRuleError, createAccounts } from '../auth/accounts.js';
 import { createStrengthEstimator } from '../auth/password-strength.js';
 import { loadConfig } from '../config.js';
@@ -29,6 +30,7 @@ async function main(args: string[]): Promise<number> {
     const password = await readPassword();
     const accounts = createAccounts(stores.users, { concurrency: config.accounts.concurrency, strength });
     const signedOut = await accounts.resetPassword(user.username, password, stores.sessionIndex);
+    await createActivity(stores.activity).record(user.id, { kind: 'password_reset' });
     console.log(`changed the password of ${user.username}; signed out ${signedOut} session(s)`);
     return 0;
   } catch (err) {

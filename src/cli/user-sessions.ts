@@ -3,8 +3,9 @@
  * each (handle, signed in, last seen, network, browser and system; times in UTC), or with
  * --revoke signs every one of them out: what an operator does when an account may have
  * been taken over. Sessions are live as the web page counts them (the session timeouts
- * from the environment). Exit codes: 0 done, 1 no such account, 2 usage.
+ * from the environment); a --revoke that signed any out is recorded in the account's activity. Exit codes: 0 done, 1 no such account, 2 usage.
  */
+import { createActivity } from '../account/activity.js';
 import { createAccountSessions, type SessionView } from '../account/sessions.js';
 import { loadConfig } from '../config.js';
 import { openStores } from '../storage/index.js';
@@ -32,7 +33,9 @@ async function main(args: string[]): Promise<number> {
     }
     const sessions = createAccountSessions(stores.sessionIndex, config.sessionTimeouts);
     if (revoke) {
-      console.log(`signed out ${await sessions.revokeAll(user.id)} session(s) of ${user.username}`);
+      const signedOut = await sessions.revokeAll(user.id);
+      if (signedOut > 0) await createActivity(stores.activity).record(user.id, { kind: 'sessions_revoked', detail: String(signedOut) });
+      console.log(`signed out ${signedOut} session(s) of ${user.username}`);
       return 0;
     }
     for (const session of await sessions.list(user.id, undefined, Date.now())) console.log(lineOf(session));

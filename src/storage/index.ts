@@ -5,15 +5,15 @@
  * SQLite (in DATA_DIR) is the default for everything. REDIS_URL moves what several
  * processes must share at once and what expires by itself to Redis: sessions, the per-IP
  * counters, the lockout's counts and known devices, the spent-challenge ledger, the
- * issued WebAuthn challenges and attack mode's counters. DATABASE_URL moves the accounts, their passkeys and TOTP factors (durable,
- * so they stay with the accounts) to PostgreSQL. The SQLite file is opened only while
+ * issued WebAuthn challenges and attack mode's counters. DATABASE_URL moves the accounts with their passkeys, TOTP
+ * factors and security events (durable, so they stay with the accounts) to PostgreSQL. The SQLite file is opened only while
  * some store still lives there.
  *
  * It also runs the one pruning loop: every `pruneIntervalMs` the SQLite back-end deletes
  * what has expired in batches (yielding between them), so every growing table stays the
- * size of what is live; Redis keys carry their own expiry, and PostgreSQL keeps only
+ * size of what is live; Redis keys carry their own expiry, and PostgreSQL keeps
  * accounts, passkeys and TOTP factors, which do not expire (its pruning clears the sign-up key hashes
- * of accounts past SIGNUP_KEY_MS).
+ * of accounts past SIGNUP_KEY_MS), and security events, pruned by age and count.
  */
 import { z } from 'zod';
 import { defaultsOf } from '../options.js';
@@ -84,16 +84,18 @@ export async function openStores(options: StorageOptions): Promise<OpenStores> {
     const health = guardPromises({ ping: async () => void (await Promise.all(pings.map((ping) => ping()))) }, ['ping'], 'ping', observer);
     return {
       db: sqlite?.db,
-      users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create', 'setPasswordHash'], 'users', observer),
+      users: guardPromises(postgres?.users ?? fromSqlite('users'), ['findByUsername', 'create', 'setPasswordHash', 'findById', 'setDisabled', 'list', 'delete'], 'users', observer),
       passkeys: guardPromises(postgres?.passkeys ?? fromSqlite('passkeys'), ['add', 'find', 'listFor', 'recordUse', 'remove'], 'passkeys', observer),
       totp: guardPromises(postgres?.totp ?? fromSqlite('totp'), ['enable', 'find', 'useRecoveryCode', 'replaceRecoveryCodes', 'disable'], 'totp', observer),
       sessionStore: guardSessionStore(redis?.sessionStore ?? fromSqlite('sessionStore'), observer),
       sessionIndex: guardPromises(redis?.sessionStore ?? fromSqlite('sessionIndex'), ['listFor', 'destroyFor', 'destroyAllFor'], 'sessions', observer),
-      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear'], 'failed_logins', observer),
+      failedLogins: guardPromises(redis?.failedLogins ?? fromSqlite('failedLogins'), ['tryAttempt', 'refund', 'clear', 'clearPrefixed'], 'failed_logins', observer),
       deviceTokens: guardPromises(redis?.deviceTokens ?? fromSqlite('deviceTokens'), ['trust', 'knows', 'revoke', 'revokeAll'], 'device_tokens', observer),
       spentChallenges: guardPromises(redis?.spentChallenges ?? fromSqlite('spentChallenges'), ['claim'], 'spent_challenges', observer),
       webauthnChallenges: guardPromises(redis?.webauthnChallenges ?? fromSqlite('webauthnChallenges'), ['put', 'take'], 'webauthn_challenges', observer),
       attackSignals: guardPromises(redis?.attackSignals ?? fromSqlite('attackSignals'), ['record', 'read'], 'attack_signals', observer),
+      // With the accounts: removed with them, by the database.
+      activity: guardPromises(postgres?.activity ?? fromSqlite('activity'), ['record', 'latest'], 'activity', observer),
       rateLimitStore: redis && guardRateLimitStores(redis.rateLimitStore, observer),
       ping: health.ping,
       prune,

@@ -18,6 +18,19 @@ export interface User {
   createdAt: number;
   /** SHA-256 (hex) of the key of the sign-up form that made the account, until cleared SIGNUP_KEY_MS after createdAt. */
   signupKeyHash?: string;
+  /** When an operator locked the account (npm run user:lock); absent when it may sign in. */
+  disabledAt?: number;
+}
+
+/** One line of the operator's account list. */
+export interface AccountSummary {
+  id: number;
+  username: string;
+  createdAt: number;
+  disabledAt: number | undefined;
+  /** Whether two-step verification (TOTP) is on. */
+  totp: boolean;
+  passkeys: number;
 }
 
 /**
@@ -37,6 +50,17 @@ export interface UserRepository {
   create(username: string, passwordHash: string, signupKeyHash?: string): Promise<User>;
   /** Replaces the account's password hash; false when no account has that id. */
   setPasswordHash(userId: number, passwordHash: string): Promise<boolean>;
+  findById(id: number): Promise<User | undefined>;
+  /** Locks the account at `disabledAt`, or unlocks it (undefined); false when there is no such account. */
+  setDisabled(id: number, disabledAt: number | undefined): Promise<boolean>;
+  /** Up to `limit` accounts with an id above `afterId`, by id (a page of the operator's list). */
+  list(afterId: number, limit: number): Promise<AccountSummary[]>;
+  /**
+   * Removes the account with everything kept beside it in the same back-end (passkeys,
+   * events); false when there is no such account. Its id is never given to another
+   * account, so state kept elsewhere under it can never reach a stranger.
+   */
+  delete(id: number): Promise<boolean>;
 }
 
 export class UsernameTakenError extends Error {
@@ -94,6 +118,8 @@ export interface FailedLoginStore {
    */
   refund(reservation: Reservation): Promise<void>;
   clear(key: string): Promise<void>;
+  /** Forgets every count whose key starts with `prefix` (an operator's unlock; may scan every count). */
+  clearPrefixed(prefix: string): Promise<void>;
 }
 
 const DEVICE_TRUST_DAYS = 90;
@@ -219,6 +245,59 @@ export interface WebAuthnChallengeStore {
   take(challenge: string): Promise<WebAuthnChallenge | undefined>;
 }
 
+/** What happened to an account that its owner should be able to see (src/account/activity.ts). */
+export const SECURITY_EVENT_KINDS = [
+  'sign_in',
+  'sign_in_failed',
+  'sign_in_refused_locked',
+  'lockout',
+  'passkey_added',
+  'passkey_removed',
+  'totp_enabled',
+  'totp_disabled',
+  'recovery_codes_regenerated',
+  'password_changed',
+  'password_reset',
+  'sessions_revoked',
+  'account_locked',
+  'account_unlocked',
+] as const;
+export type SecurityEventKind = (typeof SECURITY_EVENT_KINDS)[number];
+
+/**
+ * The kinds anyone who types the account's name can cause. They are kept (and trimmed)
+ * apart from the rest, so a stream of failed guesses cannot push the owner's own events
+ * (a sign-in they did not make) out of the log.
+ */
+export const STRANGER_EVENT_KINDS: readonly SecurityEventKind[] = ['sign_in_failed', 'lockout'];
+
+/** An event older than this is forgotten (pruned). */
+export const ACTIVITY_MAX_AGE_MS = 90 * 24 * 60 * 60_000;
+/** Pruning keeps this many of an account's newest events of each sort (stranger kinds, the rest). */
+export const ACTIVITY_KEEP_PER_ACCOUNT = 100;
+
+export interface SecurityEvent {
+  id: number;
+  userId: number;
+  kind: SecurityEventKind;
+  /** When it happened, ms since the epoch. */
+  at: number;
+  /** The client's network (/24 or /64, lockout.ts's networkOf), when a client caused it. */
+  network: string | undefined;
+  /** A short, non-secret word the kind gives meaning to (a sign-in's method, a passkey's name). */
+  detail: string | undefined;
+}
+
+export type NewSecurityEvent = Omit<SecurityEvent, 'id'>;
+
+/** Each account's security events, kept with the accounts (removed with the account). */
+export interface ActivityStore {
+  /** Appends the event to its account's log (rejects when there is no such account). */
+  record(event: NewSecurityEvent): Promise<void>;
+  /** The account's `limit` newest events, newest first. */
+  latest(userId: number, limit: number): Promise<SecurityEvent[]>;
+}
+
 /** Sign-in outcomes of unknown clients are counted per bucket of this many ms (attack mode's signal). */
 export const ATTACK_BUCKET_MS = 10_000;
 /** A bucket this much older than its start is no longer read (and may be pruned). */
@@ -314,6 +393,7 @@ export interface Stores {
   deviceTokens: DeviceTokenStore;
   spentChallenges: SpentChallengeLedger;
   attackSignals: AttackSignalStore;
+  activity: ActivityStore;
   sessionStore: SessionStore;
   /** The session store's index of sessions per account. */
   sessionIndex: SessionIndex;

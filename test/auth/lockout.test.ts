@@ -16,6 +16,7 @@ import { assertError, assertSignedInResponse, loadCaptcha, openForm, postForm, s
 import { tcpProxy } from '../helpers/proxy.js';
 import { TEST_REDIS_URL, postgresDatabase, redisPrefix } from '../helpers/services.js';
 import { waitUntil } from '../helpers/wait.js';
+import { withOverrides } from '../helpers/overrides.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
 const wrong = { username: 'alice', password: 'not the password' };
@@ -300,7 +301,7 @@ for (const [backEnd, storageFor] of Object.entries(backEnds)) {
   test(`${backEnd}: a name that cannot be signed up is refused before any lookup, captcha or count`, async (t) => {
     let lookups = 0;
     const { app, storage } = await setup(t, {
-      users: (real) => ({ findByUsername: (name) => ((lookups += 1), real.findByUsername(name)), create: (name, hash) => real.create(name, hash), setPasswordHash: (...args) => real.setPasswordHash(...args) }),
+      users: (real) => withOverrides(real, { findByUsername: (name) => ((lookups += 1), real.findByUsername(name)) }),
     });
     const agent = app.agent();
     const captchaId = await openForm(agent);
@@ -318,14 +319,13 @@ for (const [backEnd, storageFor] of Object.entries(backEnds)) {
 test('an outage of the accounts store counts nothing: five 503s, then the right password signs in', async (t) => {
   let down = false;
   const app = await build(t, {
-    users: (real) => ({
-      findByUsername: async (name) => {
-        if (down) throw new StoreUnavailableError(new Error('connection refused'));
-        return real.findByUsername(name);
-      },
-      create: (name, hash) => real.create(name, hash),
-      setPasswordHash: (...args) => real.setPasswordHash(...args),
-    }),
+    users: (real) =>
+      withOverrides(real, {
+        findByUsername: async (name) => {
+          if (down) throw new StoreUnavailableError(new Error('connection refused'));
+          return real.findByUsername(name);
+        },
+      }),
   });
   await app.createUser(alice.username, alice.password);
   down = true;
@@ -372,14 +372,12 @@ test("a success whose take-back failed (a store error: the request's 503) leaves
   const app = await build(t);
   let failRefunds = true;
   const store = app.stores.failedLogins;
-  const flaky: typeof store = {
-    tryAttempt: (counts, now) => store.tryAttempt(counts, now),
+  const flaky = withOverrides(store, {
     refund: async (reservation) => {
       if (failRefunds) throw new StoreUnavailableError(new Error('connection reset'));
       return store.refund(reservation);
     },
-    clear: (key) => store.clear(key),
-  };
+  });
   const lockout = createLockout(flaky, LOCKOUT_DEFAULTS, app.clock.now);
   const attempt = await lockout.begin({ account: 'id:9', network: '192.0.2.0/24' });
   assert.ok(attempt);

@@ -15,6 +15,7 @@ import {
   sessionCookie,
   signIn,
 } from '../helpers/flows.js';
+import { withOverrides } from '../helpers/overrides.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
 
@@ -100,18 +101,17 @@ test('sign-up states and enforces the username and password rules', async (t) =>
 
 /** The user repository with the reply to the next create lost once `loseNext` is set: the account is made, the request fails (a store blip). */
 function losingOneReply(state: { loseNext: boolean }) {
-  return (real: UserRepository): UserRepository => ({
-    findByUsername: (username) => real.findByUsername(username),
-    create: async (...args) => {
-      const user = await real.create(...args);
-      if (state.loseNext) {
-        state.loseNext = false;
-        throw new StoreUnavailableError(new Error('the reply was lost'));
-      }
-      return user;
-    },
-    setPasswordHash: (...args) => real.setPasswordHash(...args),
-  });
+  return (real: UserRepository): UserRepository =>
+    withOverrides(real, {
+      create: async (...args) => {
+        const user = await real.create(...args);
+        if (state.loseNext) {
+          state.loseNext = false;
+          throw new StoreUnavailableError(new Error('the reply was lost'));
+        }
+        return user;
+      },
+    });
 }
 
 test('the sign-up page sends its one sign-up key with every try: a retry after a 503 that made the account signs in', async (t) => {
@@ -164,17 +164,16 @@ test('a request still running when sign-out destroys the session cannot sign the
   const gate = new Promise<void>((resolve) => (openGate = resolve));
   const app = await build(t, {
     // A slow sign-in post: it has loaded the session and waits here, at the account lookup.
-    users: (real) => ({
-      findByUsername: async (username) => {
-        if (holding) {
-          reachedGate();
-          await gate;
-        }
-        return real.findByUsername(username);
-      },
-      create: (username, hash) => real.create(username, hash),
-      setPasswordHash: (...args) => real.setPasswordHash(...args),
-    }),
+    users: (real) =>
+      withOverrides(real, {
+        findByUsername: async (username) => {
+          if (holding) {
+            reachedGate();
+            await gate;
+          }
+          return real.findByUsername(username);
+        },
+      }),
   });
   await app.createUser(alice.username, alice.password);
   const agent = app.agent();

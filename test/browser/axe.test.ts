@@ -4,7 +4,7 @@
  * sign-up (with the strength hint), sign-in in attack mode (the browser check done, and
  * waited for), a sign-in error, a picture that failed to load, the
  * audio playing and the audio failing, home without and with a passkey (added through a
- * virtual authenticator), adding one refused for want of a recent sign-in, a passkey
+ * virtual authenticator) and with recent activity, adding one refused for want of a recent sign-in, a passkey
  * sign-in refused, two-step verification (off, set-up, a wrong first code, the recovery
  * codes, on, a change refused for want of a recent sign-in) and the sign-in's code step
  * (asked, a wrong code, a recovery code), and a 404 page. Each must have no violation
@@ -128,6 +128,19 @@ for (const locale of ['en', 'zh-CN'] as const) {
     await page.click('#passkey-add');
     await page.waitForSelector('#passkey-list .passkey');
     await check('home-passkeys');
+
+    // Recent activity with a row of each look: a failed guess, the lock it began, an operator's action.
+    const user = await app.stores.users.findByUsername('alice');
+    for (const [kind, detail, network] of [
+      ['sign_in_failed', 'password', '198.51.100.0/24'],
+      ['lockout', 'network', '198.51.100.0/24'],
+      ['account_unlocked', undefined, undefined],
+    ] as const) {
+      await app.stores.activity.record({ userId: user?.id ?? -1, kind, at: app.clock.now(), network, detail });
+    }
+    await page.reload();
+    await page.waitForSelector('#activity-list');
+    await check('home-activity');
 
     // Adding once the sign-in is no longer recent: the message with its sign-in-again button.
     app.clock.advance(RECENT_SIGN_IN_MS + 1);

@@ -11,6 +11,7 @@ import type { Route } from 'playwright-core';
 import { StoreUnavailableError } from '../../src/storage/ports.js';
 import { build } from '../helpers/build.js';
 import { SCREENSHOT_DIR, captchaState, openInBrowser, waitForCaptcha, waitForNewCaptcha } from '../helpers/browser.js';
+import { withOverrides } from '../helpers/overrides.js';
 
 test('a person signs in with the captcha and signs out, in a real browser', async (t) => {
   const app = await build(t);
@@ -84,18 +85,17 @@ test('a sign-up answered 503 after its account was made: the person answers the 
   let loseNext = true;
   const app = await build(t, {
     // The first create commits, but its reply is lost (a store blip): the post is answered 503.
-    users: (real) => ({
-      findByUsername: (username) => real.findByUsername(username),
-      create: async (...args) => {
-        const user = await real.create(...args);
-        if (loseNext) {
-          loseNext = false;
-          throw new StoreUnavailableError(new Error('the reply was lost'));
-        }
-        return user;
-      },
-      setPasswordHash: (...args) => real.setPasswordHash(...args),
-    }),
+    users: (real) =>
+      withOverrides(real, {
+        create: async (...args) => {
+          const user = await real.create(...args);
+          if (loseNext) {
+            loseNext = false;
+            throw new StoreUnavailableError(new Error('the reply was lost'));
+          }
+          return user;
+        },
+      }),
   });
   const { base, page } = await openInBrowser(t, app);
   await page.goto(`${base}/register`);

@@ -48,12 +48,14 @@ async function seed(t: TestContext, backEnd: BackEnd) {
   await put('dora-phone', dora.id, { network: 'unknown' });
   await put('erin-laptop', erin.id, { browser: 'Chrome', os: 'Windows', network: '198.51.100.0/24' });
   const alive = async (sid: string) => (await call<SessionData | null>((cb) => stores.sessionStore.get(sid, cb))) !== null;
-  return { dataDir, storage, stores, alive, now };
+  /** The account's recorded events as (kind, detail), newest first. */
+  const eventsOf = async (userId: number) => (await stores.activity.latest(userId, 20)).map((event) => [event.kind, event.detail]);
+  return { dataDir, storage, stores, alive, now, eventsOf, dora, erin };
 }
 
 for (const [name, backEnd] of BACK_ENDS) {
   test(`${name}: user:sessions lists one line per live session, and --revoke signs every one out`, async (t) => {
-    const { dataDir, storage, alive, now } = await seed(t, backEnd);
+    const { dataDir, storage, alive, now, eventsOf, dora } = await seed(t, backEnd);
     const listed = run('user-sessions', dataDir, storage, ['DORA']);
     assert.equal(listed.status, 0, listed.stderr);
     const lines = listed.stdout.trim().split('\n').sort();
@@ -73,10 +75,13 @@ for (const [name, backEnd] of BACK_ENDS) {
     assert.match(revoked.stdout, /signed out 2 session\(s\) of dora/);
     assert.deepEqual([await alive('dora-laptop'), await alive('dora-phone'), await alive('erin-laptop')], [false, false, true]);
     assert.equal(run('user-sessions', dataDir, storage, ['dora']).stdout, '', 'none left');
+    assert.deepEqual(await eventsOf(dora.id), [['sessions_revoked', '2']], "recorded in dora's activity");
+    assert.equal(run('user-sessions', dataDir, storage, ['dora', '--revoke']).status, 0);
+    assert.deepEqual(await eventsOf(dora.id), [['sessions_revoked', '2']], 'signing out none records nothing');
   });
 
   test(`${name}: user:passwd sets a password by the sign-up rules, read from a pipe, and signs out everywhere`, async (t) => {
-    const { dataDir, storage, stores, alive } = await seed(t, backEnd);
+    const { dataDir, storage, stores, alive, eventsOf, dora, erin } = await seed(t, backEnd);
     const weak = run('user-passwd', dataDir, storage, ['dora'], 'password1\n');
     assert.equal(weak.status, 1);
     assert.match(weak.stderr, /^user:passwd: That password is too easy to guess/);
@@ -89,6 +94,8 @@ for (const [name, backEnd] of BACK_ENDS) {
     assert.equal(await verifyPassword(NEW, (await stores.users.findByUsername('dora'))?.passwordHash ?? ''), true);
     assert.equal(await verifyPassword(OLD, (await stores.users.findByUsername('erin'))?.passwordHash ?? ''), true, "erin's stays");
     assert.deepEqual([await alive('dora-laptop'), await alive('dora-phone'), await alive('erin-laptop')], [false, false, true]);
+    assert.deepEqual(await eventsOf(dora.id), [['password_reset', undefined]], "the reset is in dora's activity, the refused one is not");
+    assert.deepEqual(await eventsOf(erin.id), []);
   });
 }
 

@@ -31,6 +31,8 @@ export interface BrowserOptions {
    * localhost as a secure context, and an RP ID must be a host name, not an IP address.
    */
   localhost?: boolean;
+  /** The browser's time zone (IANA name); the machine's unless a test is about another. */
+  timezoneId?: string;
 }
 
 /** Serves the app on a free port and opens a Chromium page; both close after the test. */
@@ -45,6 +47,7 @@ export async function openInBrowser(t: TestContext, app: TestApp, options: Brows
   const context = await browser.newContext({
     viewport: { width: 900, height: options.height ?? 720 },
     locale: options.locale ?? 'en-US',
+    ...(options.timezoneId === undefined ? {} : { timezoneId: options.timezoneId }),
     reducedMotion: 'reduce',
   });
   const page = await context.newPage();

@@ -23,7 +23,7 @@ import type { Locale } from '../../src/i18n/messages.js';
 import { createLogger } from '../../src/logger.js';
 import type { Metrics } from '../../src/metrics/metrics.js';
 import { openStores, type OpenStores, type StorageConfig } from '../../src/storage/index.js';
-import type { FailedLoginStore, UserRepository } from '../../src/storage/ports.js';
+import type { ActivityStore, FailedLoginStore, UserRepository } from '../../src/storage/ports.js';
 import type { SqliteDatabase } from '../../src/storage/sqlite/database.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-the-app-000';
@@ -82,6 +82,8 @@ export interface BuildOptions {
   users?: (real: UserRepository) => UserRepository;
   /** Wraps the real lockout counts, e.g. to hold a sign-in after it was admitted to hashing. */
   failedLogins?: (real: FailedLoginStore) => FailedLoginStore;
+  /** Wraps the real security-event store, e.g. to make recording fail. */
+  activity?: (real: ActivityStore) => ActivityStore;
   /** How many unknown clients may wait to have a password hashed (the production default otherwise). */
   scryptUnknownQueue?: number;
   /** Told each captcha answer as it is made (in the request's own async context). */
@@ -122,7 +124,12 @@ export async function build(t: Teardown, options: BuildOptions = {}): Promise<Te
   const { users } = stores;
   const app = createApp({
     logger: createLogger('info', logStream),
-    stores: { ...stores, users: options.users?.(users) ?? users, failedLogins: options.failedLogins?.(stores.failedLogins) ?? stores.failedLogins },
+    stores: {
+      ...stores,
+      users: options.users?.(users) ?? users,
+      failedLogins: options.failedLogins?.(stores.failedLogins) ?? stores.failedLogins,
+      activity: options.activity?.(stores.activity) ?? stores.activity,
+    },
     sessionSecret: TEST_SECRET,
     attackModeOptions: options.attackModeOptions,
     attackMode: options.attackMode,

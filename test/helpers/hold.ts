@@ -19,6 +19,7 @@ export function holdableFailedLogins(holds: (counts: readonly AttemptCount[]) =>
       },
       refund: (reservation) => real.refund(reservation),
       clear: (key) => real.clear(key),
+      clearPrefixed: (prefix) => real.clearPrefixed(prefix),
     }),
     /** Holds the attempts that come next; `entered` resolves once one is held; release() lets them all go and holds no more. */
     hold(): { entered: Promise<void>; release: () => void } {

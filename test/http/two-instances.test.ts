@@ -14,6 +14,7 @@ import { build, serve, type BuildOptions, type TestApp } from '../helpers/build.
 import { payPow } from '../helpers/pow.js';
 import { codeAt } from '../helpers/two-factor.js';
 import { TEST_REDIS_URL, ownRedis, postgresDatabase, redisPrefix } from '../helpers/services.js';
+import { withOverrides } from '../helpers/overrides.js';
 
 const alice = { username: 'alice', password: 'correct horse battery staple' };
 
@@ -231,15 +232,14 @@ test('two instances: a sign-up answered 503 after its account was made (Redis fr
   let freezeAfterCreate = false;
   // Holds the sign-up at a known point: the account is committed in PostgreSQL, and the
   // session write that signs the person in comes next.
-  const users = (real: UserRepository): UserRepository => ({
-    findByUsername: (username) => real.findByUsername(username),
-    create: async (...args) => {
-      const user = await real.create(...args);
-      if (freezeAfterCreate) redis.freeze();
-      return user;
-    },
-    setPasswordHash: (...args) => real.setPasswordHash(...args),
-  });
+  const users = (real: UserRepository): UserRepository =>
+    withOverrides(real, {
+      create: async (...args) => {
+        const user = await real.create(...args);
+        if (freezeAfterCreate) redis.freeze();
+        return user;
+      },
+    });
   const { a, b, urlA, urlB, databaseUrl } = await twoInstances(t, { users }, redis.url);
   const newcomer = { username: 'newcomer', password: 'violet kettle drums at midnight' };
   const browser = new Browser();

@@ -16,6 +16,7 @@ import { assertError, assertSignedInResponse, csrfTokenOf, loadCaptcha, openForm
 import { holdableFailedLogins } from '../helpers/hold.js';
 import { sample } from '../helpers/metrics.js';
 import { ATTACK_OFF, fixedAttackMode } from '../helpers/pow.js';
+import { withOverrides } from '../helpers/overrides.js';
 
 const PASSWORD = 'correct horse battery';
 const ORIGIN = 'http://localhost:3000';
@@ -32,15 +33,14 @@ test('pictures, sounds and captcha checks by result: right, wrong, expired, miss
   const bothArrived = new Promise<void>((resolve) => (releaseBoth = resolve));
   let holding = false;
   // Holds sign-ins at the account lookup (after their session was loaded, before the captcha) until two are there.
-  const users = (real: UserRepository): UserRepository => ({
-    findByUsername: async (name) => {
-      if (holding && ++arrived === 2) releaseBoth();
-      if (holding) await bothArrived;
-      return real.findByUsername(name);
-    },
-    create: (...args) => real.create(...args),
-    setPasswordHash: (...args) => real.setPasswordHash(...args),
-  });
+  const users = (real: UserRepository): UserRepository =>
+    withOverrides(real, {
+      findByUsername: async (name) => {
+        if (holding && ++arrived === 2) releaseBoth();
+        if (holding) await bothArrived;
+        return real.findByUsername(name);
+      },
+    });
   const { app, scrape } = await setup(t, { users });
   await app.createUser('alice', PASSWORD);
   const checks = async (result: string) => sample(await scrape(), 'captcha_login_captcha_checks_total', { result });

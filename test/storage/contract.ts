@@ -10,6 +10,8 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
 import {
+  ACTIVITY_KEEP_PER_ACCOUNT,
+  ACTIVITY_MAX_AGE_MS,
   ATTACK_BUCKET_MS,
   DEVICE_TRUST_MS,
   FAILURE_MEMORY_MS,
@@ -17,6 +19,7 @@ import {
   UsernameTakenError,
   type AttemptCount,
   type NewPasskey,
+  type NewSecurityEvent,
   type SessionStore,
   type Stores,
 } from '../../src/storage/ports.js';
@@ -510,5 +513,130 @@ export function storageContract(name: string, setup: (t: TestContext) => Promise
     assert.equal(await b.totp.enable(mia.id, 'AGAIN', ['q1'], 2), true, 'enrolling again starts afresh');
     assert.deepEqual(await a.totp.find(mia.id), { userId: mia.id, secret: 'AGAIN', enabledAt: 2, recoveryCodesLeft: 1 });
     assert.equal(await a.totp.useRecoveryCode(mia.id, 'n1'), false, 'no code of the earlier enrolment came back');
+  });
+
+  test(`${name}: clearPrefixed forgets every count under the prefix, and no other`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const now = Date.now();
+    const keys = ['network:id:1@192.0.2.0/24', 'network:id:1@198.51.100.0/24', 'network:id:12@192.0.2.0/24', 'network:id:1', 'account:id:1'];
+    for (const key of keys) for (let i = 0; i < rule.after; i += 1) await starts(a, [counted(key)], now);
+    for (const key of keys) assert.equal(await starts(b, [counted(key)], now), false, `${key} is locked`);
+    await b.failedLogins.clearPrefixed('network:id:1@');
+    assert.equal(await starts(a, [counted(keys[0]!)], now), true, 'cleared');
+    assert.equal(await starts(a, [counted(keys[1]!)], now), true, 'cleared');
+    for (const key of keys.slice(2)) assert.equal(await starts(a, [counted(key)], now), false, `${key} stays locked`);
+  });
+
+  /** The event of `userId` of `kind` at `at`; from a client's network for the stranger kinds. */
+  const event = (userId: number, kind: NewSecurityEvent['kind'], at: number, detail?: string): NewSecurityEvent => ({
+    userId,
+    kind,
+    at,
+    network: kind === 'sign_in_failed' ? '192.0.2.0/24' : undefined,
+    detail,
+  });
+  const pruneAll = async (stores: Stores) => {
+    while ((await stores.prune()) > 0);
+  };
+
+  test(`${name}: security events are kept per account, newest first, over two handles, and go with their account (its passkeys and TOTP too)`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const alice = await a.users.create('alice', 'hash');
+    const bob = await a.users.create('bob', 'hash');
+    const now = Date.now();
+    await a.activity.record(event(alice.id, 'sign_in', now - 2_000, 'password'));
+    await b.activity.record(event(alice.id, 'sign_in_failed', now - 1_000, 'password'));
+    await a.activity.record(event(alice.id, 'passkey_added', now - 1_000, 'Laptop'));
+    await b.activity.record(event(bob.id, 'account_locked', now));
+    const latest = await b.activity.latest(alice.id, 20);
+    assert.deepEqual(
+      latest.map(({ id: _id, ...rest }) => rest),
+      [event(alice.id, 'passkey_added', now - 1_000, 'Laptop'), event(alice.id, 'sign_in_failed', now - 1_000, 'password'), event(alice.id, 'sign_in', now - 2_000, 'password')],
+      "the account's own, newest first; of two at one time, the later recorded first",
+    );
+    assert.deepEqual((await a.activity.latest(alice.id, 2)).map((e) => e.kind), ['passkey_added', 'sign_in_failed'], 'at most `limit`');
+    await assert.rejects(a.activity.record(event(alice.id + bob.id + 1_000, 'sign_in', now)), 'an event of no account is refused');
+
+    await a.passkeys.add({ id: 'alice-key', userId: alice.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name: 'Laptop', createdAt: 1 }, LIMIT);
+    await b.totp.enable(alice.id, 'SECRET', ['code'], 1);
+    assert.equal(await b.users.delete(alice.id), true);
+    assert.equal(await a.users.delete(alice.id), false, 'deleted once');
+    assert.deepEqual(await a.activity.latest(alice.id, 20), [], 'its events went with it');
+    assert.equal(await b.passkeys.find('alice-key'), undefined, 'and its passkeys');
+    assert.equal(await a.totp.find(alice.id), undefined, 'and its TOTP factor');
+    assert.equal(await a.totp.useRecoveryCode(alice.id, 'code'), false, 'with its recovery codes');
+    assert.equal((await a.activity.latest(bob.id, 20)).length, 1, "another account's stay");
+    await pruneAll(a);
+  });
+
+  test(`${name}: pruning forgets events past ACTIVITY_MAX_AGE_MS, and keeps each account's newest of each sort`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const carol = await a.users.create('carol', 'hash');
+    const dave = await a.users.create('dave', 'hash');
+    const now = Date.now();
+    await a.activity.record(event(dave.id, 'sign_in', now - ACTIVITY_MAX_AGE_MS - 1_000));
+    await a.activity.record(event(dave.id, 'sign_in', now - ACTIVITY_MAX_AGE_MS + 60_000));
+    // More than the limit of each sort: failed guesses (anyone's) and carol's own events, interleaved.
+    const extra = 5;
+    for (let i = 0; i < ACTIVITY_KEEP_PER_ACCOUNT + extra; i += 1) {
+      await (i % 2 ? a : b).activity.record(event(carol.id, 'sign_in_failed', now - 10_000 + 2 * i));
+      await (i % 2 ? b : a).activity.record(event(carol.id, i % 3 ? 'sign_in' : 'passkey_removed', now - 10_000 + 2 * i + 1));
+    }
+    await pruneAll(b);
+    const kept = await a.activity.latest(carol.id, 1_000);
+    const failed = kept.filter((e) => e.kind === 'sign_in_failed');
+    const own = kept.filter((e) => e.kind !== 'sign_in_failed');
+    assert.equal(failed.length, ACTIVITY_KEEP_PER_ACCOUNT, 'failed guesses are trimmed to the limit');
+    assert.equal(own.length, ACTIVITY_KEEP_PER_ACCOUNT, 'so are the rest, apart: the guesses did not push them out');
+    assert.equal(Math.min(...failed.map((e) => e.at)), now - 10_000 + 2 * extra, 'the newest are kept');
+    assert.equal(Math.min(...own.map((e) => e.at)), now - 10_000 + 2 * extra + 1, 'the newest are kept');
+    assert.deepEqual(
+      (await b.activity.latest(dave.id, 20)).map((e) => e.at),
+      [now - ACTIVITY_MAX_AGE_MS + 60_000],
+      'the one past ACTIVITY_MAX_AGE_MS went; the younger one stays',
+    );
+    assert.equal(await a.prune(), 0, 'nothing left to prune');
+    await a.activity.record(event(carol.id, 'sign_in', now));
+    await pruneAll(a);
+    assert.deepEqual((await b.activity.latest(carol.id, 1))[0]?.at, now, 'a later event trims the account again');
+    assert.equal((await b.activity.latest(carol.id, 1_000)).length, 2 * ACTIVITY_KEEP_PER_ACCOUNT);
+  });
+
+  test(`${name}: an account is found by id, locked and unlocked, and listed page by page with its TOTP and passkey count`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    const erin = await a.users.create('erin', 'hash');
+    const frank = await b.users.create('Frank', 'hash');
+    const grace = await a.users.create('grace', 'hash');
+    await b.totp.enable(erin.id, 'SECRET', ['code'], 1);
+    assert.deepEqual(await b.users.findById(erin.id), erin);
+    assert.equal(await b.users.findById(grace.id + 1_000), undefined);
+    assert.equal(await b.users.setDisabled(frank.id, 1_234), true);
+    assert.equal((await a.users.findById(frank.id))?.disabledAt, 1_234);
+    assert.equal((await a.users.findByUsername('frank'))?.disabledAt, 1_234, 'also when found by name');
+    assert.equal(await b.users.setDisabled(grace.id + 1_000, 1), false, 'no such account');
+    for (const id of ['f1', 'f2']) {
+      await a.passkeys.add({ id, userId: frank.id, publicKey: new Uint8Array([1]), counter: 0, transports: [], name: id, createdAt: 1 }, LIMIT);
+    }
+    const first = await b.users.list(0, 2);
+    assert.deepEqual(first, [
+      { id: erin.id, username: 'erin', createdAt: erin.createdAt, disabledAt: undefined, totp: true, passkeys: 0 },
+      { id: frank.id, username: 'Frank', createdAt: frank.createdAt, disabledAt: 1_234, totp: false, passkeys: 2 },
+    ]);
+    assert.deepEqual((await a.users.list(frank.id, 2)).map((account) => account.username), ['grace'], 'the next page');
+    assert.deepEqual(await a.users.list(grace.id, 2), [], 'and no more');
+    assert.equal(await a.users.setDisabled(frank.id, undefined), true);
+    assert.equal((await b.users.findById(frank.id))?.disabledAt, undefined, 'unlocked');
+  });
+
+  test(`${name}: a deleted account's id is never given to a new account, even the highest one`, async (t) => {
+    const [a, b] = await twoHandles(t);
+    await a.users.create('heidi', 'hash');
+    const ivan = await b.users.create('ivan', 'hash');
+    assert.equal(await a.users.delete(ivan.id), true);
+    const judy = await b.users.create('judy', 'hash');
+    assert.ok(judy.id > ivan.id, `judy got ${judy.id}, ivan had ${ivan.id}`);
+    assert.equal(await a.users.delete(judy.id), true);
+    const ivanAgain = await a.users.create('ivan', 'hash');
+    assert.ok(ivanAgain.id > judy.id, 'a new account of a deleted name is a new id too');
   });
 }

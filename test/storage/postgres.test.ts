@@ -66,6 +66,7 @@ test('PostgreSQL: instances starting together apply each migration once, under t
     { version: 2, name: 'passkeys' },
     { version: 3, name: 'signup_keys' },
     { version: 4, name: 'totp' },
+    { version: 5, name: 'activity' },
   ]);
   const pool = createPool(url, () => {});
   t.after(() => pool.end());

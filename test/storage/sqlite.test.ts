@@ -48,7 +48,7 @@ test("an older install's world-readable database is tightened on open", (t) => {
 test('migrations are applied once, in order, and recorded', (t) => {
   const db = openDataDirDatabase(tempDir(t, 'migrate-'));
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(migrate(db), [], 'a second open applies nothing');
   const recorded = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
   assert.deepEqual(recorded, [
@@ -60,6 +60,7 @@ test('migrations are applied once, in order, and recorded', (t) => {
     { version: 6, name: 'attack_signals' },
     { version: 7, name: 'session_accounts' },
     { version: 8, name: 'totp' },
+    { version: 9, name: 'activity' },
   ]);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('device_tokens', 'sign_in_networks')").all();
   assert.deepEqual(tables, [{ name: 'device_tokens' }], 'the known networks gave way to known devices');
@@ -74,7 +75,7 @@ test('a database made before migrations existed adopts them and keeps its rows',
   old.close();
   const db = openDataDirDatabase(dataDir);
   t.after(() => db.close());
-  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(migrate(db), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(db.prepare('SELECT username FROM users').all(), [{ username: 'old' }]);
 });
 

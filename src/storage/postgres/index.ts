@@ -1,9 +1,12 @@
 /**
  * The PostgreSQL back-end (DATABASE_URL): the durable records several instances share,
- * the accounts with their passkeys and TOTP factors. Migrations are applied before the stores are handed out.
- * Nothing here expires; prune() only clears sign-up key hashes past their use.
+ * the accounts with their passkeys, TOTP factors and security events. Migrations are
+ * applied before the stores are handed out. Accounts, passkeys and factors do not expire;
+ * prune() clears sign-up key hashes past their use and forgets events by age and count
+ * (activity.ts).
  */
-import type { PasskeyRepository, TotpRepository, UserRepository } from '../ports.js';
+import type { ActivityStore, PasskeyRepository, TotpRepository, UserRepository } from '../ports.js';
+import { PostgresActivityStore } from './activity.js';
 import { PostgresPasskeyRepository } from './passkeys.js';
 import { createPool, migratePostgres, type PgPool } from './pool.js';
 import { PostgresTotpRepository } from './totp.js';
@@ -17,8 +20,9 @@ export interface PostgresStores {
   users: UserRepository;
   passkeys: PasskeyRepository;
   totp: TotpRepository;
+  activity: ActivityStore;
   ping: () => Promise<void>;
-  /** Clears up to one batch of sign-up key hashes past SIGNUP_KEY_MS; resolves how many. */
+  /** Clears up to one batch of sign-up key hashes past SIGNUP_KEY_MS, and prunes a batch of events; resolves how many rows. */
   prune: () => Promise<number>;
   close: () => Promise<void>;
 }
@@ -32,15 +36,20 @@ export async function openPostgresStores(url: string, clock: () => number, onErr
     throw err;
   }
   const users = new PostgresUserRepository(pool, clock);
+  const activity = new PostgresActivityStore(pool);
   return {
     pool,
     users,
     passkeys: new PostgresPasskeyRepository(pool),
     totp: new PostgresTotpRepository(pool),
+    activity,
     ping: async () => {
       await pool.query('SELECT 1');
     },
-    prune: () => users.prune(clock(), PRUNE_BATCH),
+    prune: async () => {
+      const now = clock();
+      return (await users.prune(now, PRUNE_BATCH)) + (await activity.prune(now, PRUNE_BATCH));
+    },
     close: () => pool.end(),
   };
 }

@@ -35,4 +35,10 @@ export class RedisFailedLoginStore implements FailedLoginStore {
   async clear(key: string): Promise<void> {
     await this.client.del(this.#countKey(key));
   }
+
+  /** SCANs the key space for the prefix: an operator's command, never a request's. */
+  async clearPrefixed(prefix: string): Promise<void> {
+    const pattern = `${this.#countKey(prefix).replace(/[*?[\]\\]/g, '\\$&')}*`;
+    for await (const keys of this.client.scanIterator({ MATCH: pattern, COUNT: 500 })) if (keys.length > 0) await this.client.del(keys);
+  }
 }

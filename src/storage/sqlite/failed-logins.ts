@@ -12,6 +12,7 @@ export class SqliteFailedLoginStore implements FailedLoginStore {
   readonly #attempt;
   readonly #refund;
   readonly #clear;
+  readonly #clearRange;
   readonly #pruneFailures;
 
   constructor(db: SqliteDatabase) {
@@ -45,6 +46,7 @@ export class SqliteFailedLoginStore implements FailedLoginStore {
        WHERE key = @key AND failures > 0`,
     );
     this.#clear = db.prepare<[string]>('DELETE FROM failed_logins WHERE key = ?');
+    this.#clearRange = db.prepare<[string, string]>('DELETE FROM failed_logins WHERE key >= ? AND key < ?');
     this.#pruneFailures = db.prepare<[number, number]>(
       'DELETE FROM failed_logins WHERE key IN (SELECT key FROM failed_logins WHERE updated_at <= ? LIMIT ?)',
     );
@@ -60,6 +62,13 @@ export class SqliteFailedLoginStore implements FailedLoginStore {
 
   async clear(key: string): Promise<void> {
     this.#clear.run(key);
+  }
+
+  async clearPrefixed(prefix: string): Promise<void> {
+    // The keys that start with prefix, as a range of the primary key: from prefix up to
+    // (not including) prefix with its last character moved one up.
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    this.#clearRange.run(prefix, end);
   }
 
   /** Deletes up to `limit` forgotten counts; returns how many went. */

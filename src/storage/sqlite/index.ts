@@ -5,6 +5,7 @@
  */
 import type { Stores } from '../ports.js';
 import { migrate, openDataDirDatabase, type SqliteDatabase } from './database.js';
+import { SqliteActivityStore } from './activity.js';
 import { SqliteDeviceTokenStore } from './device-tokens.js';
 import { SqliteAttackSignalStore } from './attack-signals.js';
 import { SqliteFailedLoginStore } from './failed-logins.js';
@@ -38,6 +39,7 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
   const webauthnChallenges = new SqliteWebAuthnChallengeStore(db);
   const users = new SqliteUserRepository(db, clock);
   const attackSignals = new SqliteAttackSignalStore(db);
+  const activity = new SqliteActivityStore(db);
   const probe = db.prepare('SELECT 1');
   return {
     db,
@@ -49,6 +51,7 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
     deviceTokens,
     spentChallenges,
     attackSignals,
+    activity,
     sessionStore,
     sessionIndex: sessionStore,
     ping: async () => {
@@ -63,7 +66,8 @@ export function openSqliteStores(dataDir: string, clock: () => number): SqliteSt
         failedLogins.prune(now, PRUNE_BATCH) +
         users.prune(now, PRUNE_BATCH) +
         deviceTokens.prune(now, PRUNE_BATCH) +
-        attackSignals.prune(now, PRUNE_BATCH)
+        attackSignals.prune(now, PRUNE_BATCH) +
+        activity.prune(now, PRUNE_BATCH)
       );
     },
     close: async () => {
