@@ -186,9 +186,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(powRoutes({ attackMode, pow, devices, limit: limits.images }));
   const powGate = createPowGate(attackMode, pow);
   app.use(authRoutes({ accounts, captcha, lockout, devices, twoFactor, strength, csrf, attackMode, powGate, limits, timeouts, activity, clock, metrics }));
-  app.use(homeRoutes({ passkeys, activity, csrf }));
+  const sessions = createAccountSessions(stores.sessionIndex, timeouts);
+  app.use(homeRoutes({ passkeys, activity, twoFactor, sessions, csrf, clock }));
   app.use(twoFactorRoutes({ twoFactor, activity, csrf, limits }));
-  app.use(sessionsRoutes({ sessions: createAccountSessions(stores.sessionIndex, timeouts), activity, csrf, limits, clock }));
+  app.use(sessionsRoutes({ sessions, activity, csrf, limits, clock }));
   app.use(passwordRoutes({ accounts, sessionIndex: stores.sessionIndex, lockout, devices, activity, csrf, limits, clock }));
   app.use(passkeyRoutes({ passkeys, accounts, activity, devices, origin: deps.publicOrigin, csrf, limits, timeouts, clock }));
   app.use(notFound);

@@ -88,9 +88,10 @@ test('a person adds a passkey, signs in with it and removes it, with the keyboar
   await page.keyboard.type(app.answers.at(-1) as string);
   await Promise.all([page.waitForURL(`${base}/`), page.keyboard.press('Enter')]);
 
-  // Home: from the top of the page, the sign-out button, then the new passkey's name and the add button.
+  // Home: from the top of the page, the sign-out button, the account security summary's
+  // links, then the new passkey's name and the add button.
   await tabTo(page, 'sign-out');
-  await tab(page, 'Tab', 'passkey-name');
+  for (const id of ['security-two-factor-link', 'security-sessions-link', 'security-password-link', 'passkey-name']) await tab(page, 'Tab', id);
   await page.keyboard.type('Laptop');
   await tab(page, 'Tab', 'passkey-add');
   await page.keyboard.press('Enter');
@@ -103,7 +104,7 @@ test('a person adds a passkey, signs in with it and removes it, with the keyboar
   await tab(page, 'Shift+Tab', 'passkey-name');
   await page.keyboard.press('Shift+Tab');
   assert.match(await focused(page), /passkey-remove/);
-  await tab(page, 'Shift+Tab', 'sign-out');
+  for (const id of ['security-password-link', 'security-sessions-link', 'security-two-factor-link', 'sign-out']) await tab(page, 'Shift+Tab', id);
   await Promise.all([page.waitForURL(`${base}/login`), page.keyboard.press('Enter')]);
   await waitForCaptcha(page);
   assert.equal(await focused(page), 'username');
@@ -111,8 +112,8 @@ test('a person adds a passkey, signs in with it and removes it, with the keyboar
   await Promise.all([page.waitForURL(`${base}/`), page.keyboard.press('Enter')]);
   assert.match((await page.textContent('#greeting')) ?? '', /Hello, alice!/);
 
-  // The remove button sits between sign-out and the name field; after it, the focus is on the message.
-  await tabTo(page, 'sign-out');
+  // The remove button sits between the summary's last link and the name field; after it, the focus is on the message.
+  await tabTo(page, 'security-password-link');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('passkey-remove')), true, 'Tab reaches Remove');
   assert.match((await page.evaluate(() => document.activeElement?.textContent)) ?? '', /Remove\s+Laptop/, 'its name says which passkey');
