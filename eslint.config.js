@@ -23,7 +23,7 @@ export default tseslint.config(
   },
   {
     // Feature modules reach storage through src/storage/ports.ts only: no driver, no back-end.
-    files: ['src/attack/**/*.ts', 'src/auth/**/*.ts', 'src/captcha/**/*.ts', 'src/session/**/*.ts', 'src/http/**/*.ts', 'src/i18n/**/*.ts'],
+    files: ['src/account/**/*.ts', 'src/attack/**/*.ts', 'src/auth/**/*.ts', 'src/captcha/**/*.ts', 'src/session/**/*.ts', 'src/http/**/*.ts', 'src/i18n/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -8,15 +8,25 @@
  * A locked account (npm run user:lock) is told so (403 account_disabled), and the refused
  * sign-in is recorded: once unlocked, its owner sees that someone with their password or
  * passkey tried meanwhile.
+ *
+ * A lock, a deletion or a password change can land while a sign-in is under way (between
+ * its checks and its session's save). Each of them changes the account first and then
+ * signs out its sessions, so the account is read once more after the save: either this
+ * read sees the change, or the change's sign-out comes after the save and ends this
+ * session with the rest. A password sign-in passes the fingerprint of the hash it verified
+ * (hashFingerprint): a password changed since is as good as wrong.
  */
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { Request, Response } from 'express';
 import type { Activity } from '../account/activity.js';
+import { RefusedError } from '../errors.js';
 import { signIn } from '../session/sign-in.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
 import type { User } from '../storage/ports.js';
 import { AccountDisabledError, type Accounts } from './accounts.js';
 import type { Devices } from './devices.js';
-import { networkOf } from './lockout.js';
+import { networkOf, type LockScope } from './lockout.js';
 
 /** How the person proved who they are (an event's detail). */
 export type SignInMethod = 'password' | 'passkey' | 'password+totp' | 'password+recovery_code';
@@ -45,10 +55,38 @@ export async function ensureMaySignIn(deps: CompleteSignInDeps, req: Request, us
   }
 }
 
-export async function completeSignIn(deps: CompleteSignInDeps, req: Request, res: Response, userId: number, method: SignInMethod): Promise<void> {
+/** What a password sign-in remembers of the hash it verified (kept in a pending sign-in's session). */
+export function hashFingerprint(passwordHash: string): string {
+  return createHash('sha256').update(passwordHash).digest('base64url');
+}
+
+/**
+ * Signs the session in as `userId`. `verifiedHash`: the fingerprint of the password hash
+ * the sign-in verified (password sign-ins), refused as bad_credentials if the account's
+ * password changed meanwhile.
+ */
+export async function completeSignIn(deps: CompleteSignInDeps, req: Request, res: Response, userId: number, method: SignInMethod, verifiedHash?: string): Promise<void> {
   const user = await ensureMaySignIn(deps, req, userId, method);
+  const passwordChanged = (current: string) => verifiedHash !== undefined && hashFingerprint(current) !== verifiedHash;
+  if (passwordChanged(user.passwordHash)) throw new RefusedError('bad_credentials', 'unauthorized', { reason: 'the password changed during the sign-in' });
   await deps.activity.record(user.id, { kind: 'sign_in', network: networkOf(req.ip), detail: method }, req.log);
   // Trusted before the session is made: a failure here (503) leaves nobody signed in.
   await deps.devices.trust(req, res, user.id);
   await signIn(req, user, deps.timeouts, deps.clock());
+  try {
+    const after = await deps.accounts.ensureMaySignIn(userId);
+    if (passwordChanged(after.passwordHash)) throw new RefusedError('bad_credentials', 'unauthorized', { reason: 'the password changed during the sign-in' });
+  } catch (err) {
+    // Locked, deleted or given a new password meanwhile, or the account could not be read
+    // (503: nothing lasting may stay): the session just made goes.
+    await promisify(req.session.destroy.bind(req.session))();
+    throw err;
+  }
+}
+
+/** A counted wrong password or code, in the account's activity with the locks it began. */
+export async function recordFailedSignIn(deps: Pick<CompleteSignInDeps, 'activity'>, req: Request, userId: number, locksBegun: readonly LockScope[], what: 'password' | 'code'): Promise<void> {
+  const network = networkOf(req.ip);
+  await deps.activity.record(userId, { kind: 'sign_in_failed', network, detail: what }, req.log);
+  for (const scope of locksBegun) await deps.activity.record(userId, { kind: 'lockout', network, detail: scope }, req.log);
 }

@@ -19,23 +19,14 @@
  * store that fails there has counted nothing. A request that fails after the lockout
  * counted it (a 503) takes the count back, so an outage is never a failed sign-in.
  *
- * With TOTP enrolled (totp.ts), a right password signs nobody in: its attempt is taken
- * back as if it never was (abandon: no count is cleared, only a code's success clears
- * them), the session is renewed into a pending sign-in (`pendingSignIn`, never `user`) for
- * PENDING_SIGN_IN_MS, and the answer is `{ok:true, step:'code'}`: the page asks for a
- * code on the same page. POST /login/code then takes a TOTP or recovery code. Each
- * well-formed code is a guess and goes through the lockout like a password (the same
- * counts: the account's device, or its network and untrusted budget), so the code step is
- * no free oracle; a locked client's code is refused without being checked. A right code
- * signs in as the password path does (device trust, then signIn); after MAX_CODE_TRIES
- * wrong codes, or once expired, the pending state is dropped and the password asked for
- * again (which spends a captcha and a hash). A known device still needs the code: the
- * device cookie is the lockout's capacity signal, given by any sign-in and never a factor
- * (docs/accounts.md). A passkey sign-in needs none (passkey-routes.ts): it is two factors.
+ * With TOTP enrolled, a right password signs nobody in: the code step (code-step.ts) asks
+ * for a code first.
  *
  * Every sign-in ends in completeSignIn (complete-sign-in.ts: the operator's lock, the
- * account's activity row, the known device, the session); a counted wrong password or
- * code is recorded in the account's activity with the locks it began.
+ * account's activity row, the known device, the session); a counted wrong password is
+ * recorded in the account's activity with the locks it began. A sign-up that completes an
+ * earlier try of the same form (accounts.ts) signs in the same way, and not past a
+ * second factor: once the account has one, the form's key completes nothing.
  */
 import { promisify } from 'node:util';
 import express, { Router, type Request, type Response } from 'express';
@@ -45,7 +36,6 @@ import type { Activity } from '../account/activity.js';
 import type { AttackMode } from '../attack/attack-mode.js';
 import { POW_PAYLOAD_MAX_LENGTH } from '../attack/pow.js';
 import { POW_CHALLENGE_PATH, type PowGate } from '../attack/routes.js';
-import { RefusedError } from '../errors.js';
 import { HttpError } from '../http/errors.js';
 import { guardedPostOf, noStore, parse } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
@@ -53,20 +43,15 @@ import type { ErrorCode } from '../i18n/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { requireSameOrigin, type Csrf } from '../session/csrf.js';
 import { SESSION_COOKIE_NAME } from '../session/middleware.js';
-import { signIn } from '../session/sign-in.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
-import { newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
+import { AccountRuleError, newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
 import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField, usernameSchema } from './credentials.js';
 import type { Devices } from './devices.js';
-import { countedAs, networkOf, type Attempt, type LockScope, type Lockout } from './lockout.js';
+import { countedAs, networkOf, type Lockout } from './lockout.js';
 import type { StrengthEstimator } from './password-strength.js';
-import { completeSignIn, ensureMaySignIn } from './complete-sign-in.js';
-import { CODE_INPUT_MAX_LENGTH, parseCode, type TwoFactor } from './totp.js';
-
-/** How long a right password waits for its code before it must be typed again. */
-export const PENDING_SIGN_IN_MS = 5 * 60_000;
-/** Wrong codes one pending sign-in may try before the password is asked for again (the lockout counts each as well). */
-export const MAX_CODE_TRIES = 3;
+import { createCodeStep } from './code-step.js';
+import { completeSignIn, ensureMaySignIn, hashFingerprint, recordFailedSignIn } from './complete-sign-in.js';
+import type { TwoFactor } from './totp.js';
 
 const formBody = z.object({
   username: plainField(USERNAME_MAX_LENGTH),
@@ -81,8 +66,6 @@ const formBody = z.object({
 const signupKeyBody = z.object({ signupKey: signupKeySchema.optional() });
 
 type Form = z.infer<typeof formBody>;
-
-const codeBody = z.object({ code: z.string().max(CODE_INPUT_MAX_LENGTH) });
 
 const strengthBody = z.object({ password: passwordField, username: plainField(USERNAME_MAX_LENGTH).optional() });
 
@@ -114,6 +97,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   const router = Router();
   const guardedPost = guardedPostOf(csrf);
   const signInDeps = { accounts, activity, devices, timeouts, clock };
+  const codeStep = createCodeStep({ lockout, devices, twoFactor, signIn: signInDeps, csrf, limits, clock, metrics });
   /** The known devices (token hashes) whose sign-in is under way in this process. */
   const devicesInFlight = new Set<string>();
 
@@ -137,6 +121,10 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     const ticket = accounts.admit(known ? 'known' : 'unknown');
     if (known) devicesInFlight.add(device);
     let needsCode = false;
+    // Set once the password was judged wrong (or not checked under a lock) and, where it
+    // counted, recorded: that count stands. Anything else that ends the request (a store
+    // failing: 503) takes the attempt back.
+    let judged = false;
     try {
       // In attack mode an unknown client pays first (428/400 with a fresh challenge; the captcha is not spent).
       await powGate.check(form.pow, known);
@@ -146,7 +134,10 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       if (!attempt) metrics.signIn('password', 'locked');
       // A known device refused by its own lock (the only one that can refuse it) learns
       // nothing it did not cause from the time taken: no hash is spent on it.
-      if (!attempt && device !== undefined) throw new HttpError(401, 'bad_credentials');
+      if (!attempt && device !== undefined) {
+        judged = true;
+        throw new HttpError(401, 'bad_credentials');
+      }
       try {
         const user = await accounts.authenticate(found, form.password, attempt === undefined, ticket);
         if (attempt) metrics.signIn('password', user ? 'success' : 'failure');
@@ -154,10 +145,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
           if (!known) await attackMode.recordUnknownOutcome(true);
           // A counted guess at an account is in its activity, with the locks it began; a
           // refused one (locked: not counted) is not, so guessing cannot flood the log.
-          if (found && attempt) await recordFailure(req, found.id, network, attempt.locksBegun, 'password');
+          if (found && attempt) await recordFailedSignIn(signInDeps, req, found.id, attempt.locksBegun, 'password');
+          judged = true;
           throw new HttpError(401, 'bad_credentials');
         }
-        needsCode = (await twoFactor.status(user.id)) !== undefined;
+        needsCode = await codeStep.required(user.id);
         // With a second factor the password proved half: its count goes back as if it never
         // was, and only the code's success clears the counts (else a known password would
         // reset them between guesses of the code).
@@ -166,13 +158,12 @@ export function authRoutes(deps: AuthRouteDeps): Router {
         if (needsCode) {
           // A locked account is told so after the password, not after a code asked for nothing.
           await ensureMaySignIn(signInDeps, req, user.id, 'password');
-          await awaitCode(req, user, clock());
+          await codeStep.awaitCode(req, user);
         } else {
-          await completeSignIn(signInDeps, req, res, user.id, 'password');
+          await completeSignIn(signInDeps, req, res, user.id, 'password', hashFingerprint(user.passwordHash));
         }
       } catch (err) {
-        // Only a verdict counts: anything else (a store failing: 503) takes the attempt back.
-        if (!(err instanceof HttpError && err.status === 401)) await attempt?.abandon();
+        if (!judged) await attempt?.abandon();
         throw err;
       }
     } finally {
@@ -182,47 +173,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     res.json(needsCode ? { ok: true, step: 'code' } : { ok: true, redirect: '/' });
   });
 
-  router.post('/login/code', ...limits.posts, ...guardedPost, async (req, res) => {
-    const { code } = parse(codeBody, req.body);
-    const pending = req.session.pendingSignIn;
-    const now = clock();
-    if (!pending || now > pending.expiresAt) {
-      delete req.session.pendingSignIn;
-      throw new RefusedError('totp_step_expired', 'unauthorized');
-    }
-    // Not a guess (no code has that shape): refused before anything is counted.
-    const input = parseCode(code);
-    if (!input) throw new RefusedError('totp_code_malformed', 'invalid');
-    const user = { id: pending.userId, username: pending.username };
-    const device = await devices.deviceFor(req, user.id);
-    const network = networkOf(req.ip);
-    const attempt = await lockout.begin({ account: countedAs(user, user.username), network, device });
-    // A locked client's code is not checked at all, so a lock tells nothing about the code.
-    const verdict = attempt ? await twoFactor.verify(user.id, input).catch(abandonedBy(attempt)) : 'wrong';
-    metrics.signIn('code', !attempt ? 'locked' : verdict === 'totp' || verdict === 'recovery' ? 'success' : 'failure');
-    if (attempt && (verdict === 'totp' || verdict === 'recovery')) {
-      try {
-        await attempt.succeeded();
-        // A fresh session: the pending state goes with the old one.
-        await completeSignIn(signInDeps, req, res, user.id, verdict === 'totp' ? 'password+totp' : 'password+recovery_code');
-      } catch (err) {
-        // A store failing here (503) signs nobody in and counts nothing; the code is spent,
-        // so the person enters the app's next one (the pending sign-in stays).
-        await attempt.abandon();
-        throw err;
-      }
-      res.json({ ok: true, redirect: '/' });
-      return;
-    }
-    // A counted wrong (or spent) code is a failed sign-in of the account, like a wrong password.
-    if (attempt) await recordFailure(req, user.id, network, attempt.locksBegun, 'code').catch(abandonedBy(attempt));
-    pending.tries += 1;
-    if (pending.tries >= MAX_CODE_TRIES) {
-      delete req.session.pendingSignIn;
-      throw new RefusedError('totp_step_expired', 'unauthorized');
-    }
-    throw new RefusedError(verdict === 'used' ? 'totp_code_used' : 'totp_sign_in_failed', 'unauthorized');
-  });
+  router.use(codeStep.routes);
 
   router.post('/register', ...limits.posts, ...guardedPost, async (req, res) => {
     // Checked before the captcha is spent, like the rest of the body.
@@ -238,7 +189,9 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     } finally {
       ticket.cancel();
     }
-    await signIn(req, user, timeouts, clock());
+    // Only an earlier try's account can have a second factor by now: it signs in at /login.
+    if (await codeStep.required(user.id)) throw new AccountRuleError('username_taken');
+    await completeSignIn(signInDeps, req, res, user.id, 'password', hashFingerprint(user.passwordHash));
     res.status(201).json({ ok: true, redirect: '/' });
   });
 
@@ -254,8 +207,13 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     requireSameOrigin,
     express.urlencoded({ extended: false, limit: '2kb' }),
     // Nobody signed in (signed out in another tab, or timed out): nothing to protect, so
-    // the stale page's sign-out simply lands on /login instead of "page expired".
-    (req, res, next) => (req.session.user ? next() : signedOut(req, res)),
+    // the stale page's sign-out simply lands on /login instead of "page expired"; a
+    // sign-in waiting for its code is dropped.
+    (req, res, next) => {
+      if (req.session.user) return next();
+      delete req.session.pendingSignIn;
+      signedOut(req, res);
+    },
     csrf.require,
     async (req, res) => {
       await promisify(req.session.destroy.bind(req.session))();
@@ -264,34 +222,12 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     },
   );
 
-  async function recordFailure(req: Request, userId: number, network: string, locksBegun: readonly LockScope[], what: 'password' | 'code'): Promise<void> {
-    await activity.record(userId, { kind: 'sign_in_failed', network, detail: what }, req.log);
-    for (const scope of locksBegun) await activity.record(userId, { kind: 'lockout', network, detail: scope }, req.log);
-  }
-
-  /** Renews the session into a pending sign-in of `user`, waiting for its code (the captchas of other tabs move along, as at sign-in). */
-  async function awaitCode(req: Request, user: { id: number; username: string }, now: number): Promise<void> {
-    const otherTabs = req.session.captcha;
-    await promisify(req.session.regenerate.bind(req.session))();
-    req.session.captcha = otherTabs;
-    req.session.pendingSignIn = { userId: user.id, username: user.username, expiresAt: now + PENDING_SIGN_IN_MS, tries: 0 };
-    await promisify(req.session.save.bind(req.session))();
-  }
-
   async function spendCaptcha(req: Request, form: Form): Promise<void> {
     const verdict = await captcha.verify(req, form.captchaId, form.captcha);
     if (!verdict.ok) throw new HttpError(400, CAPTCHA_ERRORS[verdict.reason]);
   }
 
   return router;
-}
-
-/** A store failing while a code is checked is no verdict: the attempt's counts go back, and the error stays itself (503). */
-function abandonedBy(attempt: Attempt): (err: unknown) => Promise<never> {
-  return async (err) => {
-    await attempt.abandon();
-    throw err;
-  };
 }
 
 function signedOut(req: Request, res: Response): void {

@@ -16,7 +16,8 @@ async function main(args: string[]): Promise<number> {
   if (username === undefined || rest.length > 0) throw new UsageError('usage: npm run user:lock -- <username>');
   return withStores(async (stores, config) => {
     const user = await accountNamed(stores, username);
-    // Locked first: no sign-in can start a session after the sign-out below.
+    // Locked first: a sign-in under way reads the account again after saving its session
+    // (src/auth/complete-sign-in.ts), so it sees the lock or is signed out below.
     if (user.disabledAt === undefined) {
       await stores.users.setDisabled(user.id, Date.now());
       await createActivity(stores.activity).record(user.id, { kind: 'account_locked' });

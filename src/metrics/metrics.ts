@@ -10,10 +10,10 @@
  */
 import type { ErrorRequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { HashingBusyError } from '../auth/hashing.js';
 import type { LockScope } from '../auth/lockout.js';
-import { EstimatorBusyError } from '../auth/password-strength.js';
+import { HashingBusyError } from '../auth/hashing.js';
 import type { CaptchaCheck, CaptchaObserver } from '../captcha/index.js';
+import { RefusedError } from '../errors.js';
 import type { StoreObserver } from '../storage/guard.js';
 import { StoreUnavailableError } from '../storage/ports.js';
 
@@ -107,8 +107,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     rateLimited: (limiter) => limited.inc({ limiter }),
     errors: (err: unknown, _req, _res, next) => {
       if (err instanceof StoreUnavailableError) unavailable.inc({ store: err.store });
-      else if (err instanceof HashingBusyError) busy.inc({ queue: 'hashing' });
-      else if (err instanceof EstimatorBusyError) busy.inc({ queue: 'strength' });
+      // The two busy refusals (kind 'busy'): the hashing gate's, and the strength estimator's.
+      else if (err instanceof RefusedError && err.kind === 'busy') busy.inc({ queue: err instanceof HashingBusyError ? 'hashing' : 'strength' });
       next(err);
     },
     watch: (from) => {

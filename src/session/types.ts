@@ -14,12 +14,14 @@ export interface SignedInUser {
 }
 
 /**
- * A sign-in whose password was right, waiting for its second factor (src/auth/routes.ts):
+ * A sign-in whose password was right, waiting for its second factor (src/auth/code-step.ts):
  * its own field, never `user`, so nothing that checks for a signed-in session sees one.
  */
 export interface PendingSignIn {
   userId: number;
   username: string;
+  /** The fingerprint of the password hash the first step verified (a password changed since is as good as wrong). */
+  passwordHash: string;
   /** After this (ms since the epoch) the code step is refused and the password asked for again. */
   expiresAt: number;
   /** Wrong codes tried in this state. */

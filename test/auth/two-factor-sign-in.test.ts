@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import { MAX_CODE_TRIES, PENDING_SIGN_IN_MS } from '../../src/auth/routes.js';
+import { MAX_CODE_TRIES, PENDING_SIGN_IN_MS } from '../../src/auth/code-step.js';
 import { SoftwareAuthenticator } from '../helpers/authenticator.js';
 import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
 import { assertError, assertHomeGreets, assertSignedInResponse, assertSignedOut, csrfTokenOf, openPage, sessionCookie, signIn, type Agent } from '../helpers/flows.js';
