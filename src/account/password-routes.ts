@@ -17,7 +17,13 @@
  * answered 503 with the new password stored, and the page's retry completes it
  * (accounts.changePassword) and writes the row; a wrong password whose failure cannot be
  * written is answered 503 and not counted, as at sign-in.
+ *
+ * The retry is recognised by the mark the change kept in this session (saved before its
+ * hash is stored, so a stored hash always has its mark), and by nothing else: its
+ * "current" password is the old one by then, and a wrong current password alone must
+ * not be answered as a change. The mark goes once the change is answered as done.
  */
+import { promisify } from 'node:util';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { AccountRuleError, type Accounts } from '../auth/accounts.js';
@@ -80,7 +86,20 @@ export function passwordRoutes({ accounts, sessionIndex, lockout, devices, activ
     }
     let signedOut: number;
     try {
-      signedOut = await accounts.changePassword({ user, sid: req.sessionID, current, next: body.password }, sessionIndex);
+      signedOut = await accounts.changePassword(
+        {
+          user,
+          sid: req.sessionID,
+          current,
+          next: body.password,
+          mark: req.session.passwordChangeMark,
+          remember: async (mark) => {
+            req.session.passwordChangeMark = mark;
+            await promisify(req.session.save.bind(req.session))();
+          },
+        },
+        sessionIndex,
+      );
       await attempt?.succeeded();
     } catch (err) {
       // Only a wrong current password is a verdict on the guess; anything else takes it back.
@@ -90,6 +109,7 @@ export function passwordRoutes({ accounts, sessionIndex, lockout, devices, activ
       throw err;
     }
     await activity.record(user.id, { kind: 'password_changed', network }, req.log);
+    delete req.session.passwordChangeMark;
     res.json({ ok: true, count: signedOut, message: res.locals.t('passwordChanged', { n: String(signedOut) }) });
   });
 

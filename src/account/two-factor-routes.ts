@@ -9,10 +9,11 @@
  *
  * Each change is recorded in the account's activity (activity.ts). Turning two-step on
  * is taken back (503) when its row cannot be written, as adding a passkey is: a factor
- * planted from a stolen session must show. New recovery codes whose row cannot be
- * written are never shown (503): nobody holds them, and the person can make new ones
- * again. Turning it off stands even then (the log line says so): every change here needs
- * a sign-in of the last minutes, and that sign-in is in the activity (fail closed).
+ * planted from a stolen session must show (the model takes it back, without asking for
+ * a recent sign-in again). New recovery codes are recorded before they replace the old
+ * ones: when the row cannot be written, nothing is replaced (503) and the old codes
+ * still work. Turning it off stands even then (the log line says so): every change here
+ * needs a sign-in of the last minutes, and that sign-in is in the activity (fail closed).
  */
 import { Router, type Response } from 'express';
 import { z } from 'zod';
@@ -78,13 +79,9 @@ export function twoFactorRoutes({ twoFactor, activity, csrf, limits }: TwoFactor
   router.post(`${TWO_FACTOR_PATH}/confirm`, ...limits.posts, ...guardedPost, async (req, res) => {
     const user = signedInUser(req);
     const { secret, code } = parse(confirmBody, req.body);
-    const codes = await twoFactor.confirm(user, req.session.totpEnrolment, secret, code);
-    try {
-      await activity.record(user.id, { kind: 'totp_enabled', network: networkOf(req.ip) }, req.log);
-    } catch (err) {
-      await twoFactor.disable(user);
-      throw err;
-    }
+    const codes = await twoFactor.confirm(user, req.session.totpEnrolment, secret, code, () =>
+      activity.record(user.id, { kind: 'totp_enabled', network: networkOf(req.ip) }, req.log),
+    );
     delete req.session.totpEnrolment;
     const html = await renderPartial(res, 'partials/two-factor-codes', { codes });
     res.json({ ok: true, html, message: res.locals.t('twoFactorEnabled') });
@@ -92,8 +89,9 @@ export function twoFactorRoutes({ twoFactor, activity, csrf, limits }: TwoFactor
 
   router.post(`${TWO_FACTOR_PATH}/recovery-codes`, ...limits.posts, ...guardedPost, async (req, res) => {
     const user = signedInUser(req);
-    const codes = await twoFactor.regenerateRecoveryCodes(user);
-    await activity.record(user.id, { kind: 'recovery_codes_regenerated', network: networkOf(req.ip) }, req.log);
+    const codes = await twoFactor.regenerateRecoveryCodes(user, () =>
+      activity.record(user.id, { kind: 'recovery_codes_regenerated', network: networkOf(req.ip) }, req.log),
+    );
     res.json({ ok: true, html: await renderPartial(res, 'partials/two-factor-codes', { codes }) });
   });
 

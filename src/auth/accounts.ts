@@ -31,9 +31,13 @@
  * operator's user:passwd) needs only the rules. Either way the account's other sessions
  * are signed out after the new hash is stored (every one of them, for a reset), so a
  * session opened with the old password does not outlive it. A change answered 503 after
- * its hash was stored (the sign-out failed) is completed by its retry: the retry's
- * "current" password is then the old one, but its new one is the stored one, which
- * proves the same thing (one more scrypt verification, only after the first failed).
+ * its hash was stored (the sign-out failed) is completed by its retry, whose "current"
+ * password is then the old one. That path is taken only with this session's mark of the
+ * change (changeMark, the SHA-256 of the hash it stored, kept in the session before the
+ * hash is: PasswordChange.remember) matching the stored hash, and the new password
+ * verifying against it. A wrong current password alone never takes it: a stolen session
+ * would otherwise get a second guess (is `next` the password?) per count of the lockout,
+ * and a hit would be answered as a change.
  *
  * An operator can lock an account (npm run user:lock): it then cannot sign in by any
  * factor. The lock is checked (ensureMaySignIn) only after the person proved who they
@@ -90,7 +94,6 @@ export function newSignupKey(): string {
 
 const hashOfKey = (signupKey: string) => createHash('sha256').update(signupKey).digest();
 
-/** A broken account rule: a taken name is a conflict (409), any other rule invalid input (400). */
 /** How each rule refuses; the rest are invalid input. */
 const RULE_KINDS: Partial<Record<AccountRule, RefusalKind>> = {
   username_taken: 'conflict',
@@ -123,7 +126,21 @@ export interface PasswordChange {
   /** The current password as typed; may be left out within RECENT_SIGN_IN_MS of signing in. */
   current: string | undefined;
   next: string;
+  /** The mark this session kept of a change of its own that was stored (remember), if any. */
+  mark: string | undefined;
+  /**
+   * Keeps `mark` in this session, durably, before the new hash is stored: a retry of a
+   * change stored but answered 503 is recognised by it (and only by it).
+   */
+  remember: (mark: string) => Promise<void>;
 }
+
+/** The mark a password change keeps in its session: SHA-256 of the hash it stores, hex (never the hash). */
+export function changeMark(passwordHash: string): string {
+  return createHash('sha256').update(passwordHash).digest('hex');
+}
+
+const sameMark = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 export interface Accounts {
   /**
@@ -208,14 +225,15 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
     return user;
   }
 
-  /** Stores the new password's hash; the account may have gone since it was read. */
-  async function storeNewPassword(user: User, next: string): Promise<void> {
+  /** Stores the new password's hash (once `remember` kept its mark); the account may have gone since it was read. */
+  async function storeNewPassword(user: User, next: string, remember?: (mark: string) => Promise<void>): Promise<void> {
     const hash = await hashWith(undefined, () => hashPassword(next, scryptParams));
+    await remember?.(changeMark(hash));
     if (!(await users.setPasswordHash(user.id, hash))) throw new AccountRuleError('account_not_found');
   }
 
   return {
-    async changePassword({ user: signedIn, sid, current, next }, sessions) {
+    async changePassword({ user: signedIn, sid, current, next, mark, remember }, sessions) {
       const recent = clock() - signedIn.signedInAt <= RECENT_SIGN_IN_MS;
       if (!current && !recent) throw new AccountRuleError('current_password_required');
       const user = await accountForNewPassword(signedIn.username, next);
@@ -223,10 +241,12 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
       if (user.id !== signedIn.id) throw new AccountRuleError('account_not_found');
       // A signed-in person's hashing waits as a known device's would (no ticket: admitted as known).
       if (current && !(await hashWith(undefined, () => verifyPassword(current, user.passwordHash)))) {
-        // A retry of a change whose hash was stored: nothing is left to do but the sign-out.
-        if (!(await hashWith(undefined, () => verifyPassword(next, user.passwordHash)))) throw new AccountRuleError('wrong_password');
+        // A retry of this session's change whose hash was stored: nothing is left to do but
+        // the sign-out. Without the mark, `next` is not compared at all (no second guess).
+        const retry = mark !== undefined && sameMark(mark, changeMark(user.passwordHash));
+        if (!retry || !(await hashWith(undefined, () => verifyPassword(next, user.passwordHash)))) throw new AccountRuleError('wrong_password');
       } else {
-        await storeNewPassword(user, next);
+        await storeNewPassword(user, next, remember);
       }
       return sessions.destroyAllFor(user.id, sid);
     },

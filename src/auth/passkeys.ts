@@ -89,7 +89,6 @@ export function siteOf(origin: string): Site {
   return { origin, rpId: new URL(origin).hostname };
 }
 
-
 export interface PasskeysDeps {
   repository: PasskeyRepository;
   challenges: WebAuthnChallengeStore;

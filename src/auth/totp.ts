@@ -95,13 +95,18 @@ export interface TwoFactor {
   newEnrolment(user: SignedInUser): Promise<Enrolment>;
   /**
    * Enables TOTP with the session's pending secret, confirmed by a code of it; `shown` is
-   * the secret the page showed. Resolves the recovery codes, to be shown once.
+   * the secret the page showed. Resolves the recovery codes, to be shown once. `record`
+   * runs once it is on; when it throws, TOTP is turned off again (whatever the time: the
+   * rule was checked when it was turned on) and the error is thrown.
    */
-  confirm(user: SignedInUser, pending: string | undefined, shown: string, code: string): Promise<string[]>;
+  confirm(user: SignedInUser, pending: string | undefined, shown: string, code: string, record?: () => Promise<void>): Promise<string[]>;
   /** Checks a sign-in code of the account, spending it when right. */
   verify(userId: number, input: CodeInput): Promise<CodeVerdict>;
-  /** Replaces the recovery codes with new ones, resolved to be shown once; needs a recent sign-in. */
-  regenerateRecoveryCodes(user: SignedInUser): Promise<string[]>;
+  /**
+   * Replaces the recovery codes with new ones, resolved to be shown once; needs a recent
+   * sign-in. `record` runs before the replacement: when it throws, the old codes stay.
+   */
+  regenerateRecoveryCodes(user: SignedInUser, record?: () => Promise<void>): Promise<string[]>;
   /** Turns TOTP off; needs a recent sign-in. */
   disable(user: SignedInUser): Promise<void>;
 }
@@ -165,7 +170,7 @@ export function createTwoFactor({ repository, ledger, issuer, clock }: TwoFactor
       return { secret, uri, qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
     },
 
-    async confirm(user, pending, shown, code) {
+    async confirm(user, pending, shown, code, record) {
       requireRecentSignIn(user);
       if (pending === undefined || pending !== shown) throw new RefusedError('totp_enrolment_stale', 'conflict');
       const input = parseCode(code);
@@ -176,6 +181,14 @@ export function createTwoFactor({ repository, ledger, issuer, clock }: TwoFactor
       if (verdict === 'used') throw new RefusedError('totp_code_used', 'invalid');
       const { codes, hashes } = recoveryCodesFor(user.id);
       if (!(await repository.enable(user.id, pending, hashes, clock()))) throw new RefusedError('totp_already_enabled', 'conflict');
+      try {
+        await record?.();
+      } catch (err) {
+        // Straight to the repository: disable() would check the sign-in's age again, and a
+        // confirmation whose record ran past it would leave TOTP on, unrecorded, its codes unseen.
+        await repository.disable(user.id);
+        throw err;
+      }
       return codes;
     },
 
@@ -185,8 +198,13 @@ export function createTwoFactor({ repository, ledger, issuer, clock }: TwoFactor
       return factor ? spend(userId, factor.secret, input.token) : 'wrong';
     },
 
-    async regenerateRecoveryCodes(user) {
+    async regenerateRecoveryCodes(user, record) {
       requireRecentSignIn(user);
+      if (!(await repository.find(user.id))) throw new RefusedError('totp_not_enabled', 'conflict');
+      // Recorded first: codes replaced but unrecorded could not be shown, and the person
+      // would be left holding none. A replacement failing after its row leaves the old
+      // codes and an event of one made too many, the safer side for the log.
+      await record?.();
       const { codes, hashes } = recoveryCodesFor(user.id);
       if (!(await repository.replaceRecoveryCodes(user.id, hashes))) throw new RefusedError('totp_not_enabled', 'conflict');
       return codes;

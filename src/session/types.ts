@@ -42,5 +42,10 @@ declare module 'express-session' {
     pendingSignIn?: PendingSignIn;
     /** The secret of a TOTP enrolment under way (base32), until a first code confirms it (src/account/two-factor-routes.ts). */
     totpEnrolment?: string;
+    /**
+     * This session's password change whose new hash was stored but which was not answered
+     * as done (src/account/password-routes.ts): the mark its retry is recognised by.
+     */
+    passwordChangeMark?: string;
   }
 }

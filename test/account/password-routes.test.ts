@@ -103,3 +103,21 @@ test('a wrong current password counts in the lockout: this form is no captcha-fr
   assertError(await change(here, { current: alice.password, password: 'password1', confirm: 'password1' }), 400, 'weak_password');
   await change(here, { current: alice.password, password: NEW, confirm: NEW }).expect(200);
 });
+
+test('a wrong current password with the real password as the new one is a wrong password: a stolen session learns nothing, changes nothing', async (t) => {
+  const app = await build(t);
+  await app.createUser(alice.username, alice.password);
+  const stolen = await signedIn(app);
+  const owner = await signedIn(app);
+  app.clock.advance(RECENT_SIGN_IN_MS + 1);
+  await openPage(stolen, '/account/password');
+  const before = await hashOf(app);
+  assertError(await change(stolen, { current: 'a wrong guess', password: alice.password, confirm: alice.password }), 403, 'wrong_password');
+  await owner.get('/').expect(200);
+  assert.equal(await hashOf(app), before);
+  const user = await app.stores.users.findByUsername(alice.username);
+  assert.ok(user);
+  const kinds = (await app.stores.activity.latest(user.id, 10)).map((event) => event.kind);
+  assert.equal(kinds[0], 'sign_in_failed', 'counted and recorded as a wrong password');
+  assert.ok(!kinds.includes('password_changed'));
+});

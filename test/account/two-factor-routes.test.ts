@@ -3,13 +3,16 @@
  * the page in each state, enrolment with its QR code and secret (kept in the session, not
  * the store, until confirmed), refusals that leave nothing behind (a stale secret from a
  * page another tab replaced, concurrent enrolments, malformed and wrong codes), recovery
- * codes made anew, turning off, and the recent sign-in those need.
+ * codes made anew, turning off, and the recent sign-in those need; and a change whose
+ * activity row cannot be written leaving nothing half done.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
+import { StoreUnavailableError } from '../../src/storage/ports.js';
 import { build } from '../helpers/build.js';
 import { assertError, assertSignedInResponse, openPage, signIn, type Agent } from '../helpers/flows.js';
+import { withOverrides } from '../helpers/overrides.js';
 import { codeAt, enrol, postJson, recoveryCodesOf, secretOf, signInWithCode, startEnrolment } from '../helpers/two-factor.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -137,4 +140,53 @@ test('a signed-out page cannot post: 401 signed_out', async (t) => {
   for (const path of ['enrol', 'confirm', 'recovery-codes', 'disable']) {
     assertError(await postJson(anonymous, `/account/two-factor/${path}`, { secret: 'AAAAAAAAAAAAAAAA', code: '123456' }), 401, 'signed_out');
   }
+});
+
+/** Signed in on an app whose activity rows fail while `failing()` says so, after `before()` ran (say, the clock moved). */
+async function withFailingActivity(t: TestContext, before: () => void = () => {}) {
+  let failing = false;
+  const app = await build(t, {
+    activity: (real) =>
+      withOverrides(real, {
+        record: async (event) => {
+          if (!failing) return real.record(event);
+          before();
+          throw new StoreUnavailableError(new Error('disk full'));
+        },
+      }),
+  });
+  await app.createUser(alice.username, alice.password);
+  const agent = app.agent();
+  assertSignedInResponse(await signIn(app, agent, alice));
+  const userId = (await app.stores.users.findByUsername('alice'))!.id;
+  return { app, agent, userId, fail: (on: boolean) => (failing = on) };
+}
+
+test('turning on whose row cannot be written is taken back, even when that ran past the 10 minutes of the sign-in', async (t) => {
+  let late = () => {};
+  const { app, agent, userId, fail } = await withFailingActivity(t, () => late());
+  const secret = await startEnrolment(agent);
+  // Confirmed at 9:59 of the sign-in; the row fails at 10:00 and a bit.
+  app.clock.advance(RECENT_SIGN_IN_MS - 1_000);
+  late = () => app.clock.advance(2_000);
+  fail(true);
+  const res = await postJson(agent, '/account/two-factor/confirm', { secret, code: codeAt(secret, app.clock.now()) });
+  assertError(res, 503, 'store_unavailable');
+  assert.deepEqual(recoveryCodesOf(res), []);
+  assert.equal(await app.stores.totp.find(userId), undefined, 'off again: no factor whose codes nobody saw');
+  fail(false);
+  assert.ok(!(await app.stores.activity.latest(userId, 10)).some((event) => event.kind === 'totp_enabled'));
+  assertSignedInResponse(await signIn(app, app.agent(), alice));
+});
+
+test('new recovery codes whose row cannot be written replace nothing: the old codes still work', async (t) => {
+  const { app, agent, userId, fail } = await withFailingActivity(t);
+  const { recoveryCodes } = await enrol(app, agent);
+  fail(true);
+  const res = await postJson(agent, '/account/two-factor/recovery-codes');
+  assertError(res, 503, 'store_unavailable');
+  assert.deepEqual(recoveryCodesOf(res), [], 'never shown');
+  fail(false);
+  assert.equal((await app.stores.totp.find(userId))?.recoveryCodesLeft, 10);
+  assertSignedInResponse(await signInWithCode(app, app.agent(), alice, recoveryCodes[0] ?? ''));
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
-import { AccountRuleError, createAccounts, type AccountRule } from '../../src/auth/accounts.js';
+import { AccountRuleError, changeMark, createAccounts, type AccountRule } from '../../src/auth/accounts.js';
 import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { createStrengthEstimator } from '../../src/auth/password-strength.js';
 import { verifyPassword } from '../../src/auth/passwords.js';
@@ -33,6 +33,16 @@ async function setup(t: TestContext) {
   return { stores, accounts, alice, bob, alive, hashOf, advance: (ms: number) => (now += ms), signedInAt: now };
 }
 
+/** A session's side of a change: the mark it keeps (PasswordChange.remember), as the route keeps it in the session. */
+function sessionMarks() {
+  const held: { mark: string | undefined } = { mark: undefined };
+  return Object.assign(held, {
+    remember: async (mark: string) => {
+      held.mark = mark;
+    },
+  });
+}
+
 const refusedAs = (rule: AccountRule) => (err: unknown) => err instanceof AccountRuleError && err.rule === rule;
 
 test('changing a password applies the sign-up rules and needs the current one, and nothing changes when refused', async (t) => {
@@ -48,7 +58,7 @@ test('changing a password applies the sign-up rules and needs the current one, a
     ['', NEW, 'current_password_required'],
     ['not the password', NEW, 'wrong_password'],
   ] as const) {
-    await assert.rejects(accounts.changePassword({ user, sid: 'here', current, next }, stores.sessionIndex), refusedAs(rule), `${current} → ${next}`);
+    await assert.rejects(accounts.changePassword({ user, sid: 'here', current, next, ...sessionMarks() }, stores.sessionIndex), refusedAs(rule), `${current} → ${next}`);
   }
   assert.equal(await hashOf('alice'), before, 'the password is unchanged');
   for (const sid of ['here', 'phone', 'laptop']) assert.equal(await alive(sid), true, `${sid} is still signed in`);
@@ -57,7 +67,7 @@ test('changing a password applies the sign-up rules and needs the current one, a
 test('a changed password signs out every other session of the account; this one stays, and other accounts are untouched', async (t) => {
   const { stores, accounts, alice, alive, hashOf, advance, signedInAt } = await setup(t);
   advance(RECENT_SIGN_IN_MS + 1);
-  const signedOut = await accounts.changePassword({ user: { id: alice.id, username: 'alice', signedInAt }, sid: 'here', current: OLD, next: NEW }, stores.sessionIndex);
+  const signedOut = await accounts.changePassword({ user: { id: alice.id, username: 'alice', signedInAt }, sid: 'here', current: OLD, next: NEW, ...sessionMarks() }, stores.sessionIndex);
   assert.equal(signedOut, 2);
   assert.equal(await verifyPassword(NEW, await hashOf('alice')), true);
   assert.equal(await verifyPassword(OLD, await hashOf('bob')), true, "bob's password is his own");
@@ -68,8 +78,8 @@ test('within RECENT_SIGN_IN_MS of signing in the current password may be left ou
   const { stores, accounts, alice, hashOf, advance, signedInAt } = await setup(t);
   const user = { id: alice.id, username: 'alice', signedInAt };
   advance(RECENT_SIGN_IN_MS);
-  await assert.rejects(accounts.changePassword({ user, sid: 'here', current: 'a wrong guess', next: NEW }, stores.sessionIndex), refusedAs('wrong_password'));
-  assert.equal(await accounts.changePassword({ user, sid: 'here', current: undefined, next: NEW }, stores.sessionIndex), 2);
+  await assert.rejects(accounts.changePassword({ user, sid: 'here', current: 'a wrong guess', next: NEW, ...sessionMarks() }, stores.sessionIndex), refusedAs('wrong_password'));
+  assert.equal(await accounts.changePassword({ user, sid: 'here', current: undefined, next: NEW, ...sessionMarks() }, stores.sessionIndex), 2);
   assert.equal(await verifyPassword(NEW, await hashOf('alice')), true);
 });
 
@@ -88,13 +98,32 @@ test('a change answered 503 after its hash was stored is completed by its retry 
     },
   };
   advance(RECENT_SIGN_IN_MS + 1);
+  const here = sessionMarks();
   const change = { user: { id: alice.id, username: 'alice', signedInAt }, sid: 'here', current: OLD, next: NEW };
-  await assert.rejects(accounts.changePassword(change, flaky), StoreUnavailableError);
+  await assert.rejects(accounts.changePassword({ ...change, ...here }, flaky), StoreUnavailableError);
   assert.equal(await verifyPassword(NEW, await hashOf('alice')), true, 'the hash was stored');
   assert.equal(await alive('phone'), true, 'the sign-out failed');
-  await assert.rejects(accounts.changePassword({ ...change, next: 'another fine passphrase here' }, flaky), refusedAs('wrong_password'), 'another form');
-  assert.equal(await accounts.changePassword(change, flaky), 2, 'the retry signs the others out');
+  assert.ok(here.mark, 'the session kept its mark of the change');
+  await assert.rejects(accounts.changePassword({ ...change, ...here, next: 'another fine passphrase here' }, flaky), refusedAs('wrong_password'), 'another form');
+  // Another session (say a stolen one) typing the stored password as the new one is not that retry.
+  await assert.rejects(accounts.changePassword({ ...change, sid: 'phone', ...sessionMarks() }, flaky), refusedAs('wrong_password'), 'no mark');
+  assert.equal(await alive('phone'), true);
+  assert.equal(await accounts.changePassword({ ...change, ...here }, flaky), 2, 'the retry signs the others out');
   assert.deepEqual([await alive('here'), await alive('phone')], [true, false]);
+});
+
+test('a wrong current password is only that, even when the new one is the password: no second guess, nothing changed', async (t) => {
+  const { stores, accounts, alice, alive, hashOf, advance, signedInAt } = await setup(t);
+  advance(RECENT_SIGN_IN_MS + 1);
+  const before = await hashOf('alice');
+  const marks = sessionMarks();
+  const guess = { user: { id: alice.id, username: 'alice', signedInAt }, sid: 'here', current: 'a wrong guess', next: OLD, ...marks };
+  await assert.rejects(accounts.changePassword(guess, stores.sessionIndex), refusedAs('wrong_password'));
+  // A mark of some other hash (an earlier change since superseded) does not open the path either.
+  await assert.rejects(accounts.changePassword({ ...guess, mark: changeMark('not the stored hash') }, stores.sessionIndex), refusedAs('wrong_password'));
+  assert.equal(marks.mark, undefined, 'nothing was stored, so nothing was marked');
+  assert.equal(await hashOf('alice'), before);
+  for (const sid of ['phone', 'laptop']) assert.equal(await alive(sid), true, `${sid} is still signed in`);
 });
 
 test('an operator reset applies the sign-up rules and signs out every session of the account', async (t) => {

@@ -23,6 +23,9 @@ export function openDatabase(file: string): SqliteDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // Set, not assumed: it is better-sqlite3's compiled-in default, but off in SQLite's own,
+  // and deleting an account (user:delete) relies on ON DELETE CASCADE for what it owned.
+  db.pragma('foreign_keys = ON');
   return db;
 }
 

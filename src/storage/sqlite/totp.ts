@@ -4,7 +4,8 @@
  * write lock before reading (one writer at a time, even from two processes): the factor
  * row's primary key lets one enrolment of an account in, and its codes go in with it or
  * not at all. A recovery code is spent by one DELETE, so only one use sees its row.
- * Foreign keys are not enforced on this file, so disable deletes the codes itself.
+ * Disabling deletes the factor; its codes go with it (ON DELETE CASCADE: openDatabase
+ * turns foreign keys on).
  */
 import type { TotpFactor, TotpRepository } from '../ports.js';
 import type { SqliteDatabase } from './database.js';
@@ -33,7 +34,7 @@ export class SqliteTotpRepository implements TotpRepository {
     const insertCode = db.prepare<[number, string]>('INSERT INTO totp_recovery_codes (user_id, code_hash) VALUES (?, ?)');
     const hasFactor = db.prepare<[number], { one: number }>('SELECT 1 AS one FROM totp_factors WHERE user_id = ?');
     const deleteCodes = db.prepare<[number]>('DELETE FROM totp_recovery_codes WHERE user_id = ?');
-    const deleteFactor = db.prepare<[number]>('DELETE FROM totp_factors WHERE user_id = ?');
+    this.#disable = db.prepare<[number]>('DELETE FROM totp_factors WHERE user_id = ?');
     const enable = db.transaction((userId: number, secret: string, hashes: readonly string[], enabledAt: number) => {
       if (insertFactor.run(userId, secret, enabledAt).changes === 0) return false;
       for (const hash of hashes) insertCode.run(userId, hash);
@@ -45,13 +46,8 @@ export class SqliteTotpRepository implements TotpRepository {
       for (const hash of hashes) insertCode.run(userId, hash);
       return true;
     });
-    const disable = db.transaction((userId: number) => {
-      deleteCodes.run(userId);
-      return deleteFactor.run(userId).changes === 1;
-    });
     this.#enable = enable.immediate.bind(enable);
     this.#replace = replace.immediate.bind(replace);
-    this.#disable = disable.immediate.bind(disable);
   }
 
   async enable(userId: number, secret: string, recoveryCodeHashes: readonly string[], enabledAt: number): Promise<boolean> {
@@ -72,6 +68,6 @@ export class SqliteTotpRepository implements TotpRepository {
   }
 
   async disable(userId: number): Promise<boolean> {
-    return this.#disable(userId);
+    return this.#disable.run(userId).changes === 1;
   }
 }
