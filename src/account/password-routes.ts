@@ -39,6 +39,8 @@ import type { SessionIndex } from '../storage/ports.js';
 import type { Activity } from './activity.js';
 
 export const PASSWORD_PATH = '/account/password';
+/** How long a stored change's mark lets a retry of it complete (the retry of a 503 comes at once). */
+const CHANGE_RETRY_MS = 10 * 60_000;
 
 export interface PasswordRouteDeps {
   accounts: Accounts;
@@ -85,6 +87,7 @@ export function passwordRoutes({ accounts, sessionIndex, lockout, devices, activ
       if (!attempt) throw new AccountRuleError('wrong_password');
     }
     let signedOut: number;
+    const kept = req.session.passwordChangeMark;
     try {
       signedOut = await accounts.changePassword(
         {
@@ -92,9 +95,10 @@ export function passwordRoutes({ accounts, sessionIndex, lockout, devices, activ
           sid: req.sessionID,
           current,
           next: body.password,
-          mark: req.session.passwordChangeMark,
+          // A retry comes within seconds; a mark left by a change never retried opens nothing later.
+          mark: (kept?.until ?? 0) > clock() ? kept?.mark : undefined,
           remember: async (mark) => {
-            req.session.passwordChangeMark = mark;
+            req.session.passwordChangeMark = { mark, until: clock() + CHANGE_RETRY_MS };
             await promisify(req.session.save.bind(req.session))();
           },
         },

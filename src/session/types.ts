@@ -46,6 +46,6 @@ declare module 'express-session' {
      * This session's password change whose new hash was stored but which was not answered
      * as done (src/account/password-routes.ts): the mark its retry is recognised by.
      */
-    passwordChangeMark?: string;
+    passwordChangeMark?: { mark: string; until: number };
   }
 }

@@ -3,8 +3,10 @@ import { test } from 'node:test';
 import { LOCKOUT_DEFAULTS } from '../../src/auth/lockout.js';
 import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { verifyPassword } from '../../src/auth/passwords.js';
+import { StoreUnavailableError } from '../../src/storage/ports.js';
 import { build, type TestApp } from '../helpers/build.js';
 import { assertError, assertSignedInResponse, assertSignedOut, csrfTokenOf, openPage, signIn, type Agent } from '../helpers/flows.js';
+import { withOverrides } from '../helpers/overrides.js';
 
 const alice = { username: 'alice', password: 'correct horse battery staple' };
 const NEW = 'violet kettle drums at midnight';
@@ -120,4 +122,27 @@ test('a wrong current password with the real password as the new one is a wrong 
   const kinds = (await app.stores.activity.latest(user.id, 10)).map((event) => event.kind);
   assert.equal(kinds[0], 'sign_in_failed', 'counted and recorded as a wrong password');
   assert.ok(!kinds.includes('password_changed'));
+});
+
+test('a change stored but answered 503 is completed by its retry only for a while: after 10 minutes its mark opens nothing', async (t) => {
+  let failing = false;
+  const app = await build(t, {
+    activity: (real) =>
+      withOverrides(real, {
+        record: async (event) => {
+          if (failing) throw new StoreUnavailableError(new Error('disk full'));
+          return real.record(event);
+        },
+      }),
+  });
+  await app.createUser(alice.username, alice.password);
+  const agent = await signedIn(app);
+  await openPage(agent, '/account/password');
+  failing = true;
+  assertError(await change(agent, { current: alice.password, password: NEW, confirm: NEW }), 503, 'store_unavailable');
+  failing = false;
+  const stored = await hashOf(app);
+  assert.ok(await verifyPassword(NEW, stored), 'the 503 came after the hash was stored');
+  app.clock.advance(10 * 60_000 + 1);
+  assertError(await change(agent, { current: alice.password, password: NEW, confirm: NEW }), 403, 'wrong_password');
 });
