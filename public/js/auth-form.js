@@ -16,12 +16,9 @@
  * work are asked for, as the ones sent were spent.
  *
  * Sign-in with two-step verification: a right password is answered {step: 'code'}; the
- * password step is hidden and the code step shown in its place, its field focused (the
- * field's description says the password was right). "Use a recovery code instead" makes
- * the field one for a recovery code (letters: a text keyboard, no one-time-code autofill)
- * and back. A wrong code says so and empties the field; when the server dropped the
- * pending sign-in (too slow, too many wrong codes) the password step comes back, with a
- * new picture and the server's message.
+ * password step is hidden and the code step (code-step.js) shown in its place. When the
+ * server dropped the pending sign-in (too slow, too many wrong codes) the password step
+ * comes back, with a new picture and the server's message.
  */
 $(function () {
   'use strict';
@@ -100,7 +97,10 @@ $(function () {
       })
       .then(
         function (body) {
-          if (body.step === 'code') showCodeStep();
+          if (body.step === 'code') {
+            $('#password-step').prop('hidden', true);
+            codeStep.show();
+          }
           else window.location.assign(body.redirect);
         },
         function (failure) {
@@ -126,62 +126,13 @@ $(function () {
     });
   });
 
-  var $codeForm = $('#code-form');
-  var $code = $('#code');
-  var $codeSubmit = $('#code-submit');
-  var $codeStatus = $('#code-status');
-  var $codeSwitch = $('#code-switch');
-  var codeSubmitLabel = $codeSubmit.text();
-  var recoveryMode = false;
-
-  function showCodeStep() {
-    $('#password-step').prop('hidden', true);
-    $codeForm.prop('hidden', false);
-    $code.val('').trigger('focus');
-  }
-
   /** Back to the password after the server dropped the pending sign-in; its captcha and proof of work were spent. */
-  function showPasswordStep(message) {
-    $codeForm.prop('hidden', true);
+  var codeStep = window.CodeStep($('#code-form'), function (message) {
     $('#password-step').prop('hidden', false);
-    $codeStatus.empty();
     $('#password').val('');
     refreshCaptcha();
     pow.refresh();
     $submit.prop('disabled', false).text(submitLabel);
     window.api.showError($status, message).trigger('focus');
-  }
-
-  $codeSwitch.on('click', function () {
-    recoveryMode = !recoveryMode;
-    var mode = recoveryMode ? 'recovery' : 'app';
-    $('#code-label').text($codeForm.data(mode + '-label'));
-    $('#code-help').text($codeForm.data(mode + '-help'));
-    $codeSwitch.text($codeForm.data(mode + '-switch'));
-    $code
-      .attr({ inputmode: recoveryMode ? 'text' : 'numeric', autocomplete: recoveryMode ? 'off' : 'one-time-code' })
-      .val('')
-      .trigger('focus');
-  });
-
-  $codeForm.on('submit', function (event) {
-    event.preventDefault();
-    if ($codeSubmit.prop('disabled')) return;
-    $codeStatus.empty();
-    $codeSubmit.prop('disabled', true).text($codeForm.data('busy-label'));
-    window.api.post($codeForm.attr('action'), { code: String($code.val()) }).then(
-      function (body) {
-        window.location.assign(body.redirect);
-      },
-      function (failure) {
-        $codeSubmit.prop('disabled', false).text(codeSubmitLabel);
-        if (failure.code === 'totp_step_expired') {
-          showPasswordStep(failure.message);
-          return;
-        }
-        $code.val('');
-        window.api.showError($codeStatus, failure.message).trigger('focus');
-      }
-    );
   });
 });

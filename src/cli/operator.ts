@@ -6,7 +6,11 @@
  * answer, such as no account of that name, or an error it did not expect), 2 usage (with
  * the usage line, when the command has one).
  */
+import { createAccounts, type Accounts } from '../auth/accounts.js';
+import { createStrengthEstimator } from '../auth/password-strength.js';
 import { loadConfig, type Config } from '../config.js';
+import { RefusedError } from '../errors.js';
+import { errorMessage } from '../i18n/messages.js';
 import { openStores, type OpenStores } from '../storage/index.js';
 import type { Stores, User } from '../storage/ports.js';
 
@@ -20,7 +24,9 @@ export function runOperatorCommand(name: string, main: (args: string[]) => Promi
     },
     (err: unknown) => {
       const usageLine = err instanceof UsageError && usage !== undefined ? `\n${usage}` : '';
-      console.error(`${name}: ${err instanceof Error ? err.message : String(err)}${usageLine}`);
+      // A refusal by the account rules says which rule, as the web page would (in English).
+      const message = err instanceof RefusedError ? errorMessage('en', err.code) : err instanceof Error ? err.message : String(err);
+      console.error(`${name}: ${message}${usageLine}`);
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },
   );
@@ -86,6 +92,16 @@ export async function withStores<T>(use: (stores: OpenStores, config: Config) =>
     return await use(stores, config);
   } finally {
     await stores.close();
+  }
+}
+
+/** The accounts module as the web app has it (the rules, the strength estimator), for a command that sets passwords. */
+export async function withAccounts<T>(stores: Stores, config: Config, use: (accounts: Accounts) => Promise<T>): Promise<T> {
+  const strength = createStrengthEstimator();
+  try {
+    return await use(createAccounts(stores.users, { concurrency: config.accounts.concurrency, strength }));
+  } finally {
+    await strength.close();
   }
 }
 

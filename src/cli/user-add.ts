@@ -8,34 +8,19 @@
  * (username, length, strength). Exit codes: 0 created, 1 refused (a rule, a taken name),
  * 2 usage.
  */
-import { AccountRuleError, createAccounts } from '../auth/accounts.js';
-import { createStrengthEstimator } from '../auth/password-strength.js';
-import { loadConfig } from '../config.js';
-import { errorMessage } from '../i18n/messages.js';
-import { openStores } from '../storage/index.js';
-import { UsageError, readPassword, runOperatorCommand } from './operator.js';
+import { UsageError, readPassword, runOperatorCommand, withAccounts, withStores } from './operator.js';
 
 async function main(args: string[]): Promise<number> {
   const [username, ...rest] = args;
   if (username === undefined || rest.length > 0) throw new UsageError('usage: npm run user:add -- <username>');
   const password = await readPassword();
-  const config = loadConfig();
-  const stores = await openStores({ dataDir: config.dataDir, ...config.storage, pruneIntervalMs: 0 });
-  const strength = createStrengthEstimator();
-  try {
-    await createAccounts(stores.users, { concurrency: config.accounts.concurrency, strength }).register(username, password);
-    console.log(`created user ${username}`);
-    return 0;
-  } catch (err) {
-    if (err instanceof AccountRuleError) {
-      console.error(`user:add: ${errorMessage('en', err.rule)}`);
-      return 1;
-    }
-    throw err;
-  } finally {
-    await stores.close();
-    await strength.close();
-  }
+  return withStores((stores, config) =>
+    withAccounts(stores, config, async (accounts) => {
+      await accounts.register(username, password);
+      console.log(`created user ${username}`);
+      return 0;
+    }),
+  );
 }
 
 runOperatorCommand('user:add', main);

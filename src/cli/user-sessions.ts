@@ -7,9 +7,7 @@
  */
 import { createActivity } from '../account/activity.js';
 import { createAccountSessions, type SessionView } from '../account/sessions.js';
-import { loadConfig } from '../config.js';
-import { openStores } from '../storage/index.js';
-import { UsageError, runOperatorCommand } from './operator.js';
+import { UsageError, accountNamed, runOperatorCommand, withStores } from './operator.js';
 
 const USAGE = 'usage: npm run user:sessions -- <username> [--revoke]';
 
@@ -23,14 +21,8 @@ async function main(args: string[]): Promise<number> {
   const [username, ...rest] = args;
   const revoke = rest.length === 1 && rest[0] === '--revoke';
   if (username === undefined || username.startsWith('-') || (rest.length > 0 && !revoke)) throw new UsageError(USAGE);
-  const config = loadConfig();
-  const stores = await openStores({ dataDir: config.dataDir, ...config.storage, pruneIntervalMs: 0 });
-  try {
-    const user = await stores.users.findByUsername(username);
-    if (!user) {
-      console.error(`user:sessions: no account named ${username}`);
-      return 1;
-    }
+  return withStores(async (stores, config) => {
+    const user = await accountNamed(stores, username);
     const sessions = createAccountSessions(stores.sessionIndex, config.sessionTimeouts);
     if (revoke) {
       const signedOut = await sessions.revokeAll(user.id);
@@ -40,9 +32,7 @@ async function main(args: string[]): Promise<number> {
     }
     for (const session of await sessions.list(user.id, undefined, Date.now())) console.log(lineOf(session));
     return 0;
-  } finally {
-    await stores.close();
-  }
+  });
 }
 
 runOperatorCommand('user:sessions', main);
