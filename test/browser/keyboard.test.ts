@@ -7,23 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { build } from '../helpers/build.js';
-import { addVirtualAuthenticator, openInBrowser, waitForCaptcha, waitForNewCaptcha } from '../helpers/browser.js';
-
-const focused = (page: Page) => page.evaluate(() => document.activeElement?.id || document.activeElement?.className || '');
-
-async function tab(page: Page, key: 'Tab' | 'Shift+Tab', expected: string): Promise<void> {
-  await page.keyboard.press(key);
-  assert.equal(await focused(page), expected, `${key} should reach #${expected}`);
-}
-
-/** Presses Tab from where the focus is until it reaches #id (within a few presses: the header's and the account menu's links come first). */
-async function tabTo(page: Page, id: string): Promise<void> {
-  for (let presses = 0; presses < 12 && (await focused(page)) !== id; presses += 1) await page.keyboard.press('Tab');
-  assert.equal(await focused(page), id, `Tab should reach #${id}`);
-}
+import { addVirtualAuthenticator, openInBrowser, waitForCaptcha, waitForNewCaptcha, focused, tab, tabTo } from '../helpers/browser.js';
 
 test('a person signs in with the keyboard alone', async (t) => {
   const app = await build(t);

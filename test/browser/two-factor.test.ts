@@ -8,23 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { build } from '../helpers/build.js';
-import { openInBrowser, waitForCaptcha } from '../helpers/browser.js';
+import { openInBrowser, waitForCaptcha, focused, tab, tabTo } from '../helpers/browser.js';
 import { codeAt } from '../helpers/two-factor.js';
-
-const focused = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
-
-async function tab(page: Page, key: 'Tab' | 'Shift+Tab', expected: string): Promise<void> {
-  await page.keyboard.press(key);
-  assert.equal(await focused(page), expected, `${key} should reach #${expected}`);
-}
-
-/** Presses Tab from where the focus is until it reaches #id (within a few presses). */
-async function tabTo(page: Page, id: string): Promise<void> {
-  for (let presses = 0; presses < 8 && (await focused(page)) !== id; presses += 1) await page.keyboard.press('Tab');
-  assert.equal(await focused(page), id, `Tab should reach #${id}`);
-}
 
 test('a person turns on two-step verification and signs in with a code, then with a recovery code, with the keyboard alone', async (t) => {
   const app = await build(t);

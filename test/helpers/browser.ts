@@ -1,13 +1,14 @@
 /// <reference lib="dom" />
 /**
  * The browser tests' shared steps: serve a built app on a free port and open it in Debian's
- * Chromium through playwright-core (both closed when the test ends), and wait for the
- * captcha picture to show.
+ * Chromium through playwright-core (both closed when the test ends), wait for the captcha
+ * picture to show, and move through a page with the keyboard alone.
  */
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { ROOT_DIR } from '../../src/paths.js';
+import assert from 'node:assert/strict';
 import { serve, type TestApp } from './build.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -105,4 +106,19 @@ export async function addVirtualAuthenticator(page: Page): Promise<VirtualAuthen
     authenticatorId,
     credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
   };
+}
+
+/** The focused element's id (or, without one, its class list). */
+export const focused = (page: Page) => page.evaluate(() => document.activeElement?.id || document.activeElement?.className || '');
+
+/** Presses Tab (or Shift+Tab) once; the focus must land on #expected. */
+export async function tab(page: Page, key: 'Tab' | 'Shift+Tab', expected: string): Promise<void> {
+  await page.keyboard.press(key);
+  assert.equal(await focused(page), expected, `${key} should reach #${expected}`);
+}
+
+/** Presses Tab from where the focus is until it reaches #id, within a few presses (the header's and the account menu's links come first). */
+export async function tabTo(page: Page, id: string): Promise<void> {
+  for (let presses = 0; presses < 12 && (await focused(page)) !== id; presses += 1) await page.keyboard.press('Tab');
+  assert.equal(await focused(page), id, `Tab should reach #${id}`);
 }
