@@ -40,19 +40,30 @@ export interface BrowserOptions {
 export async function openInBrowser(t: TestContext, app: TestApp, options: BrowserOptions = {}): Promise<{ base: string; page: Page }> {
   const served = await serve(t, app);
   const base = options.localhost ? served.replace('//127.0.0.1:', '//localhost:') : served;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  t.after(() => browser.close());
-  // An explicit context (not browser.newPage()) lets axe open its own frames. Reduced
-  // motion turns Bootstrap's transitions off, so screenshots and contrast checks never
-  // catch a colour half-way.
-  const context = await browser.newContext({
-    viewport: { width: 900, height: options.height ?? 720 },
-    locale: options.locale ?? 'en-US',
-    ...(options.timezoneId === undefined ? {} : { timezoneId: options.timezoneId }),
-    reducedMotion: 'reduce',
-  });
-  const page = await context.newPage();
-  return { base, page };
+  // Debian's Chromium now and then dies while it starts, under a loaded machine (seen once
+  // in a full run: "Target page, context or browser has been closed" at the first page):
+  // a browser that cannot open a blank page is replaced, once, before the test uses it.
+  for (let launch = 1; ; launch += 1) {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    t.after(() => browser.close());
+    // An explicit context (not browser.newPage()) lets axe open its own frames. Reduced
+    // motion turns Bootstrap's transitions off, so screenshots and contrast checks never
+    // catch a colour half-way.
+    try {
+      const context = await browser.newContext({
+        viewport: { width: 900, height: options.height ?? 720 },
+        locale: options.locale ?? 'en-US',
+        ...(options.timezoneId === undefined ? {} : { timezoneId: options.timezoneId }),
+        reducedMotion: 'reduce',
+      });
+      const page = await context.newPage();
+      await page.goto('about:blank');
+      return { base, page };
+    } catch (err) {
+      if (launch >= 2 || browser.isConnected()) throw err;
+      t.diagnostic(`Chromium closed while starting (${(err as Error).message.split('\n')[0] ?? ''}); starting another`);
+    }
+  }
 }
 
 export async function captchaState(page: Page) {
