@@ -12,6 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { MessageKey, Translate } from '../i18n/messages.js';
+import { utcTimes } from '../i18n/time.js';
 import type { ActivityStore, SecurityEvent, SecurityEventKind } from '../storage/ports.js';
 
 /** How many events the home page shows. */
@@ -91,11 +92,11 @@ export interface ActivityView {
 }
 
 export function activityView(event: SecurityEvent, locale: string, t: Translate): ActivityView {
-  const format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
   const key = BY_DETAIL[event.kind]?.[event.detail ?? ''] ?? SENTENCES[event.kind];
+  const time = utcTimes(locale)(event.at);
   return {
-    iso: new Date(event.at).toISOString(),
-    utc: `${format.format(event.at)} UTC`,
+    iso: time.iso,
+    utc: time.text,
     text: t(key, { detail: event.detail ?? '' }),
     network: event.network,
   };

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { guardedPostOf, noStore, parse, signedInUser } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { Locale, Translate } from '../i18n/messages.js';
+import { utcTimes } from '../i18n/time.js';
 import type { Csrf } from '../session/csrf.js';
 import { networkOf } from '../auth/lockout.js';
 import type { Activity } from './activity.js';
@@ -33,8 +34,7 @@ const revokeBody = z.object({ id: z.string().regex(SESSION_HANDLE_PATTERN) });
 
 /** A session as its row shows it: what it is, in the page's language (times in UTC, which the page script shows in the browser's time zone). */
 function rowOf(session: SessionView, locale: Locale, t: Translate) {
-  const format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-  const time = (ms: number) => ({ iso: new Date(ms).toISOString(), text: `${format.format(ms)} UTC` });
+  const time = utcTimes(locale);
   const { browser, os, network } = session.client;
   return {
     id: session.id,

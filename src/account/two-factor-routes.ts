@@ -23,6 +23,7 @@ import { RefusedError } from '../errors.js';
 import { guardedPostOf, noStore, parse, signedInUser } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { Locale } from '../i18n/messages.js';
+import { utcTimes } from '../i18n/time.js';
 import type { Csrf } from '../session/csrf.js';
 import type { TotpFactor } from '../storage/ports.js';
 import type { Activity } from './activity.js';
@@ -40,8 +41,7 @@ const confirmBody = z.object({ secret: z.string().regex(/^[A-Z2-7]{16,128}$/), c
 
 /** What the section shows of an enabled factor; the date in UTC, said so (as the passkeys' dates). */
 function factorView(factor: TotpFactor, locale: Locale) {
-  const format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-  return { since: { iso: new Date(factor.enabledAt).toISOString(), text: `${format.format(factor.enabledAt)} UTC` }, codesLeft: factor.recoveryCodesLeft };
+  return { since: utcTimes(locale)(factor.enabledAt), codesLeft: factor.recoveryCodesLeft };
 }
 
 /** The enrolment as shown: the secret in groups of four, easier to type. */

@@ -22,6 +22,7 @@ import { HttpError } from '../http/errors.js';
 import { guardedPostOf, parse, signedInUser } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { Locale, Translate } from '../i18n/messages.js';
+import { utcTimes } from '../i18n/time.js';
 import type { Csrf } from '../session/csrf.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
 import type { Passkey } from '../storage/ports.js';
@@ -144,8 +145,7 @@ export function passkeyRoutes(deps: PasskeyRouteDeps): Router {
 
 /** What the home page shows of a passkey; times in UTC, said so. */
 export function passkeyView(passkey: Passkey, locale: Locale, t: Translate) {
-  const format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-  const time = (ms: number) => ({ iso: new Date(ms).toISOString(), text: `${format.format(ms)} UTC` });
+  const time = utcTimes(locale);
   return {
     id: passkey.id,
     name: passkey.name,
