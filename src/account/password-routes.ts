@@ -30,11 +30,11 @@ import { AccountRuleError, type Accounts } from '../auth/accounts.js';
 import { PASSWORD_MIN_LENGTH, passwordField } from '../auth/credentials.js';
 import type { Devices } from '../auth/devices.js';
 import { countedAs, networkOf, type Attempt, type Lockout } from '../auth/lockout.js';
-import { RECENT_SIGN_IN_MS } from '../auth/passkeys.js';
 import { RefusedError } from '../errors.js';
 import { guardedPostOf, noStore, parse, signedInUser } from '../http/guards.js';
 import type { IpRateLimits } from '../http/rate-limits.js';
 import type { Csrf } from '../session/csrf.js';
+import { signedInRecently } from '../session/timeouts.js';
 import type { SessionIndex } from '../storage/ports.js';
 import type { Activity } from './activity.js';
 
@@ -68,7 +68,7 @@ export function passwordRoutes({ accounts, sessionIndex, lockout, devices, activ
     res.render('password', {
       csrfToken: csrf.tokenFor(req, res),
       username: user.username,
-      recentSignIn: clock() - user.signedInAt <= RECENT_SIGN_IN_MS,
+      recentSignIn: signedInRecently(user, clock()),
       passwordMinLength: PASSWORD_MIN_LENGTH,
     });
   });

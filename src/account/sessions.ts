@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { RefusedError } from '../errors.js';
 import type { SessionClient } from '../session/client.js';
-import type { SessionTimeouts } from '../session/timeouts.js';
+import { hasTimedOut, type SessionTimeouts } from '../session/timeouts.js';
 import type { AccountSession, SessionIndex } from '../storage/ports.js';
 
 /** A session as the page and the CLI show it. */
@@ -74,9 +74,7 @@ export function createAccountSessions(index: SessionIndex, timeouts: SessionTime
   const liveOf = async (userId: number, now: number): Promise<AccountSession[]> =>
     (await index.listFor(userId, now)).filter(({ data }) => {
       const user = data.user;
-      if (!user) return false;
-      const lastSeen = data.lastSeenAt ?? user.signedInAt;
-      return now - user.signedInAt <= timeouts.absoluteMs && now - lastSeen <= timeouts.idleMs;
+      return user !== undefined && !hasTimedOut({ user, lastSeenAt: data.lastSeenAt }, timeouts, now);
     });
 
   return {

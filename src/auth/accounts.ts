@@ -33,7 +33,7 @@
  * session opened with the old password does not outlive it. A change answered 503 after
  * its hash was stored (the sign-out failed) is completed by its retry, whose "current"
  * password is then the old one. That path is taken only with this session's mark of the
- * change (changeMark, the SHA-256 of the hash it stored, kept in the session before the
+ * change (hashFingerprint, the SHA-256 of the hash it stored, kept in the session before the
  * hash is: PasswordChange.remember) matching the stored hash, and the new password
  * verifying against it. A wrong current password alone never takes it: a stolen session
  * would otherwise get a second guess (is `next` the password?) per count of the lockout,
@@ -51,10 +51,10 @@ import { newPasswordSchema, usernameSchema } from './credentials.js';
 import { RefusedError, type RefusalKind } from '../errors.js';
 import { createHashingGate, type Priority, type Ticket } from './hashing.js';
 import type { StrengthEstimator } from './password-strength.js';
-import { RECENT_SIGN_IN_MS } from './passkeys.js';
 import { OWASP_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
 import { SIGNUP_KEY_MS, UsernameTakenError, type SessionIndex, type User, type UserRepository } from '../storage/ports.js';
 import { defaultsOf, envInteger } from '../options.js';
+import { signedInRecently } from '../session/timeouts.js';
 
 export interface AccountsOptions {
   scryptParams?: ScryptParams;
@@ -135,8 +135,12 @@ export interface PasswordChange {
   remember: (mark: string) => Promise<void>;
 }
 
-/** The mark a password change keeps in its session: SHA-256 of the hash it stores, hex (never the hash). */
-export function changeMark(passwordHash: string): string {
+/**
+ * What a session keeps of a password hash, never the hash itself: its SHA-256, hex. A
+ * password change keeps the one of the hash it stores (its mark, for its retry); a sign-in
+ * waiting for its code, the one of the hash its password matched (complete-sign-in.ts).
+ */
+export function hashFingerprint(passwordHash: string): string {
   return createHash('sha256').update(passwordHash).digest('hex');
 }
 
@@ -228,14 +232,13 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
   /** Stores the new password's hash (once `remember` kept its mark); the account may have gone since it was read. */
   async function storeNewPassword(user: User, next: string, remember?: (mark: string) => Promise<void>): Promise<void> {
     const hash = await hashWith(undefined, () => hashPassword(next, scryptParams));
-    await remember?.(changeMark(hash));
+    await remember?.(hashFingerprint(hash));
     if (!(await users.setPasswordHash(user.id, hash))) throw new AccountRuleError('account_not_found');
   }
 
   return {
     async changePassword({ user: signedIn, sid, current, next, mark, remember }, sessions) {
-      const recent = clock() - signedIn.signedInAt <= RECENT_SIGN_IN_MS;
-      if (!current && !recent) throw new AccountRuleError('current_password_required');
+      if (!current && !signedInRecently(signedIn, clock())) throw new AccountRuleError('current_password_required');
       const user = await accountForNewPassword(signedIn.username, next);
       // The name now belongs to another account: the signed-in one was removed.
       if (user.id !== signedIn.id) throw new AccountRuleError('account_not_found');
@@ -243,7 +246,7 @@ export function createAccounts(users: UserRepository, options: AccountsOptions):
       if (current && !(await hashWith(undefined, () => verifyPassword(current, user.passwordHash)))) {
         // A retry of this session's change whose hash was stored: nothing is left to do but
         // the sign-out. Without the mark, `next` is not compared at all (no second guess).
-        const retry = mark !== undefined && sameMark(mark, changeMark(user.passwordHash));
+        const retry = mark !== undefined && sameMark(mark, hashFingerprint(user.passwordHash));
         if (!retry || !(await hashWith(undefined, () => verifyPassword(next, user.passwordHash)))) throw new AccountRuleError('wrong_password');
       } else {
         await storeNewPassword(user, next, remember);

@@ -16,7 +16,6 @@
  * session with the rest. A password sign-in passes the fingerprint of the hash it verified
  * (hashFingerprint): a password changed since is as good as wrong.
  */
-import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Request, Response } from 'express';
 import type { Activity } from '../account/activity.js';
@@ -24,7 +23,7 @@ import { RefusedError } from '../errors.js';
 import { signIn } from '../session/sign-in.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
 import type { User } from '../storage/ports.js';
-import { AccountDisabledError, type Accounts } from './accounts.js';
+import { AccountDisabledError, hashFingerprint, type Accounts } from './accounts.js';
 import type { Devices } from './devices.js';
 import { networkOf, type LockScope } from './lockout.js';
 
@@ -53,11 +52,6 @@ export async function ensureMaySignIn(deps: CompleteSignInDeps, req: Request, us
     }
     throw err;
   }
-}
-
-/** What a password sign-in remembers of the hash it verified (kept in a pending sign-in's session). */
-export function hashFingerprint(passwordHash: string): string {
-  return createHash('sha256').update(passwordHash).digest('base64url');
 }
 
 /**

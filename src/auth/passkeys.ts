@@ -46,6 +46,7 @@ import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from '@simplewebaut
 import { z } from 'zod';
 import { RefusedError } from '../errors.js';
 import type { SignInResult } from '../metrics/metrics.js';
+import { signedInRecently } from '../session/timeouts.js';
 import type { SignedInUser } from '../session/types.js';
 import { PasskeyTakenError, type Passkey, type PasskeyRepository, type WebAuthnChallenge, type WebAuthnChallengeStore } from '../storage/ports.js';
 import { countedAs, type Lockout } from './lockout.js';
@@ -76,8 +77,6 @@ export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000;
 /** Passkeys one account may have: enough for every device, and a bound on the table (the passkey_limit message says 10). */
 export const MAX_PASSKEYS_PER_ACCOUNT = 10;
 export const PASSKEY_NAME_MAX_LENGTH = 64;
-/** Adding a passkey needs a sign-in (password or passkey) at most this long ago; else reauth_required. */
-export const RECENT_SIGN_IN_MS = 10 * 60_000;
 
 /** Where the ceremony happens: the origin the browser reports, and the RP ID (its host name). */
 export interface Site {
@@ -145,8 +144,8 @@ export function createPasskeys({ repository, challenges, lockout, rpName, clock,
 
   /** Refuses to add a passkey to a session whose sign-in is not recent. */
   function requireRecentSignIn(user: SignedInUser): void {
-    const age = clock() - user.signedInAt;
-    if (age > RECENT_SIGN_IN_MS) throw new RefusedError('reauth_required', 'forbidden', { reason: `signed in ${Math.round(age / 1000)} s ago` });
+    const now = clock();
+    if (!signedInRecently(user, now)) throw new RefusedError('reauth_required', 'forbidden', { reason: `signed in ${Math.round((now - user.signedInAt) / 1000)} s ago` });
   }
 
   return {

@@ -44,13 +44,13 @@ import type { Metrics } from '../metrics/metrics.js';
 import { requireSameOrigin, type Csrf } from '../session/csrf.js';
 import { SESSION_COOKIE_NAME } from '../session/middleware.js';
 import type { SessionTimeouts } from '../session/timeouts.js';
-import { AccountRuleError, newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
+import { AccountRuleError, hashFingerprint, newSignupKey, signupKeySchema, type Accounts } from './accounts.js';
 import { CAPTCHA_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, passwordField, plainField, usernameSchema } from './credentials.js';
 import type { Devices } from './devices.js';
 import { countedAs, networkOf, type Lockout } from './lockout.js';
 import type { StrengthEstimator } from './password-strength.js';
 import { createCodeStep } from './code-step.js';
-import { completeSignIn, ensureMaySignIn, hashFingerprint, recordFailedSignIn } from './complete-sign-in.js';
+import { completeSignIn, ensureMaySignIn, recordFailedSignIn } from './complete-sign-in.js';
 import type { TwoFactor } from './totp.js';
 
 const formBody = z.object({

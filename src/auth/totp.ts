@@ -34,9 +34,9 @@ import { createHash, randomInt } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import { RefusedError } from '../errors.js';
+import { signedInRecently } from '../session/timeouts.js';
 import type { SpentChallengeLedger, TotpFactor, TotpRepository } from '../storage/ports.js';
 import type { SignedInUser } from '../session/types.js';
-import { RECENT_SIGN_IN_MS } from './passkeys.js';
 
 const TOTP_PERIOD_SECONDS = 30;
 const TOTP_DIGITS = 6;
@@ -132,7 +132,7 @@ const totpOf = (secret: string, issuer = '', label = 'account') =>
 
 export function createTwoFactor({ repository, ledger, issuer, clock }: TwoFactorOptions): TwoFactor {
   function requireRecentSignIn(user: SignedInUser): void {
-    if (clock() - user.signedInAt > RECENT_SIGN_IN_MS) throw new RefusedError('totp_reauth_required', 'forbidden');
+    if (!signedInRecently(user, clock())) throw new RefusedError('totp_reauth_required', 'forbidden');
   }
 
   /** Spends a TOTP code of `secret`: 'totp' when it matches a step of the window none has spent, 'used' when one had. */

@@ -11,8 +11,10 @@
  */
 import { promisify } from 'node:util';
 import type { Request, RequestHandler } from 'express';
+import type { SessionData } from 'express-session';
 import { z } from 'zod';
 import { defaultsOf, envInteger } from '../options.js';
+import type { SignedInUser } from './types.js';
 
 export interface SessionTimeouts {
   idleMs: number;
@@ -45,14 +47,36 @@ export const sessionTimeoutsEnv = z
 
 export const SESSION_TIMEOUT_DEFAULTS: SessionTimeouts = defaultsOf(sessionTimeoutsEnv);
 
+/**
+ * What adds or removes a way into the account (a passkey, two-step verification, a
+ * password change without the current password) needs a sign-in at most this long ago:
+ * a session left open or stolen later cannot.
+ */
+export const RECENT_SIGN_IN_MS = 10 * 60_000;
+
+/** Whether the session signed in within RECENT_SIGN_IN_MS of `now`. */
+export function signedInRecently(user: SignedInUser, now: number): boolean {
+  return now - user.signedInAt <= RECENT_SIGN_IN_MS;
+}
+
+/**
+ * Whether a signed-in session has outlived its idle or absolute limit at `now`: its next
+ * request is signed out (enforceSessionTimeouts), and "where you're signed in" does not
+ * list it (src/account/sessions.ts).
+ */
+export function hasTimedOut(session: Pick<SessionData, 'lastSeenAt'> & { user: SignedInUser }, timeouts: SessionTimeouts, now: number): boolean {
+  const { user } = session;
+  const lastSeen = session.lastSeenAt ?? user.signedInAt;
+  return now - user.signedInAt > timeouts.absoluteMs || now - lastSeen > timeouts.idleMs;
+}
+
 /** Ends expired signed-in sessions before any route sees them. */
 export function enforceSessionTimeouts(timeouts: SessionTimeouts, clock: () => number): RequestHandler {
   return async (req, _res, next) => {
     const user = req.session.user;
     if (user) {
       const now = clock();
-      const lastSeen = req.session.lastSeenAt ?? user.signedInAt;
-      if (now - user.signedInAt > timeouts.absoluteMs || now - lastSeen > timeouts.idleMs) {
+      if (hasTimedOut({ user, lastSeenAt: req.session.lastSeenAt }, timeouts, now)) {
         await promisify(req.session.regenerate.bind(req.session))();
         req.session.cookie.maxAge = timeouts.anonymousMs;
       } else {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LOCKOUT_DEFAULTS } from '../../src/auth/lockout.js';
-import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { verifyPassword } from '../../src/auth/passwords.js';
 import { StoreUnavailableError } from '../../src/storage/ports.js';
 import { build, type TestApp } from '../helpers/build.js';
 import { assertError, assertSignedInResponse, assertSignedOut, csrfTokenOf, openPage, signIn, type Agent } from '../helpers/flows.js';
 import { withOverrides } from '../helpers/overrides.js';
+import { RECENT_SIGN_IN_MS } from '../../src/session/timeouts.js';
 
 const alice = { username: 'alice', password: 'correct horse battery staple' };
 const NEW = 'violet kettle drums at midnight';

@@ -8,12 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { StoreUnavailableError } from '../../src/storage/ports.js';
 import { build } from '../helpers/build.js';
 import { assertError, assertSignedInResponse, openPage, signIn, type Agent } from '../helpers/flows.js';
 import { withOverrides } from '../helpers/overrides.js';
 import { codeAt, enrol, postJson, recoveryCodesOf, secretOf, signInWithCode, startEnrolment } from '../helpers/two-factor.js';
+import { RECENT_SIGN_IN_MS } from '../../src/session/timeouts.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
 

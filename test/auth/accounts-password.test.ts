@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { SessionData } from 'express-session';
-import { AccountRuleError, changeMark, createAccounts, type AccountRule } from '../../src/auth/accounts.js';
-import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
+import { AccountRuleError, hashFingerprint, createAccounts, type AccountRule } from '../../src/auth/accounts.js';
 import { createStrengthEstimator } from '../../src/auth/password-strength.js';
 import { verifyPassword } from '../../src/auth/passwords.js';
 import { openStores } from '../../src/storage/index.js';
 import { StoreUnavailableError, type SessionIndex } from '../../src/storage/ports.js';
 import { TEST_SCRYPT } from '../helpers/build.js';
 import { call, tempDir } from '../storage/contract.js';
+import { RECENT_SIGN_IN_MS } from '../../src/session/timeouts.js';
 
 const OLD = 'correct horse battery staple';
 const NEW = 'violet kettle drums at midnight';
@@ -120,7 +120,7 @@ test('a wrong current password is only that, even when the new one is the passwo
   const guess = { user: { id: alice.id, username: 'alice', signedInAt }, sid: 'here', current: 'a wrong guess', next: OLD, ...marks };
   await assert.rejects(accounts.changePassword(guess, stores.sessionIndex), refusedAs('wrong_password'));
   // A mark of some other hash (an earlier change since superseded) does not open the path either.
-  await assert.rejects(accounts.changePassword({ ...guess, mark: changeMark('not the stored hash') }, stores.sessionIndex), refusedAs('wrong_password'));
+  await assert.rejects(accounts.changePassword({ ...guess, mark: hashFingerprint('not the stored hash') }, stores.sessionIndex), refusedAs('wrong_password'));
   assert.equal(marks.mark, undefined, 'nothing was stored, so nothing was marked');
   assert.equal(await hashOf('alice'), before);
   for (const sid of ['phone', 'laptop']) assert.equal(await alive(sid), true, `${sid} is still signed in`);

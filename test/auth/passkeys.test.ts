@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { LOCKOUT_DEFAULTS } from '../../src/auth/lockout.js';
-import { PASSKEY_CHALLENGE_TTL_MS, RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
+import { PASSKEY_CHALLENGE_TTL_MS } from '../../src/auth/passkeys.js';
 import { SoftwareAuthenticator, type AssertOptions } from '../helpers/authenticator.js';
 import { build, type BuildOptions, type TestApp } from '../helpers/build.js';
 import { ATTACK_OFF, ATTACK_ON, fixedAttackMode } from '../helpers/pow.js';
@@ -28,6 +28,7 @@ import {
   signIn,
   type Agent,
 } from '../helpers/flows.js';
+import { RECENT_SIGN_IN_MS } from '../../src/session/timeouts.js';
 
 const ORIGIN = 'http://localhost:3000';
 const RP_ID = 'localhost';

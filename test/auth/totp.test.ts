@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { Secret, TOTP, URI } from 'otpauth';
 import { RefusedError } from '../../src/errors.js';
-import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { RECOVERY_CODE_COUNT, createTwoFactor, parseCode, recoveryCodeHash, type TwoFactor } from '../../src/auth/totp.js';
 import { openStores } from '../../src/storage/index.js';
 import { tempDir } from '../storage/contract.js';
+import { RECENT_SIGN_IN_MS } from '../../src/session/timeouts.js';
 
 const START = Date.UTC(2026, 11, 7, 8, 0, 0);
 

@@ -17,11 +17,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page, Route } from 'playwright-core';
-import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { build } from '../helpers/build.js';
 import { ATTACK_OFF, ATTACK_ON, fixedAttackMode } from '../helpers/pow.js';
 import { SCREENSHOT_DIR, addVirtualAuthenticator, openInBrowser, waitForCaptcha } from '../helpers/browser.js';
 import { codeAt } from '../helpers/two-factor.js';
+import { RECENT_SIGN_IN_MS } from '../../src/session/timeouts.js';
 
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const A11Y_DIR = path.join(SCREENSHOT_DIR, 'a11y');

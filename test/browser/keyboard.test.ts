@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RECENT_SIGN_IN_MS } from '../../src/auth/passkeys.js';
 import { build } from '../helpers/build.js';
 import { addVirtualAuthenticator, openInBrowser, waitForCaptcha, waitForNewCaptcha, focused, tab, tabTo } from '../helpers/browser.js';
+import { RECENT_SIGN_IN_MS } from '../../src/session/timeouts.js';
 
 test('a person signs in with the keyboard alone', async (t) => {
   const app = await build(t);
